@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from xl_mailer.models import REQUIRED_PARAMS
+from xl_mailer.sandbox import Sandbox, SandboxConfig
+
+DATA = Path(__file__).parent / "data"
+
+LETTER = {
+    "documentClass": "Letter 8.5 x 11",
+    "layout": "Address on Separate Page",
+    "productionTime": "Next Day",
+    "envelope": "#10 Double Window",
+    "color": "Black and White",
+    "paperType": "White 24#",
+    "printOption": "Printing One side",
+    "documentId": 1001,
+    "addressId": 2001,
+}
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's Click2Mail settings or keyring."""
+    for name in ("C2M_ENDPOINT", "C2M_USERNAME", "C2M_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as box:
+        yield box
+
+
+@pytest.fixture
+def sandbox_env(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    monkeypatch.setenv("C2M_ENDPOINT", sandbox.url)
+    monkeypatch.setenv("C2M_USERNAME", sandbox.config.username)
+    monkeypatch.setenv("C2M_PASSWORD", sandbox.config.password)
+    return sandbox
+
+
+def start_sandbox(**config: object) -> Sandbox:
+    return Sandbox(SandboxConfig(**config)).start()  # type: ignore[arg-type]
+
+
+def letter(**changes: object) -> dict[str, object]:
+    row = dict(LETTER)
+    row.update(changes)
+    return row
+
+
+def write_book(
+    path: Path,
+    rows: Sequence[dict[str, object]],
+    *,
+    headers: Sequence[str] = REQUIRED_PARAMS,
+    above: Sequence[Sequence[object]] = (),
+    sheet: str = "Jobs",
+    extra: dict[str, object] | None = None,
+) -> Path:
+    """A workbook with optional rows above the header, then one row per mapping."""
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.title = sheet
+    for line in above:
+        ws.append(list(line))
+    ws.append(list(headers))
+    for row in rows:
+        ws.append([row.get(h) for h in headers])
+    for ref, value in (extra or {}).items():
+        ws[ref] = value
+    book.save(path)
+    return path
+
+
+class Canned:
+    """A tiny HTTP server that answers every request with one canned response."""
+
+    def __init__(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.status, self.body, self.headers = status, body, headers or {}
+        self.requests: list[tuple[str, str]] = []
+        canned = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                canned.requests.append((self.command, self.path))
+                self.send_response(canned.status)
+                for k, v in canned.headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(canned.body)))
+                self.end_headers()
+                self.wfile.write(canned.body)
+
+            do_GET = do_POST = _answer
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/molpro"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def canned() -> Iterator[type[Canned]]:
+    servers: list[Canned] = []
+
+    class Factory(Canned):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+            servers.append(self)
+
+    yield Factory
+    for server in servers:
+        server.close()
+
+
+TOMORROW = dt.date.today() + dt.timedelta(days=1)

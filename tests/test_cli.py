@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from xl_mailer.cli import main
+from xl_mailer.sandbox import Sandbox
+
+from .conftest import letter, write_book
+
+
+def test_demo_creates_jobs_and_shows_documented_refusals(tmp_path: Path) -> None:
+    out = io.StringIO()
+    assert main(["demo", "--dir", str(tmp_path)], out=out) == 0
+    text = out.getvalue()
+    assert "Totals: 4 created, 8 failed" in text
+    for expected in ("201          0            Created", "DocumentId not found",
+                     "Address List ID not found", "Document Type cannot Mail Internationally",
+                     "Product not authorized for this customer", "Project does not exist",
+                     "Mailing date should be greater than current date.",
+                     "Not sent: layout 'Adress on Separate Page'"):
+        assert expected in text
+    assert (tmp_path / "demo-jobs.xlsx").exists()
+
+
+def test_missing_credentials_stop_before_anything_is_sent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sandbox: Sandbox
+) -> None:
+    path = write_book(tmp_path / "jobs.xlsx", [letter()])
+    assert main(["run", str(path), "--endpoint", sandbox.url]) == 2
+    err = capsys.readouterr().err
+    assert "No Click2Mail username" in err and "C2M_USERNAME" in err
+    assert sandbox.state.create_requests == 0
+
+
+def test_missing_password_says_how_to_set_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("C2M_USERNAME", "ops")
+    path = write_book(tmp_path / "jobs.xlsx", [letter()])
+    assert main(["run", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "No Click2Mail password for ops at stage" in err
+    assert "xl-mailer login" in err and "C2M_PASSWORD" in err
+
+
+def test_plain_http_to_another_machine_is_refused_before_any_connection(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("C2M_USERNAME", "ops")
+    monkeypatch.setenv("C2M_PASSWORD", "s3cret-value")
+    path = write_book(tmp_path / "jobs.xlsx", [letter()])
+    assert main(["run", str(path), "--endpoint", "http://c2m.example.com/molpro"]) == 2
+    err = capsys.readouterr().err
+    assert "uses plain http to c2m.example.com" in err
+    assert "s3cret-value" not in err
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["run"])
+    assert stopped.value.code == 2
+    with pytest.raises(SystemExit) as stopped:
+        main(["run", "x.xlsx", "--timeout", "0"])
+    assert stopped.value.code == 2
+
+
+def test_the_endpoint_defaults_to_staging_never_production(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("C2M_USERNAME", "ops")
+    path = write_book(tmp_path / "jobs.xlsx", [letter()])
+    main(["run", str(path)])
+    assert "at stage" in capsys.readouterr().err
+
+
+def test_the_installed_command_runs_a_workbook_as_a_subprocess(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    path = write_book(tmp_path / "jobs.xlsx", [letter(), letter(documentId=9999)])
+    env = {**os.environ, "C2M_ENDPOINT": sandbox.url, "C2M_USERNAME": "sandbox",
+           "C2M_PASSWORD": sandbox.config.password}
+    done = subprocess.run([sys.executable, "-m", "xl_mailer.cli", "run", str(path)],
+                          capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert done.returncode == 1, done.stderr
+    assert "row     2: created  job" in done.stdout
+    assert "row     3: failed   [200/1] DocumentId not found" in done.stdout
+    assert "Totals: 1 created, 1 failed" in done.stdout
+    assert sandbox.config.password not in done.stdout + done.stderr

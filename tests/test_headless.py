@@ -1,0 +1,251 @@
+"""End-to-end runs of workbooks the tests build, against the sandbox over real HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from xl_mailer.cli import main
+from xl_mailer.models import REQUIRED_PARAMS, RESULT_HEADERS
+from xl_mailer.sandbox import Sandbox
+
+from .conftest import letter, write_book
+
+
+def run(*argv: str) -> int:
+    return main(["run", *argv], out=io.StringIO())
+
+
+def sheet_rows(path: Path, sheet: str = "Jobs") -> list[list[object]]:
+    return [list(r) for r in load_workbook(path)[sheet].iter_rows(values_only=True)]
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_results_land_right_of_the_parameters_with_a_title_above_and_blank_rows(
+    tmp_path: Path, sandbox_env: Sandbox
+) -> None:
+    path = write_book(tmp_path / "jobs.xlsx", [letter(), {}, letter(addressId=2999)],
+                      above=[["April mailing"], []])
+    assert run(str(path)) == 1
+    rows = sheet_rows(path)
+    assert rows[0][0] == "April mailing"
+    assert rows[2][9:13] == list(RESULT_HEADERS)
+    job_id, http, code, text = rows[3][9:13]
+    assert (http, code, text) == (201, 0, "Created")
+    assert job_id in sandbox_env.state.jobs
+    assert rows[4][9:13] == [None, None, None, None]  # the blank row stays blank
+    assert rows[5][9:13] == [None, 200, 3, "Address List ID not found"]
+
+
+def test_shuffled_columns_and_user_columns_are_left_untouched(
+    tmp_path: Path, sandbox_env: Sandbox
+) -> None:
+    headers = ["Notes", *reversed(REQUIRED_PARAMS)]
+    path = write_book(tmp_path / "jobs.xlsx", [letter(Notes="call first")], headers=headers,
+                      extra={"P1": "Total", "P2": "=1+2"})
+    assert run(str(path)) == 0
+    book = load_workbook(path)
+    ws = book["Jobs"]
+    assert ws["A2"].value == "call first"
+    assert ws["P2"].value == "=1+2"  # the user's formula is still a formula
+    assert ws["P1"].value == "Total"
+    assert [ws.cell(1, c).value for c in range(11, 15)] == list(RESULT_HEADERS)
+    assert ws["L2"].value == 201
+
+
+def test_a_rerun_sends_nothing_for_rows_that_have_a_job_id(
+    tmp_path: Path, sandbox_env: Sandbox
+) -> None:
+    path = write_book(tmp_path / "jobs.xlsx", [letter(), letter(documentId=9999)])
+    assert run(str(path)) == 1
+    first = sandbox_env.state.create_requests
+    assert first == 2
+    assert run(str(path)) == 1  # the refused row is sent again, the created one is not
+    assert sandbox_env.state.create_requests == 3
+    assert len(sandbox_env.state.jobs) == 1
+
+
+def test_a_rerun_of_a_finished_workbook_sends_no_request_at_all(
+    tmp_path: Path, sandbox_env: Sandbox
+) -> None:
+    path = write_book(tmp_path / "jobs.xlsx", [letter(), letter()])
+    assert run(str(path)) == 0
+    assert run(str(path)) == 0
+    assert sandbox_env.state.create_requests == 2
+
+
+def test_a_wrong_password_sends_no_job_and_marks_no_row(
+    tmp_path: Path, sandbox_env: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("C2M_PASSWORD", "wrong")
+    path = write_book(tmp_path / "jobs.xlsx", [letter(), letter(layout=None)])
+    before = digest(path)
+    assert run(str(path)) == 2
+    assert sandbox_env.state.create_requests == 0
+    assert digest(path) == before
+
+
+def test_a_password_that_stops_working_mid_run_stops_sending_and_keeps_what_was_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from .conftest import start_sandbox
+
+    with start_sandbox(fault="password", fault_every=3) as box:
+        monkeypatch.setenv("C2M_ENDPOINT", box.url)
+        monkeypatch.setenv("C2M_USERNAME", "sandbox")
+        monkeypatch.setenv("C2M_PASSWORD", "sandbox-password")
+        path = write_book(tmp_path / "jobs.xlsx", [letter() for _ in range(6)])
+        assert main(["run", str(path), "--concurrency", "1"], out=io.StringIO()) == 2
+        rows = sheet_rows(path)
+        made = [r[9] for r in rows[1:] if r[9] is not None]
+        assert sorted(made) == sorted(box.state.jobs)
+        assert len(made) == 2
+        assert all(r[10] is None for r in rows[3:])  # no row is marked failed for the 401
+
+
+def test_validate_only_sends_nothing_and_changes_nothing(
+    tmp_path: Path, sandbox_env: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_book(tmp_path / "jobs.xlsx", [letter(), letter(color="Purple")])
+    before = digest(path)
+    assert main(["run", str(path), "--validate-only"]) == 1
+    out = capsys.readouterr().out
+    assert "row     2: valid" in out
+    assert "row     3: invalid  Not sent: color 'Purple' is not allowed" in out
+    assert sandbox_env.state.create_requests == 0
+    assert digest(path) == before
+
+
+def test_output_leaves_the_original_byte_for_byte(tmp_path: Path, sandbox_env: Sandbox) -> None:
+    path = write_book(tmp_path / "jobs.xlsx", [letter()])
+    before = digest(path)
+    out = tmp_path / "results.xlsx"
+    assert run(str(path), "--output", str(out)) == 0
+    assert digest(path) == before
+    assert sheet_rows(out)[1][11] == 0
+
+
+def test_macros_are_kept_in_xlsm(tmp_path: Path, sandbox_env: Sandbox) -> None:
+    import shutil
+    import zipfile
+
+    import xlwings
+
+    source = Path(xlwings.__file__).parent / "quickstart_standalone.xlsm"
+    path = tmp_path / "book.xlsm"
+    shutil.copy(source, path)
+    book = load_workbook(path, keep_vba=True)
+    ws = book["Sheet1"]
+    for c, name in enumerate(REQUIRED_PARAMS, start=1):
+        ws.cell(1, c, name)
+        ws.cell(2, c, letter()[name])
+    book.save(path)
+    vba = zipfile.ZipFile(path).read("xl/vbaProject.bin")
+    assert run(str(path), "--sheet", "Sheet1") == 0
+    assert zipfile.ZipFile(path).read("xl/vbaProject.bin") == vba
+    assert sheet_rows(path, "Sheet1")[1][10] == 201
+
+
+def test_text_from_the_server_is_written_as_text_not_a_formula(
+    tmp_path: Path, canned, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    from .conftest import DATA
+
+    server = canned(400, (DATA / "formula_description.xml").read_bytes())
+    credit = b"<credit><balance>1</balance></credit>"
+    monkeypatch.setenv("C2M_USERNAME", "u")
+    monkeypatch.setenv("C2M_PASSWORD", "p")
+    path = write_book(tmp_path / "jobs.xlsx", [letter()])
+    # the canned server answers every call alike: let the credit check pass first
+    server.body = credit
+    server.status = 200
+    from xl_mailer import client as client_module
+
+    original = client_module.Click2MailClient.check_credentials
+
+    def check_then_switch(self):  # type: ignore[no-untyped-def]
+        document = original(self)
+        server.status, server.body = 400, (DATA / "formula_description.xml").read_bytes()
+        return document
+
+    monkeypatch.setattr(client_module.Click2MailClient, "check_credentials", check_then_switch)
+    assert run(str(path), "--endpoint", server.url) == 1
+    cell = load_workbook(path)["Jobs"]["M2"]
+    assert cell.value.startswith('=HYPERLINK(')
+    assert cell.data_type == "s"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600,
+         "is an old .xls workbook"),
+        ("data.csv", b"documentClass,layout\n", "is a .csv file"),
+        ("sheet.ods", b"PK\x03\x04", "is a .ods file"),
+        ("locked.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600,
+         "is password-protected"),
+        ("broken.xlsx", b"PK\x03\x04 this is not really a zip", "is damaged or not a workbook"),
+        ("empty.xlsx", b"", "is damaged or not a workbook"),
+    ],
+)
+def test_unreadable_files_get_a_clear_message_and_stay_unchanged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: bytes, message: str,
+    sandbox_env: Sandbox,
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert run(str(path)) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+    assert path.read_bytes() == content
+    assert sandbox_env.state.create_requests == 0
+
+
+def test_a_truncated_workbook_is_reported_and_left_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sandbox_env: Sandbox
+) -> None:
+    whole = write_book(tmp_path / "whole.xlsx", [letter()]).read_bytes()
+    path = tmp_path / "cut.xlsx"
+    path.write_bytes(whole[: len(whole) // 2])
+    assert run(str(path)) == 2
+    assert "damaged" in capsys.readouterr().err
+    assert path.read_bytes() == whole[: len(whole) // 2]
+
+
+def test_a_read_only_workbook_is_refused_before_any_job(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sandbox_env: Sandbox
+) -> None:
+    path = write_book(tmp_path / "jobs.xlsx", [letter()])
+    path.chmod(0o444)
+    before = digest(path)
+    assert run(str(path)) == 2
+    assert "is read-only" in capsys.readouterr().err
+    assert digest(path) == before
+    assert sandbox_env.state.create_requests == 0
+
+
+def test_a_workbook_open_in_excel_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sandbox_env: Sandbox
+) -> None:
+    path = write_book(tmp_path / "jobs.xlsx", [letter()])
+    (tmp_path / "~$jobs.xlsx").write_bytes(b"owner")
+    assert run(str(path)) == 2
+    assert "is open in Excel" in capsys.readouterr().err
+    assert sandbox_env.state.create_requests == 0
+
+
+def test_no_jobs_sheet_names_the_sheets_there_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_book(tmp_path / "jobs.xlsx", [letter()], sheet="Mailings")
+    assert run(str(path)) == 2
+    assert "has no sheet 'Jobs' (it has 'Mailings'); use --sheet NAME" in capsys.readouterr().err

@@ -1,0 +1,247 @@
+"""The ``xl-mailer`` command: run a workbook headless, serve the sandbox, run the demo.
+
+Exit codes: 0 every row created or skipped; 1 at least one row failed
+validation or creation (or its outcome is unknown); 2 the run could not start
+or was stopped (usage, unreadable file, credentials, authentication, endpoint).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from . import __version__, credentials, endpoints
+from .catalog import Catalog, default_catalog
+from .client import DEFAULT_TIMEOUT
+from .connection import connect, endpoint_name
+from .errors import ApiError, AuthenticationError, XlMailerError
+from .jobs import SheetRun, run_sheet
+from .models import JobResult, Outcome
+from .runner import RunSummary
+from .sandbox import FAULTS, Sandbox, SandboxConfig
+from .xlsx import open_sheet
+
+EXIT_OK, EXIT_ROWS_FAILED, EXIT_STOPPED = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_STOPPED, f"{self.prog}: error: {message}\n")
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be a positive number of seconds")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="xl-mailer", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"xl-mailer {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log requests (no secrets)")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = commands.add_parser("run", help="create one Click2Mail job per row of a workbook")
+    run.add_argument("workbook", type=Path)
+    run.add_argument("--sheet", default="Jobs", help="sheet to process (default: Jobs)")
+    run.add_argument("--endpoint", help="stage, production, sandbox or a URL ending in /molpro"
+                     " (default: $C2M_ENDPOINT, else stage)")
+    run.add_argument("--output", type=Path, help="save results here; the original is untouched")
+    run.add_argument("--validate-only", action="store_true", help="check rows, send nothing")
+    run.add_argument("--timeout", type=_positive_float, default=DEFAULT_TIMEOUT,
+                     help="seconds to wait for each answer (default: 60)")
+    run.add_argument("--concurrency", type=_positive_int, default=4,
+                     help="calls in flight at once (default: 4)")
+    run.add_argument("--catalog", type=Path, help="JSON catalog merged into the built-in one")
+    run.add_argument("--no-catalog-check", action="store_true",
+                     help="do not check option values against the catalog")
+    run.add_argument("--quiet", action="store_true", help="print only the totals")
+
+    demo = commands.add_parser("demo", help="run a sample workbook against the embedded sandbox")
+    demo.add_argument("--dir", type=Path, default=Path("xl-mailer-demo"),
+                      help="folder for the sample workbook (default: ./xl-mailer-demo)")
+
+    box = commands.add_parser("sandbox", help="serve the embedded Click2Mail sandbox")
+    box.add_argument("--port", type=int, default=0, help="port (default: any free port)")
+    box.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    box.add_argument("--fault", choices=FAULTS, help="a fault to inject into POST /jobs")
+    box.add_argument("--fault-every", type=_positive_int, default=1,
+                     help="apply the fault to every N-th POST /jobs")
+
+    login = commands.add_parser("login", help="keep a password in the OS keyring")
+    login.add_argument("--endpoint", help="stage, production or a URL (default: stage)")
+    login.add_argument("--username", help="the Click2Mail username (default: $C2M_USERNAME)")
+    return parser
+
+
+def load_catalog(path: Path | None, *, check: bool) -> Catalog | None:
+    if not check:
+        return None
+    catalog = default_catalog()
+    return catalog.merged(Catalog.load(path)) if path else catalog
+
+
+def describe_row(row: int, result: JobResult) -> str:
+    codes = ""
+    if result.http_status is not None:
+        codes = f" [{result.http_status}" + (f"/{result.code}" if result.code is not None else "")
+        codes += "]"
+    job = f" job {result.job_id}" if result.job_id is not None else ""
+    return f"row {row:>5}: {result.outcome.value:<8}{job}{codes} {result.description}"
+
+
+def exit_code(summary: RunSummary) -> int:
+    if summary.stopped:
+        return EXIT_STOPPED
+    bad = summary.failed + summary.counts[Outcome.UNKNOWN]
+    return EXIT_ROWS_FAILED if bad else EXIT_OK
+
+
+def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
+    catalog = load_catalog(args.catalog, check=not args.no_catalog_check)
+    write = not args.validate_only
+    port = open_sheet(args.workbook, sheet=args.sheet, output=args.output, write=write)
+    show = (lambda row, result: None) if args.quiet else (
+        lambda row, result: print(describe_row(row, result), file=out, flush=True))
+    if args.validate_only:
+        run = run_sheet(port, send=_never_send, catalog=catalog, validate_only=True,
+                        on_result=show)
+        return _finish(run, out, where=None)
+    name = endpoint_name(args.endpoint)
+    with connect(name, timeout=args.timeout, concurrency=args.concurrency) as connection:
+        print(f"Endpoint: {connection.label} ({connection.client.base_url})", file=out)
+        progress = _progress_bar()
+        try:
+            run = run_sheet(
+                port,
+                send=connection.client.create_job,
+                catalog=catalog,
+                concurrency=args.concurrency,
+                on_result=show,
+                preflight=connection.client.check_credentials,
+                progress=progress.update if progress else None,
+            )
+        finally:
+            if progress:
+                progress.close()
+            port.save()
+    return _finish(run, out, where=port.target)
+
+
+def _never_send(request: object) -> JobResult:  # pragma: no cover - validate_only never sends
+    raise AssertionError("validation only: nothing may be sent")
+
+
+class _Bar:
+    """A tqdm bar on stderr, shown only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(unit="row", desc="Creating jobs", file=sys.stderr, leave=False)
+        self._seen = 0
+
+    def update(self, summary: RunSummary) -> None:
+        if self._bar.total != summary.total:
+            self._bar.total = summary.total
+        self._bar.set_postfix(failed=summary.failed, refresh=False)
+        self._bar.update(summary.done - self._seen)
+        self._seen = summary.done
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def _progress_bar() -> _Bar | None:
+    return _Bar() if sys.stderr.isatty() else None
+
+
+def _finish(run: SheetRun, out: TextIO, *, where: Path | None) -> int:
+    summary = run.summary
+    print(f"Totals: {summary.line()} in {summary.seconds:.1f} s", file=out)
+    if where is not None:
+        print(f"Results saved in {where}", file=out)
+    if summary.stopped:
+        print(f"Stopped: {summary.stopped}", file=sys.stderr)
+    return exit_code(summary)
+
+
+def serve_sandbox(args: argparse.Namespace, out: TextIO) -> int:
+    config = SandboxConfig(latency=args.latency, fault=args.fault, fault_every=args.fault_every)
+    sandbox = Sandbox(config, port=args.port, verbose=True)
+    print(f"Click2Mail sandbox at {sandbox.url}", file=out)
+    print(f"Username: {config.username}  Password: {config.password}  (practice account)",
+          file=out)
+    print(f"Try: C2M_ENDPOINT={sandbox.url} C2M_USERNAME={config.username}"
+          f" C2M_PASSWORD={config.password} xl-mailer run WORKBOOK", file=out)
+    print("Press Ctrl-C to stop.", file=out, flush=True)
+    try:
+        sandbox.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return EXIT_OK
+
+
+def login(args: argparse.Namespace, out: TextIO) -> int:
+    base_url = endpoints.resolve(endpoint_name(args.endpoint))
+    import os
+
+    username = args.username or os.environ.get("C2M_USERNAME") or input("Username: ").strip()
+    password = getpass.getpass(f"Password for {username} at {endpoints.label(base_url)}: ")
+    if not password:
+        print("No password given; nothing stored.", file=sys.stderr)
+        return EXIT_STOPPED
+    credentials.store_password(base_url, username, password)
+    print(f"Password kept in the OS keyring for {username} at {endpoints.label(base_url)}.",
+          file=out)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
+    """Entry point of the ``xl-mailer`` command; returns the exit code."""
+    out = out or sys.stdout
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "run":
+            return run_workbook(args, out)
+        if args.command == "demo":
+            from .demo import run_demo
+
+            return run_demo(args.dir, out)
+        if args.command == "sandbox":
+            return serve_sandbox(args, out)
+        if args.command == "login":
+            return login(args, out)
+    except AuthenticationError as exc:
+        print(f"xl-mailer: {exc}", file=sys.stderr)
+        return EXIT_STOPPED
+    except ApiError as exc:
+        print(f"xl-mailer: {exc}", file=sys.stderr)
+        return EXIT_STOPPED
+    except XlMailerError as exc:
+        print(f"xl-mailer: {exc}", file=sys.stderr)
+        return EXIT_STOPPED
+    except KeyboardInterrupt:
+        print("xl-mailer: cancelled", file=sys.stderr)
+        return EXIT_STOPPED
+    raise AssertionError(f"unhandled command {args.command}")  # pragma: no cover
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,289 @@
+"""The one Click2Mail client: a keep-alive session, Basic auth, XML answers, careful retries.
+
+Creates are never retried once the request may have left this machine:
+Click2Mail has no idempotency keys, so a second POST is a second mailing.
+Only failures that provably sent nothing (refused connection, DNS, TLS
+handshake, connect timeout) and 429 answers are retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from . import __version__
+from .errors import ApiError, AuthenticationError, TransportError
+from .models import JobRequest, JobResult, Outcome
+from .outcomes import create_outcome, unknown
+from .xmlanswers import MAX_BODY_BYTES, Document, NotADocument, parse, snippet
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 60.0
+MAX_ATTEMPTS = 5
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One HTTP answer, its body read up to a bound and parsed when it is XML."""
+
+    http_status: int
+    document: Document | None
+    problem: str  # what came instead of a document, when document is None
+    body: bytes
+    retry_after: float = 0.0
+
+
+class SharedBackoff:
+    """A pause every worker honours: a 429 for one slows all of them down."""
+
+    def __init__(self, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._lock = threading.Lock()
+        self._not_before = 0.0
+        self._sleep = sleep
+
+    def push(self, seconds: float) -> None:
+        with self._lock:
+            self._not_before = max(self._not_before, time.monotonic() + seconds)
+
+    def wait(self) -> None:
+        while True:
+            with self._lock:
+                delay = self._not_before - time.monotonic()
+            if delay <= 0:
+                return
+            self._sleep(min(delay, 1.0))
+
+
+def retry_after_seconds(value: str | None, default: float) -> float:
+    """Seconds from a Retry-After header (seconds or an HTTP date), capped at BACKOFF_CAP."""
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return default
+    return max(0.0, min(seconds, BACKOFF_CAP))
+
+
+def _never_left(exc: requests.RequestException) -> bool:
+    """True when the request provably did not reach the server."""
+    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
+        return True
+    if isinstance(exc, requests.ConnectionError):
+        text = repr(exc)
+        return any(
+            marker in text
+            for marker in ("NewConnectionError", "NameResolutionError", "Failed to resolve",
+                           "Connection refused", "ConnectTimeoutError")
+        )
+    return False
+
+
+class Click2MailClient:
+    """Talks to one Click2Mail endpoint with one account.
+
+    Raises AuthenticationError on a 401 from any call; a client that has seen
+    one refuses to send anything more.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        pool_size: int = 8,
+        max_attempts: int = MAX_ATTEMPTS,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.backoff = SharedBackoff(sleep=sleep)
+        self._sleep = sleep
+        self._stopped: str | None = None
+        self.session = requests.Session()
+        self.session.auth = (username, password)
+        self.session.headers.update(
+            {"Accept": "application/xml", "User-Agent": f"xl-mailer/{__version__}"}
+        )
+        # urllib3 must never retry on its own: a retried POST is a second job.
+        adapter = HTTPAdapter(
+            pool_connections=2,
+            pool_maxsize=max(pool_size, 1),
+            max_retries=Retry(total=0, connect=0, read=0, redirect=0, status=0,
+                              raise_on_redirect=False, raise_on_status=False),
+        )
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> Click2MailClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the calls -------------------------------------------------------
+
+    def check_credentials(self) -> Document:
+        """``GET /credit``: a read-only call that proves the username and password.
+
+        Raises AuthenticationError or TransportError.
+        """
+        try:
+            answer = self._request("GET", "/credit")
+        except requests.RequestException as exc:
+            raise TransportError(f"Cannot reach {self.base_url}: {_reason(exc)}") from exc
+        if answer.document is None or answer.http_status >= 400:
+            raise ApiError(
+                f"GET /credit answered HTTP {answer.http_status} with"
+                f" {answer.problem or 'an error'}",
+                http_status=answer.http_status,
+                body_snippet=snippet(answer.body),
+            )
+        return answer.document
+
+    def create_job(self, request: JobRequest) -> JobResult:
+        """``POST /jobs`` for one row; every row-level outcome is a result, never an exception."""
+        try:
+            answer = self._request("POST", "/jobs", data=request.params, retry_safe=True)
+        except requests.Timeout as exc:
+            return unknown(f"no answer within {self.timeout:g} s ({type(exc).__name__})")
+        except requests.RequestException as exc:
+            if _never_left(exc):
+                return JobResult(
+                    Outcome.FAILED,
+                    f"Not sent: could not connect to {self.base_url} ({_reason(exc)})",
+                )
+            return unknown(f"the connection broke after the request was sent ({_reason(exc)})")
+        document = answer.document
+        if answer.http_status == 429:
+            return JobResult(
+                Outcome.FAILED,
+                "Not created: Click2Mail kept answering 429 Too Many Requests; send again later",
+                http_status=429,
+            )
+        return create_outcome(
+            answer.http_status,
+            root=document.root if document else None,
+            code=document.int_field("status") if document else None,
+            description=document.fields.get("description", "") if document else "",
+            job_id=document.int_field("id") if document else None,
+            not_a_document=answer.problem,
+        )
+
+    def job_status(self, job_id: int) -> Document:
+        """``GET /jobs/{id}``: the job's state (its ``status`` is a state code, not an error)."""
+        answer = self._request("GET", f"/jobs/{int(job_id)}")
+        if answer.document is None:
+            raise ApiError(
+                f"GET /jobs/{job_id} answered HTTP {answer.http_status} with {answer.problem}",
+                http_status=answer.http_status,
+                body_snippet=snippet(answer.body),
+            )
+        return answer.document
+
+    # -- transport -------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        data: object = None,
+        params: Mapping[str, str] | None = None,
+        retry_safe: bool = True,
+    ) -> Answer:
+        if self._stopped:
+            raise AuthenticationError(self._stopped, http_status=401)
+        attempt = 0
+        while True:
+            attempt += 1
+            self.backoff.wait()
+            try:
+                answer = self._send_once(method, path, data=data, params=params)
+            except requests.RequestException as exc:
+                if retry_safe and _never_left(exc) and attempt < self.max_attempts:
+                    self._sleep(self._delay(attempt))
+                    continue
+                raise
+            if answer.http_status == 429 and attempt < self.max_attempts:
+                # shared: every worker waits, not just this one
+                self.backoff.push(answer.retry_after)
+                continue
+            if answer.http_status == 401 or _not_authenticated(answer.document):
+                self._stopped = (
+                    f"Click2Mail refused the username or password for {self.base_url}"
+                    f" (HTTP {answer.http_status}); nothing more was sent"
+                )
+                raise AuthenticationError(self._stopped, http_status=answer.http_status)
+            return answer
+
+    def _delay(self, attempt: int) -> float:
+        ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
+        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not secrets
+
+    def _send_once(
+        self, method: str, path: str, *, data: object, params: Mapping[str, str] | None
+    ) -> Answer:
+        url = self.base_url + path
+        log.debug("%s %s", method, url)
+        with self.session.request(
+            method, url, data=data, params=params, timeout=self.timeout, stream=True,
+            allow_redirects=False,
+        ) as response:
+            body = _read_bounded(response)
+            retry_after = retry_after_seconds(
+                response.headers.get("Retry-After"), default=self._delay(1)
+            )
+        try:
+            document: Document | None = parse(body)
+            problem = ""
+        except NotADocument as exc:
+            document, problem = None, str(exc)
+        log.debug("%s %s -> %s", method, url, response.status_code)
+        return Answer(response.status_code, document, problem, body, retry_after)
+
+
+def _read_bounded(response: requests.Response) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(chunk_size=65536):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            break
+    return b"".join(chunks)
+
+
+def _not_authenticated(document: Document | None) -> bool:
+    return bool(
+        document
+        and document.int_field("status") == 9
+        and document.fields.get("description", "").strip().lower() == "not authenticated"
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    """A short cause without URLs' credentials (requests never puts the password in them)."""
+    text = str(exc)
+    return text if len(text) < 200 else text[:197] + "..."

@@ -1,0 +1,55 @@
+"""Open a client for an endpoint name: resolve it, find credentials, start a sandbox when asked."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from . import credentials, endpoints
+from .client import DEFAULT_TIMEOUT, Click2MailClient
+from .sandbox import Sandbox
+
+
+@dataclass
+class Connection:
+    client: Click2MailClient
+    label: str
+    sandbox: Sandbox | None = None
+
+
+def endpoint_name(explicit: str | None, setting: str | None = None) -> str:
+    """The endpoint to use: an explicit option, else C2M_ENDPOINT, else a setting, else staging."""
+    return explicit or os.environ.get("C2M_ENDPOINT") or setting or endpoints.DEFAULT
+
+
+@contextmanager
+def connect(
+    endpoint: str,
+    *,
+    username: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    concurrency: int = 4,
+) -> Iterator[Connection]:
+    """Yield a connected client; raises ConfigurationError before any network traffic."""
+    sandbox: Sandbox | None = None
+    if endpoint.strip().lower() == endpoints.SANDBOX:
+        sandbox = Sandbox().start()
+        base_url, label = sandbox.url, "sandbox"
+        user = os.environ.get("C2M_USERNAME") or sandbox.config.username
+        password = os.environ.get("C2M_PASSWORD") or sandbox.config.password
+        found = credentials.Credentials(user, password)
+    else:
+        base_url = endpoints.resolve(endpoint)
+        label = endpoints.label(base_url)
+        found = credentials.find(base_url, username=username, endpoint_label=label)
+    client = Click2MailClient(
+        base_url, found.username, found.password, timeout=timeout, pool_size=concurrency
+    )
+    try:
+        yield Connection(client=client, label=label, sandbox=sandbox)
+    finally:
+        client.close()
+        if sandbox is not None:
+            sandbox.stop()

@@ -1,0 +1,109 @@
+"""``xl-mailer demo``: a sample workbook, the embedded sandbox, one run, the results table."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TextIO
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from .models import RESULT_HEADERS
+
+DEMO_HEADERS = (
+    "documentClass", "layout", "productionTime", "envelope", "color", "paperType",
+    "printOption", "documentId", "addressId", "rtnName", "projectId", "mailingDate",
+)
+
+LETTER = ("Letter 8.5 x 11", "Address on Separate Page", "Next Day", "#10 Double Window",
+          "Black and White", "White 24#", "Printing One side")
+POSTCARD = ("Postcard 4.25 x 6", "Double Sided Postcard", "Next Day", None, "Full Color",
+            "White Matte", "Printing both sides")
+CERTIFIED = ("Certified Letter 8.5 x 11", "Address on Separate Page", "Next Day",
+             "Certified Mail Letter Envelope", "Black and White", "White 24#",
+             "Printing One side")
+BROCHURE = ("Brochure 11 x 8.5", "Self Mailer", "Week 1", None, "Full Color", "100# White Gloss",
+            "Printing both sides")
+
+
+def demo_rows(today: dt.date) -> list[tuple[object, ...]]:
+    """About a dozen rows: several valid, one invalid, several the sandbox refuses as documented."""
+    week = dt.datetime.combine(today + dt.timedelta(days=7), dt.time())
+    past = dt.datetime.combine(today - dt.timedelta(days=3), dt.time())
+    return [
+        (*LETTER, 1001, 2001, None, None, None),
+        (*POSTCARD, 1002, 2001, None, None, None),
+        (*CERTIFIED, 1003.0, 2003.0, "Acme Billing", None, None),
+        (*LETTER[:1], "Adress on Separate Page", *LETTER[2:], 1001, 2001, None, None, None),
+        (*LETTER, 9999, 2001, None, None, None),
+        (*LETTER, 1001, 2999, None, None, None),
+        (*POSTCARD, 1002, 2002, None, None, None),
+        (*BROCHURE, 1002, 2001, None, None, None),
+        (*LETTER, 1001, 2001, None, None, past),
+        (*CERTIFIED, 1003, 2003, None, None, None),
+        (*LETTER, 1001, 2001, None, 3999, None),
+        (*LETTER[:4], "Full Color", *LETTER[5:], 1001, 2003, "Acme Billing", 3001, week),
+    ]
+
+
+def write_demo_workbook(path: Path, *, today: dt.date | None = None) -> Path:
+    """Write the sample workbook: a title row, a blank row, the header, the rows."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Jobs"
+    sheet["A1"] = "xl-mailer demo: one Click2Mail job per row"
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append([])
+    sheet.append([*DEMO_HEADERS, *RESULT_HEADERS])
+    for cell in sheet[3]:
+        cell.font = Font(bold=True)
+    for row in demo_rows(today or dt.date.today()):
+        sheet.append(list(row))
+    for column in range(12, 13):
+        for cells in sheet.iter_cols(min_col=column, max_col=column, min_row=4):
+            for cell in cells:
+                cell.number_format = "yyyy-mm-dd"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return path
+
+
+def run_demo(folder: Path, out: TextIO) -> int:
+    """Write the sample, run it against a fresh sandbox, print the table; returns 0 when it worked."""
+    from .cli import main
+
+    path = write_demo_workbook(folder / "demo-jobs.xlsx")
+    print(f"Sample workbook: {path}", file=out)
+    code = main(["run", str(path), "--endpoint", "sandbox", "--quiet"], out=out)
+    if code == 2:
+        return code
+    print_table(path, out)
+    print(f"\nOpen {path.resolve()} to see the results next to each row.", file=out)
+    return 0
+
+
+def print_table(path: Path, out: TextIO) -> None:
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(path, read_only=True)["Jobs"]
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    header = list(rows[0])
+    wanted = [header.index(name) for name in ("documentClass", "documentId", "addressId",
+                                              *RESULT_HEADERS)]
+    table = [[_show(row[i]) for i in wanted] for row in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(wanted))]
+    widths[-1] = 0  # the description runs to the end of the line
+    print("", file=out)
+    for n, line in enumerate(table):
+        text = "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True))
+        print(text.rstrip(), file=out)
+        if n == 0:
+            print("  ".join("-" * (w or 11) for w in widths), file=out)
+
+
+def _show(value: object) -> str:
+    return "" if value is None else str(value)
+
+

@@ -1,0 +1,60 @@
+"""Endpoint names, their URLs, and the rule that passwords never cross a network in clear text."""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from .errors import ConfigurationError, InsecureEndpoint
+
+STAGE_URL = "https://stage-rest.click2mail.com/molpro"
+PRODUCTION_URL = "https://rest.click2mail.com/molpro"
+
+NAMED = {"stage": STAGE_URL, "staging": STAGE_URL, "production": PRODUCTION_URL}
+SANDBOX = "sandbox"
+DEFAULT = "stage"
+"""Never production by default: staging prints nothing and charges nothing."""
+
+
+def is_local_host(host: str) -> bool:
+    """True for this machine: localhost and the loopback addresses."""
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve(endpoint: str) -> str:
+    """Turn ``stage``, ``production`` or a URL into the base URL ending in ``/molpro``.
+
+    ``sandbox`` is resolved by the caller, who starts one. Raises
+    InsecureEndpoint for plain HTTP to another machine, ConfigurationError for
+    anything else that is not an endpoint.
+    """
+    name = endpoint.strip()
+    if name.lower() in NAMED:
+        return NAMED[name.lower()]
+    parts = urlsplit(name)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            f"endpoint {endpoint!r} is not stage, production, sandbox or an http(s) URL"
+        )
+    if parts.scheme == "http" and not is_local_host(parts.hostname):
+        raise InsecureEndpoint(
+            f"endpoint {name} uses plain http to {parts.hostname}: the password would cross"
+            " the network unencrypted. Use https:// (plain http is allowed only for this"
+            " machine, e.g. the sandbox)"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigurationError(f"endpoint {name} must not have a query or fragment")
+    return name.rstrip("/")
+
+
+def label(base_url: str) -> str:
+    """A short name for logs and summaries."""
+    for key in ("stage", "production"):
+        if NAMED[key] == base_url:
+            return key
+    return base_url

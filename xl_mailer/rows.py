@@ -1,0 +1,97 @@
+"""Decide, for every data row, what to send or why not: the pure heart of a run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .catalog import Catalog
+from .cells import CellError, is_blank, to_param
+from .models import ALL_PARAMS, REQUIRED_PARAMS, JobRequest, JobResult, Outcome
+from .sheet import Layout, Rows
+
+UNKNOWN_PREFIX = "UNKNOWN:"
+"""Descriptions of rows whose create may have reached Click2Mail without a clean answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowPlan:
+    """One data row: either a request to send, or a result already decided."""
+
+    row: int  # 1-based sheet row number
+    request: JobRequest | None = None
+    result: JobResult | None = None
+    write: bool = True  # False for rows left exactly as they are (already done)
+
+
+def _cell(row: Sequence[object], column: int) -> object:
+    return row[column] if column < len(row) else None
+
+
+def plan_rows(
+    rows: Rows,
+    layout: Layout,
+    *,
+    catalog: Catalog | None,
+    origin_row: int = 1,
+) -> list[RowPlan]:
+    """Plan every non-blank data row below the header.
+
+    ``origin_row`` is the sheet row number of ``rows[0]``. Rows that already
+    have a Job ID, or an UNKNOWN outcome awaiting reconciliation, are kept as
+    they are, so a rerun never makes a second job for them.
+    """
+    plans: list[RowPlan] = []
+    job_id_col = layout.results["Job ID"]
+    description_col = layout.results["Description"]
+    for index in range(layout.first_data_row, len(rows)):
+        row = rows[index]
+        number = index + origin_row
+        if all(is_blank(_cell(row, c)) for c in layout.params.values()):
+            continue
+        if not is_blank(_cell(row, job_id_col)):
+            plans.append(RowPlan(number, result=_kept("has a Job ID already"), write=False))
+            continue
+        description = _cell(row, description_col)
+        if isinstance(description, str) and description.startswith(UNKNOWN_PREFIX):
+            plans.append(RowPlan(number, result=_kept("awaits reconciliation"), write=False))
+            continue
+        plans.append(plan_row(number, row, layout, catalog=catalog))
+    return plans
+
+
+def _kept(why: str) -> JobResult:
+    return JobResult(Outcome.SKIPPED, f"Skipped: {why}")
+
+
+def plan_row(
+    number: int, row: Sequence[object], layout: Layout, *, catalog: Catalog | None
+) -> RowPlan:
+    """Convert and validate one row; a row with any problem is not sent."""
+    params: list[tuple[str, str]] = []
+    problems: list[str] = []
+    for name in ALL_PARAMS:
+        column = layout.params.get(name)
+        if column is None:
+            continue
+        value = _cell(row, column)
+        if is_blank(value):
+            if name == "envelope":
+                params.append((name, ""))
+            elif name in REQUIRED_PARAMS:
+                problems.append(f"{name} is empty")
+            continue
+        try:
+            params.append((name, to_param(name, value)))
+        except CellError as exc:
+            problems.append(str(exc))
+    if catalog is not None:
+        problems.extend(catalog.check(dict(params)))
+    if problems:
+        return RowPlan(number, result=invalid(problems))
+    return RowPlan(number, request=JobRequest(row=number, params=tuple(params)))
+
+
+def invalid(problems: Sequence[str]) -> JobResult:
+    """The result of a row refused before any call."""
+    return JobResult(Outcome.INVALID, "Not sent: " + "; ".join(problems))

@@ -1,0 +1,152 @@
+"""Find the parameter block in a sheet's values and say where results go.
+
+Works on a plain list of rows (the values of the sheet from A1), so the same
+rules serve openpyxl files, desktop Excel and xlwings' remote engine.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .errors import WorkbookError
+from .models import ALL_PARAMS, REQUIRED_PARAMS, RESULT_HEADERS
+
+HEADER_SEARCH_ROWS = 10
+"""The header row must be within the first this-many rows of the sheet."""
+
+Cell = object
+Rows = Sequence[Sequence[Cell]]
+
+_CANONICAL = {name.casefold(): name for name in ALL_PARAMS}
+_RESULTS = {name.casefold(): name for name in RESULT_HEADERS}
+
+
+class SheetLayoutError(WorkbookError):
+    """The sheet has no usable header row, or its result columns cannot be placed."""
+
+
+def _header_key(value: Cell) -> str | None:
+    if isinstance(value, str):
+        text = value.strip()
+        return text.casefold() if text else None
+    return None
+
+
+def column_letter(index: int) -> str:
+    """Excel column letters for a 0-based column index (0 -> A, 26 -> AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where things are in a sheet; all indexes are 0-based into the rows given."""
+
+    header_row: int
+    params: dict[str, int]
+    results: dict[str, int]
+    results_exist: bool
+
+    @property
+    def first_data_row(self) -> int:
+        return self.header_row + 1
+
+    @property
+    def result_start(self) -> int:
+        """Column of ``Job ID``; the four result columns are contiguous when created."""
+        return self.results["Job ID"]
+
+
+def find_layout(rows: Rows, *, sheet: str = "sheet") -> Layout:
+    """Locate the header row and map parameter and result names to columns.
+
+    Raises SheetLayoutError with a message that says what is missing, names the
+    nearest header text for a misspelling, or says which columns are in the way.
+    """
+    best: tuple[int, int, dict[str, int]] | None = None
+    for r, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        found: dict[str, int] = {}
+        for c, value in enumerate(row):
+            key = _header_key(value)
+            if key in _CANONICAL:
+                name = _CANONICAL[key]
+                if name in found:
+                    raise SheetLayoutError(
+                        sheet,
+                        f"row {r + 1}: the header {name!r} appears twice"
+                        f" (columns {column_letter(found[name])} and {column_letter(c)});"
+                        " keep one",
+                    )
+                found[name] = c
+        required = sum(1 for name in REQUIRED_PARAMS if name in found)
+        if required == len(REQUIRED_PARAMS):
+            return _with_results(rows, r, found, sheet)
+        if best is None or required > best[1]:
+            best = (r, required, found)
+    raise SheetLayoutError(sheet, _no_header_message(rows, best))
+
+
+def _no_header_message(rows: Rows, best: tuple[int, int, dict[str, int]] | None) -> str:
+    if best is None or best[1] == 0:
+        return (
+            f"no header row in the first {HEADER_SEARCH_ROWS} rows; one row must hold the"
+            f" nine column names {', '.join(REQUIRED_PARAMS)}"
+        )
+    r, _, found = best
+    missing = [name for name in REQUIRED_PARAMS if name not in found]
+    texts = [v.strip() for v in rows[r] if isinstance(v, str) and v.strip()]
+    unknown = {t.casefold(): t for t in texts if t.casefold() not in _CANONICAL}
+    hints = []
+    for name in missing:
+        close = difflib.get_close_matches(name.casefold(), list(unknown), n=1, cutoff=0.6)
+        if close:
+            hints.append(f"{unknown[close[0]]!r} should be {name!r}")
+    message = f"the header row (row {r + 1}) lacks {', '.join(missing)}"
+    if hints:
+        message += "; " + "; ".join(hints)
+    return message
+
+
+def _with_results(rows: Rows, r: int, params: dict[str, int], sheet: str) -> Layout:
+    header = rows[r]
+    results: dict[str, int] = {}
+    for c, value in enumerate(header):
+        key = _header_key(value)
+        if key in _RESULTS:
+            name = _RESULTS[key]
+            if name in results:
+                raise SheetLayoutError(
+                    sheet, f"row {r + 1}: the header {name!r} appears twice; keep one"
+                )
+            results[name] = c
+    if len(results) == len(RESULT_HEADERS):
+        return Layout(header_row=r, params=params, results=results, results_exist=True)
+    if results:
+        missing = [n for n in RESULT_HEADERS if n not in results]
+        raise SheetLayoutError(
+            sheet,
+            f"row {r + 1} has some result columns but lacks {', '.join(map(repr, missing))};"
+            " add them or remove the others",
+        )
+    start = max(params.values()) + 1
+    span = range(start, start + len(RESULT_HEADERS))
+    for row_index in range(r, len(rows)):
+        row = rows[row_index]
+        for c in span:
+            if c < len(row) and row[c] is not None and row[c] != "":
+                raise SheetLayoutError(
+                    sheet,
+                    f"the result columns go right of the parameters, in"
+                    f" {column_letter(span[0])}:{column_letter(span[-1])}, but cell"
+                    f" {column_letter(c)}{row_index + 1} is in use. Insert four empty columns"
+                    f" there, or add the headers {', '.join(RESULT_HEADERS)} where you want"
+                    " the results",
+                )
+    results = dict(zip(RESULT_HEADERS, span, strict=True))
+    return Layout(header_row=r, params=params, results=results, results_exist=False)

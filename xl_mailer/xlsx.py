@@ -1,0 +1,193 @@
+"""The openpyxl adapter: a workbook file on disk, read once, results written back atomically.
+
+The original file is never half-written: every save goes to a temporary file
+beside the target, is flushed to disk, then replaces the target in one step.
+A file that cannot be read or written is reported and left byte-for-byte as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from .cells import UNCALCULATED
+from .errors import WorkbookError
+
+SUPPORTED = (".xlsx", ".xlsm")
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _check_readable(path: Path) -> None:
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise WorkbookError(path, "no such file")
+    if path.is_dir():
+        raise WorkbookError(path, "is a folder, not a workbook")
+    if suffix == ".xls":
+        raise WorkbookError(path, "is an old .xls workbook; save it as .xlsx or .xlsm in Excel")
+    if suffix in (".csv", ".ods", ".xlsb"):
+        raise WorkbookError(path, f"is a {suffix} file; save it as .xlsx or .xlsm in Excel")
+    if suffix not in SUPPORTED:
+        raise WorkbookError(path, "is not an .xlsx or .xlsm workbook")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError as exc:
+        raise WorkbookError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    if head == _OLE_MAGIC:
+        raise WorkbookError(
+            path, "is password-protected (encrypted); remove the password in Excel and save again"
+        )
+    if not zipfile.is_zipfile(path):
+        raise WorkbookError(path, "is damaged or not a workbook (it is not a valid .xlsx/.xlsm)")
+
+
+def lock_file(path: Path) -> Path:
+    """The ``~$`` owner file Excel keeps beside a workbook it has open."""
+    return path.with_name("~$" + path.name[2:] if len(path.name) > 2 else "~$" + path.name)
+
+
+def _check_writable(path: Path) -> None:
+    for candidate in {path.with_name("~$" + path.name), lock_file(path)}:
+        if candidate.exists():
+            raise WorkbookError(
+                path, f"is open in Excel ({candidate.name} exists); close it there first"
+            )
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.exists() and (not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222):
+        raise WorkbookError(path, "is read-only; results cannot be saved into it (use --output)")
+    if not os.access(folder, os.W_OK):
+        raise WorkbookError(path, f"its folder {folder} is not writable (use --output)")
+
+
+def open_workbook(path: Path, *, for_writing: bool = True) -> Workbook:
+    """Load a workbook with its macros kept. Raises WorkbookError with a clear reason."""
+    _check_readable(path)
+    if for_writing:
+        _check_writable(path)
+    try:
+        return load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", keep_links=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, EOFError) as exc:
+        raise WorkbookError(path, f"is damaged and cannot be opened ({type(exc).__name__})") from exc
+
+
+def cached_values(path: Path, sheet: str) -> list[list[object]]:
+    """The values Excel last calculated for a sheet's formulas (None where never calculated)."""
+    book = load_workbook(path, data_only=True, read_only=True, keep_links=False)
+    try:
+        return [list(row) for row in book[sheet].iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def save_atomically(book: Workbook, target: Path) -> None:
+    """Save to a temporary file beside ``target``, flush it, then replace ``target``."""
+    mode = target.stat().st_mode & 0o777 if target.exists() else None
+    handle, temp_name = tempfile.mkstemp(prefix=".~xlm-", suffix=target.suffix, dir=target.parent)
+    os.close(handle)
+    temp = Path(temp_name)
+    try:
+        book.save(temp)
+        with temp.open("rb") as saved:
+            os.fsync(saved.fileno())
+        if mode is not None:
+            temp.chmod(mode)
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+class FileSheet:
+    """A ``SheetPort`` over one worksheet of a workbook file."""
+
+    def __init__(
+        self,
+        book: Workbook,
+        sheet: Worksheet,
+        *,
+        source: Path,
+        target: Path | None,
+        checkpoint_seconds: float = 10.0,
+    ) -> None:
+        self.book = book
+        self.sheet = sheet
+        self.name = sheet.title
+        self.source = source
+        self.target = target
+        self.checkpoint_seconds = checkpoint_seconds
+        self._last_save = time.monotonic()
+        self._dirty = False
+        self.saves = 0
+
+    def values(self) -> list[list[object]]:
+        rows = [list(row) for row in self.sheet.iter_rows(values_only=True)]
+        if any(isinstance(v, str) and v.startswith("=") for row in rows for v in row):
+            rows = self._with_cached_values(rows)
+        return rows
+
+    def _with_cached_values(self, rows: list[list[object]]) -> list[list[object]]:
+        cached = cached_values(self.source, self.name)
+        merged: list[list[object]] = []
+        for r, row in enumerate(rows):
+            out = []
+            for c, value in enumerate(row):
+                cell = self.sheet.cell(row=r + 1, column=c + 1)
+                if cell.data_type == "f":
+                    value = cached[r][c] if r < len(cached) and c < len(cached[r]) else None
+                    if value is None:
+                        value = UNCALCULATED
+                out.append(value)
+            merged.append(out)
+        return merged
+
+    def write_block(self, row: int, column: int, values: list[list[object]]) -> None:
+        for r, line in enumerate(values):
+            for c, value in enumerate(line):
+                cell: Cell = self.sheet.cell(row=row + r, column=column + c + 1)
+                cell.value = value
+                if isinstance(value, str):
+                    cell.data_type = "s"  # text from the server is never a formula
+        self._dirty = True
+
+    def checkpoint(self) -> None:
+        if self._dirty and time.monotonic() - self._last_save >= self.checkpoint_seconds:
+            self.save()
+
+    def save(self) -> None:
+        if self.target is None or not self._dirty:
+            return
+        save_atomically(self.book, self.target)
+        self._last_save = time.monotonic()
+        self._dirty = False
+        self.saves += 1
+
+
+def open_sheet(
+    path: Path, *, sheet: str | None = None, output: Path | None = None, write: bool = True
+) -> FileSheet:
+    """Open ``sheet`` (default ``Jobs``) of a workbook file for a run.
+
+    Results are saved to ``output`` when given, else over ``path``; with
+    ``write`` False nothing is ever saved. Raises WorkbookError.
+    """
+    target = output or path
+    if write and output is not None:
+        _check_writable(output)
+    book = open_workbook(path, for_writing=write and output is None)
+    name = sheet or "Jobs"
+    if name not in book.sheetnames:
+        names = ", ".join(repr(n) for n in book.sheetnames)
+        raise WorkbookError(path, f"has no sheet {name!r} (it has {names}); use --sheet NAME")
+    worksheet = book[name]
+    if not isinstance(worksheet, Worksheet):
+        raise WorkbookError(path, f"{name!r} is a chart sheet, not a worksheet")
+    return FileSheet(book, worksheet, source=path, target=target if write else None)
