@@ -70,8 +70,7 @@ def test_any_whole_number_id_excel_hands_over_as_a_float_is_sent_without_decimal
     assert to_param("documentId", float(n)) == str(n)
 
 
-@given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=1,
-               max_size=200))
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=200))
 def test_text_is_sent_exactly_as_typed(text: str) -> None:
     if text.strip() in EXCEL_ERRORS:
         with pytest.raises(CellError, match="Excel error"):

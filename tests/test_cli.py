@@ -19,11 +19,16 @@ def test_demo_creates_jobs_and_shows_documented_refusals(tmp_path: Path) -> None
     assert main(["demo", "--dir", str(tmp_path)], out=out) == 0
     text = out.getvalue()
     assert "Totals: 4 created, 8 failed" in text
-    for expected in ("201          0            Created", "DocumentId not found",
-                     "Address List ID not found", "Document Type cannot Mail Internationally",
-                     "Product not authorized for this customer", "Project does not exist",
-                     "Mailing date should be greater than current date.",
-                     "Not sent: layout 'Adress on Separate Page'"):
+    for expected in (
+        "201          0            Created",
+        "DocumentId not found",
+        "Address List ID not found",
+        "Document Type cannot Mail Internationally",
+        "Product not authorized for this customer",
+        "Project does not exist",
+        "Mailing date should be greater than current date.",
+        "Not sent: layout 'Adress on Separate Page'",
+    ):
         assert expected in text
     assert (tmp_path / "demo-jobs.xlsx").exists()
 
@@ -83,10 +88,20 @@ def test_the_installed_command_runs_a_workbook_as_a_subprocess(
     tmp_path: Path, sandbox: Sandbox
 ) -> None:
     path = write_book(tmp_path / "jobs.xlsx", [letter(), letter(documentId=9999)])
-    env = {**os.environ, "C2M_ENDPOINT": sandbox.url, "C2M_USERNAME": "sandbox",
-           "C2M_PASSWORD": sandbox.config.password}
-    done = subprocess.run([sys.executable, "-m", "xl_mailer.cli", "run", str(path)],
-                          capture_output=True, text=True, env=env, timeout=60, check=False)
+    env = {
+        **os.environ,
+        "C2M_ENDPOINT": sandbox.url,
+        "C2M_USERNAME": "sandbox",
+        "C2M_PASSWORD": sandbox.config.password,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "xl_mailer.cli", "run", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 1, done.stderr
     assert "row     2: created  job" in done.stdout
     assert "row     3: failed   [200/1] DocumentId not found" in done.stdout

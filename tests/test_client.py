@@ -57,8 +57,9 @@ def test_an_unreachable_endpoint_stops_the_run_before_any_job() -> None:
 
 def test_a_refused_connection_is_retried_then_reported_as_not_sent() -> None:
     delays: list[float] = []
-    client = Click2MailClient("http://127.0.0.1:9/molpro", "u", "p", sleep=delays.append,
-                              max_attempts=3)
+    client = Click2MailClient(
+        "http://127.0.0.1:9/molpro", "u", "p", sleep=delays.append, max_attempts=3
+    )
     result = client.create_job(REQUEST)
     assert result.outcome is Outcome.FAILED
     assert result.description.startswith("Not sent: could not connect")
@@ -114,7 +115,11 @@ def test_429_is_retried_after_the_servers_delay_and_then_succeeds() -> None:
     ],
 )
 def test_odd_and_hostile_answers_become_clear_outcomes(
-    canned: type[Canned], status: int, fixture: str, outcome: Outcome, code: int | None,
+    canned: type[Canned],
+    status: int,
+    fixture: str,
+    outcome: Outcome,
+    code: int | None,
     text: str,
 ) -> None:
     server = canned(status, (DATA / fixture).read_bytes(), {"Content-Type": "application/xml"})
@@ -147,14 +152,16 @@ def test_a_huge_body_is_read_only_up_to_the_bound(canned: type[Canned]) -> None:
 def test_requests_carry_accept_xml_basic_auth_and_a_form_body(sandbox: Sandbox) -> None:
     with client_for(sandbox.url) as client:
         prepared = client.session.prepare_request(
-            __import__("requests").Request("POST", sandbox.url + "/jobs", data=REQUEST.params))
+            __import__("requests").Request("POST", sandbox.url + "/jobs", data=REQUEST.params)
+        )
     assert prepared.headers["Accept"] == "application/xml"
     assert prepared.headers["Authorization"].startswith("Basic ")
     assert prepared.headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert "Priority" not in prepared.body and "documentClass=Letter+8.5+x+11" in prepared.body
 
 
-@pytest.mark.parametrize(("header", "seconds"), [("3", 3.0), (None, 0.25), ("junk", 0.25),
-                                                 ("999", 30.0)])
+@pytest.mark.parametrize(
+    ("header", "seconds"), [("3", 3.0), (None, 0.25), ("junk", 0.25), ("999", 30.0)]
+)
 def test_retry_after_is_honoured_and_capped(header: str | None, seconds: float) -> None:
     assert retry_after_seconds(header, default=0.25) == seconds

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 from pathlib import Path
 
 import pytest
@@ -32,8 +31,11 @@ def digest(path: Path) -> str:
 def test_results_land_right_of_the_parameters_with_a_title_above_and_blank_rows(
     tmp_path: Path, sandbox_env: Sandbox
 ) -> None:
-    path = write_book(tmp_path / "jobs.xlsx", [letter(), {}, letter(addressId=2999)],
-                      above=[["April mailing"], []])
+    path = write_book(
+        tmp_path / "jobs.xlsx",
+        [letter(), {}, letter(addressId=2999)],
+        above=[["April mailing"], []],
+    )
     assert run(str(path)) == 1
     rows = sheet_rows(path)
     assert rows[0][0] == "April mailing"
@@ -49,8 +51,12 @@ def test_shuffled_columns_and_user_columns_are_left_untouched(
     tmp_path: Path, sandbox_env: Sandbox
 ) -> None:
     headers = ["Notes", *reversed(REQUIRED_PARAMS)]
-    path = write_book(tmp_path / "jobs.xlsx", [letter(Notes="call first")], headers=headers,
-                      extra={"P1": "Total", "P2": "=1+2"})
+    path = write_book(
+        tmp_path / "jobs.xlsx",
+        [letter(Notes="call first")],
+        headers=headers,
+        extra={"P1": "Total", "P2": "=1+2"},
+    )
     assert run(str(path)) == 0
     book = load_workbook(path)
     ws = book["Jobs"]
@@ -155,7 +161,9 @@ def test_macros_are_kept_in_xlsm(tmp_path: Path, sandbox_env: Sandbox) -> None:
 
 
 def test_text_from_the_server_is_written_as_text_not_a_formula(
-    tmp_path: Path, canned, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    canned,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     from .conftest import DATA
 
@@ -179,25 +187,27 @@ def test_text_from_the_server_is_written_as_text_not_a_formula(
     monkeypatch.setattr(client_module.Click2MailClient, "check_credentials", check_then_switch)
     assert run(str(path), "--endpoint", server.url) == 1
     cell = load_workbook(path)["Jobs"]["M2"]
-    assert cell.value.startswith('=HYPERLINK(')
+    assert cell.value.startswith("=HYPERLINK(")
     assert cell.data_type == "s"
 
 
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600,
-         "is an old .xls workbook"),
+        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "is an old .xls workbook"),
         ("data.csv", b"documentClass,layout\n", "is a .csv file"),
         ("sheet.ods", b"PK\x03\x04", "is a .ods file"),
-        ("locked.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600,
-         "is password-protected"),
+        ("locked.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "is password-protected"),
         ("broken.xlsx", b"PK\x03\x04 this is not really a zip", "is damaged or not a workbook"),
         ("empty.xlsx", b"", "is damaged or not a workbook"),
     ],
 )
 def test_unreadable_files_get_a_clear_message_and_stay_unchanged(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: bytes, message: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    content: bytes,
+    message: str,
     sandbox_env: Sandbox,
 ) -> None:
     path = tmp_path / name
@@ -249,3 +259,95 @@ def test_no_jobs_sheet_names_the_sheets_there_are(
     path = write_book(tmp_path / "jobs.xlsx", [letter()], sheet="Mailings")
     assert run(str(path)) == 2
     assert "has no sheet 'Jobs' (it has 'Mailings'); use --sheet NAME" in capsys.readouterr().err
+
+
+def test_each_documented_code_the_sandbox_gives_lands_in_its_row(
+    tmp_path: Path, sandbox_env: Sandbox
+) -> None:
+    import datetime as dt
+
+    postcard = letter(
+        documentClass="Postcard 4.25 x 6",
+        layout="Double Sided Postcard",
+        envelope=None,
+        color="Full Color",
+        paperType="White Matte",
+        printOption="Printing both sides",
+        documentId=1002,
+    )
+    certified = letter(
+        documentClass="Certified Letter 8.5 x 11",
+        envelope="Certified Mail Letter Envelope",
+        documentId=1003,
+    )
+    reply = letter(
+        documentClass="Reply Letter 8.5 x 11",
+        layout="Courtesy Reply Letter",
+        envelope="#10 Eco-Envelope - CRM",
+    )
+    today = dt.date.today()
+    cases = [
+        (letter(documentId=9999), 200, 1, "DocumentId not found"),
+        (letter(jobDocumentId=9999), 200, 1, "Job DocumentId not found"),
+        (letter(jobAddressId=9999), 200, 1, "Job Address list Id not found"),
+        (letter(addressId=9999), 200, 3, "Address List ID not found"),
+        ({**postcard, "addressId": 2002}, 200, 4, "Document Type cannot Mail Internationally"),
+        (letter(projectId=9999), 200, 5, "Project does not exist"),
+        (reply, 200, 9, "Quantity required for selected product"),
+        (
+            letter(
+                documentClass="Brochure 11 x 8.5",
+                layout="Self Mailer",
+                envelope=None,
+                color="Full Color",
+                paperType="100# White Gloss",
+                printOption="Printing both sides",
+                productionTime="Week 1",
+            ),
+            400,
+            9,
+            "Product not authorized for this customer",
+        ),
+        (
+            certified,
+            400,
+            9,
+            "Return address Name OR Return address Organization is required for selected product.",
+        ),
+        (
+            {**postcard, "endorsement": "Return Service Requested"},
+            400,
+            9,
+            "Endorsements not valid for selected product",
+        ),
+        (
+            {**reply, "quantity": 5, "rtnName": "Acme"},
+            400,
+            9,
+            "Return Address not valid for selected product",
+        ),
+        (letter(quantity=9999), 400, 9, "Maximum Quantity for selected product is 5000"),
+        (
+            letter(mailingDate=today + dt.timedelta(days=200)),
+            400,
+            9,
+            "Future date greater than 90 days",
+        ),
+        (letter(mailingDate=today), 400, 9, "Mailing date should be greater than current date."),
+    ]
+    headers = [
+        *REQUIRED_PARAMS,
+        "rtnName",
+        "endorsement",
+        "projectId",
+        "mailingDate",
+        "quantity",
+        "jobDocumentId",
+        "jobAddressId",
+    ]
+    path = write_book(tmp_path / "jobs.xlsx", [case[0] for case in cases], headers=headers)
+    assert run(str(path), "--concurrency", "3") == 1
+    rows = sheet_rows(path)
+    for row, (_, http, code, text) in zip(rows[1:], cases, strict=True):
+        assert row[16:20] == [None, http, code, text]
+    assert sandbox_env.state.jobs == {}

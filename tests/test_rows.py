@@ -27,10 +27,15 @@ def one(**changes: object):  # type: ignore[no-untyped-def]
 def test_a_valid_row_becomes_its_request_in_column_order() -> None:
     request = one().request
     assert request.params == (
-        ("documentClass", "Letter 8.5 x 11"), ("layout", "Address on Separate Page"),
-        ("productionTime", "Next Day"), ("envelope", "#10 Double Window"),
-        ("color", "Black and White"), ("paperType", "White 24#"),
-        ("printOption", "Printing One side"), ("documentId", "1001"), ("addressId", "2001"),
+        ("documentClass", "Letter 8.5 x 11"),
+        ("layout", "Address on Separate Page"),
+        ("productionTime", "Next Day"),
+        ("envelope", "#10 Double Window"),
+        ("color", "Black and White"),
+        ("paperType", "White 24#"),
+        ("printOption", "Printing One side"),
+        ("documentId", "1001"),
+        ("addressId", "2001"),
     )
     assert request.row == 2
 
@@ -42,9 +47,15 @@ def test_optional_columns_are_sent_only_when_not_blank() -> None:
 
 
 def test_blank_envelope_is_sent_empty_for_products_without_one() -> None:
-    postcard = one(documentClass="Postcard 4.25 x 6", layout="Double Sided Postcard",
-                   envelope=None, color="Full Color", paperType="White Matte",
-                   printOption="Printing both sides", productionTime="Week 2")
+    postcard = one(
+        documentClass="Postcard 4.25 x 6",
+        layout="Double Sided Postcard",
+        envelope=None,
+        color="Full Color",
+        paperType="White Matte",
+        printOption="Printing both sides",
+        productionTime="Week 2",
+    )
     assert postcard.request.get("envelope") == ""
 
 
@@ -55,18 +66,32 @@ def test_blank_envelope_is_sent_empty_for_products_without_one() -> None:
         ({"envelope": None}, "envelope is empty, but 'Letter 8.5 x 11' needs one of: '#10 Double"),
         ({"documentId": 12.5}, "documentId must be a positive whole number, not 12.5"),
         ({"addressId": "abc"}, "addressId must be a positive whole number, not 'abc'"),
-        ({"layout": "Adress on Separate Page"},
-         "layout 'Adress on Separate Page' is not allowed for 'Letter 8.5 x 11'; did you mean"
-         " 'Address on Separate Page'?"),
-        ({"documentClass": "Priority Express Letter 8.5 x 11"},
-         "did you mean 'Priority Express Letter  8.5 x 11'?"),
+        (
+            {"layout": "Adress on Separate Page"},
+            "layout 'Adress on Separate Page' is not allowed for 'Letter 8.5 x 11'; did you mean"
+            " 'Address on Separate Page'?",
+        ),
+        (
+            {"documentClass": "Priority Express Letter 8.5 x 11"},
+            "did you mean 'Priority Express Letter  8.5 x 11'?",
+        ),
         ({"documentClass": "Letter 8.5 x 11 "}, "did you mean 'Letter 8.5 x 11'?"),
-        ({"color": "Purple"}, "color 'Purple' is not allowed for 'Letter 8.5 x 11'; allowed:"
-         " 'Full Color', 'Black and White'"),
-        ({"documentClass": "Postcard 4.25 x 6", "layout": "Double Sided Postcard",
-          "color": "Full Color", "paperType": "White Matte", "printOption": "Printing both sides"},
-         "envelope '#10 Double Window' is not allowed for 'Postcard 4.25 x 6': leave envelope"
-         " empty"),
+        (
+            {"color": "Purple"},
+            "color 'Purple' is not allowed for 'Letter 8.5 x 11'; allowed:"
+            " 'Full Color', 'Black and White'",
+        ),
+        (
+            {
+                "documentClass": "Postcard 4.25 x 6",
+                "layout": "Double Sided Postcard",
+                "color": "Full Color",
+                "paperType": "White Matte",
+                "printOption": "Printing both sides",
+            },
+            "envelope '#10 Double Window' is not allowed for 'Postcard 4.25 x 6': leave envelope"
+            " empty",
+        ),
         ({"mailClass": "Certified Mail"}, "mailClass 'Certified Mail' is not allowed"),
         ({"mailingDate": "soon"}, "mailingDate must be a date"),
     ],
@@ -93,8 +118,13 @@ def test_catalog_check_can_be_switched_off() -> None:
 
 def test_blank_rows_are_skipped_even_with_a_note_in_a_user_column() -> None:
     header = [*REQUIRED_PARAMS, *RESULT_HEADERS, "Notes"]
-    values = [header, [LETTER[h] for h in REQUIRED_PARAMS], [None] * 13 + ["just a note"],
-              [], [LETTER[h] for h in REQUIRED_PARAMS]]
+    values = [
+        header,
+        [LETTER[h] for h in REQUIRED_PARAMS],
+        [None] * 13 + ["just a note"],
+        [],
+        [LETTER[h] for h in REQUIRED_PARAMS],
+    ]
     plans = plan_rows(values, find_layout(values), catalog=CATALOG)
     assert [p.row for p in plans] == [2, 5]
 
@@ -110,8 +140,10 @@ def test_rows_with_a_job_id_are_kept_as_they_are() -> None:
 
 def test_rows_awaiting_reconciliation_are_never_sent_again() -> None:
     header = [*REQUIRED_PARAMS, *RESULT_HEADERS]
-    values = [header, [*(LETTER[h] for h in REQUIRED_PARAMS), None, None, None,
-                       "UNKNOWN: no answer within 60 s"]]
+    values = [
+        header,
+        [*(LETTER[h] for h in REQUIRED_PARAMS), None, None, None, "UNKNOWN: no answer within 60 s"],
+    ]
     (result,) = plan_rows(values, find_layout(values), catalog=CATALOG)
     assert result.request is None
     assert result.write is False

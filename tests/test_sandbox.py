@@ -12,13 +12,28 @@ from .conftest import LETTER
 
 AUTH = ("sandbox", "sandbox-password")
 TODAY = dt.date(2026, 11, 28)
-POSTCARD = {**LETTER, "documentClass": "Postcard 4.25 x 6", "layout": "Double Sided Postcard",
-            "envelope": "", "color": "Full Color", "paperType": "White Matte",
-            "printOption": "Printing both sides", "documentId": 1002}
-CERTIFIED = {**LETTER, "documentClass": "Certified Letter 8.5 x 11",
-             "envelope": "Certified Mail Letter Envelope", "documentId": 1003}
-REPLY = {**LETTER, "documentClass": "Reply Letter 8.5 x 11", "layout": "Courtesy Reply Letter",
-         "envelope": "#10 Eco-Envelope - CRM"}
+POSTCARD = {
+    **LETTER,
+    "documentClass": "Postcard 4.25 x 6",
+    "layout": "Double Sided Postcard",
+    "envelope": "",
+    "color": "Full Color",
+    "paperType": "White Matte",
+    "printOption": "Printing both sides",
+    "documentId": 1002,
+}
+CERTIFIED = {
+    **LETTER,
+    "documentClass": "Certified Letter 8.5 x 11",
+    "envelope": "Certified Mail Letter Envelope",
+    "documentId": 1003,
+}
+REPLY = {
+    **LETTER,
+    "documentClass": "Reply Letter 8.5 x 11",
+    "layout": "Courtesy Reply Letter",
+    "envelope": "#10 Eco-Envelope - CRM",
+}
 
 
 def post_job(box: Sandbox, form: dict[str, object]) -> tuple[int, int | None, str]:
@@ -52,21 +67,38 @@ def without(name: str) -> dict[str, object]:
         (REPLY, (200, 9, "Quantity required for selected product")),
         (without("layout"), (400, 9, "One of the required parameters is missing.")),
         (without("envelope"), (400, 9, "One of the required parameters is missing.")),
-        ({**LETTER, "documentClass": "Brochure 11 x 8.5"},
-         (400, 9, "Product not authorized for this customer")),
-        (CERTIFIED, (400, 9, "Return address Name OR Return address Organization is required"
-                             " for selected product.")),
+        (
+            {**LETTER, "documentClass": "Brochure 11 x 8.5"},
+            (400, 9, "Product not authorized for this customer"),
+        ),
+        (
+            CERTIFIED,
+            (
+                400,
+                9,
+                "Return address Name OR Return address Organization is required"
+                " for selected product.",
+            ),
+        ),
         ({**CERTIFIED, "rtnOrganization": "Acme"}, (201, 0, "Created")),
-        ({**POSTCARD, "endorsement": "Return Service Requested"},
-         (400, 9, "Endorsements not valid for selected product")),
-        ({**REPLY, "quantity": 10, "rtnName": "Acme"},
-         (400, 9, "Return Address not valid for selected product")),
+        (
+            {**POSTCARD, "endorsement": "Return Service Requested"},
+            (400, 9, "Endorsements not valid for selected product"),
+        ),
+        (
+            {**REPLY, "quantity": 10, "rtnName": "Acme"},
+            (400, 9, "Return Address not valid for selected product"),
+        ),
         ({**LETTER, "quantity": 9999}, (400, 9, "Maximum Quantity for selected product is 5000")),
-        ({**LETTER, "mailingDate": "20261128"},
-         (400, 9, "Mailing date should be greater than current date.")),
+        (
+            {**LETTER, "mailingDate": "20261128"},
+            (400, 9, "Mailing date should be greater than current date."),
+        ),
         ({**LETTER, "mailingDate": "20270601"}, (400, 9, "Future date greater than 90 days")),
-        ({**LETTER, "mailingDate": "2026-12-01"},
-         (500, 9, "Could not parse date. Please add mailingDate parameter in form 'yyyymmdd'.")),
+        (
+            {**LETTER, "mailingDate": "2026-12-01"},
+            (500, 9, "Could not parse date. Please add mailingDate parameter in form 'yyyymmdd'."),
+        ),
         ({**LETTER, "mailingDate": "20261201"}, (201, 0, "Created")),
         ({**LETTER, "color": "Purple"}, (400, 9, "Invalid product options. Sku not found.")),
     ],
@@ -78,8 +110,12 @@ def test_sandbox_answers_with_the_documented_codes(
 
 
 def test_option_strings_are_exact_in_the_sandbox_too(box: Sandbox) -> None:
-    express = {**LETTER, "documentClass": "Priority Express Letter  8.5 x 11",
-               "envelope": "Flat Rate USPS Priority Mail Express", "productionTime": "Same Day"}
+    express = {
+        **LETTER,
+        "documentClass": "Priority Express Letter  8.5 x 11",
+        "envelope": "Flat Rate USPS Priority Mail Express",
+        "productionTime": "Same Day",
+    }
     assert post_job(box, express)[0] == 201
     squashed = {**express, "documentClass": "Priority Express Letter 8.5 x 11"}
     assert post_job(box, squashed) == (400, 9, "Product not authorized for this customer")
@@ -97,33 +133,45 @@ def test_job_status_and_submit_follow_the_job_life(box: Sandbox) -> None:
     assert created.fields["statusUrl"] == f"{box.url}/jobs/{job}"
     status = parse(requests.get(f"{box.url}/jobs/{job}", auth=AUTH, timeout=5).content)
     assert (status.int_field("status"), status.fields["description"]) == (9, "EDITING")
-    submit = requests.post(f"{box.url}/jobs/{job}/submit", data={"billingType": "User Credit"},
-                           auth=AUTH, timeout=5)
+    submit = requests.post(
+        f"{box.url}/jobs/{job}/submit", data={"billingType": "User Credit"}, auth=AUTH, timeout=5
+    )
     assert (submit.status_code, parse(submit.content).int_field("status")) == (200, 0)
-    again = requests.post(f"{box.url}/jobs/{job}/submit", data={"billingType": "User Credit"},
-                          auth=AUTH, timeout=5)
+    again = requests.post(
+        f"{box.url}/jobs/{job}/submit", data={"billingType": "User Credit"}, auth=AUTH, timeout=5
+    )
     assert again.status_code == 400
     assert parse(again.content).fields["description"] == (
-        f"Job with Id {job} is in impermissible state")
-    missing = requests.post(f"{box.url}/jobs/1/submit", data={"billingType": "Invoice"},
-                            auth=AUTH, timeout=5)
+        f"Job with Id {job} is in impermissible state"
+    )
+    missing = requests.post(
+        f"{box.url}/jobs/1/submit", data={"billingType": "Invoice"}, auth=AUTH, timeout=5
+    )
     assert parse(missing.content).fields["description"] == "Job ID not found"
 
 
 def test_documents_and_address_lists_can_be_created_and_used(box: Sandbox) -> None:
     upload = requests.post(
-        box.url + "/documents", auth=AUTH, timeout=5,
-        data={"documentName": "flyer", "documentFormat": "PDF",
-              "documentClass": "Letter 8.5 x 11"},
+        box.url + "/documents",
+        auth=AUTH,
+        timeout=5,
+        data={"documentName": "flyer", "documentFormat": "PDF", "documentClass": "Letter 8.5 x 11"},
         files={"file": ("flyer.pdf", b"%PDF-1.4 test", "application/pdf")},
     )
     assert upload.status_code == 201
     document_id = parse(upload.content).fields["id"]
-    body = (b"<addressList><addressListName>t</addressListName><addressMappingId>1"
-            b"</addressMappingId><addresses><address><Firstname>A</Firstname><Country>Canada"
-            b"</Country></address></addresses></addressList>")
-    created = requests.post(box.url + "/addressLists", data=body, auth=AUTH, timeout=5,
-                            headers={"Content-Type": "application/xml"})
+    body = (
+        b"<addressList><addressListName>t</addressListName><addressMappingId>1"
+        b"</addressMappingId><addresses><address><Firstname>A</Firstname><Country>Canada"
+        b"</Country></address></addresses></addressList>"
+    )
+    created = requests.post(
+        box.url + "/addressLists",
+        data=body,
+        auth=AUTH,
+        timeout=5,
+        headers={"Content-Type": "application/xml"},
+    )
     list_id = parse(created.content).fields["id"]
     polled = parse(requests.get(f"{box.url}/addressLists/{list_id}", auth=AUTH, timeout=5).content)
     assert polled.int_field("status") == 3

@@ -40,8 +40,7 @@ def test_existing_result_columns_are_found_by_header_wherever_they_are() -> None
     header = ["Description", *REQUIRED_PARAMS, "Job ID", "Return Code", "HTTP Status"]
     layout = find_layout([header])
     assert layout.results_exist
-    assert layout.results == {"Description": 0, "Job ID": 10, "Return Code": 11,
-                              "HTTP Status": 12}
+    assert layout.results == {"Description": 0, "Job ID": 10, "Return Code": 11, "HTTP Status": 12}
 
 
 def test_header_beyond_row_ten_is_not_found() -> None:
@@ -77,7 +76,8 @@ def test_some_but_not_all_result_headers_is_refused() -> None:
         find_layout([[*REQUIRED_PARAMS, "Job ID", "Return Code", "Description"]])
 
 
-@pytest.mark.parametrize(("index", "letters"), [(0, "A"), (25, "Z"), (26, "AA"), (701, "ZZ"),
-                                                 (702, "AAA")])
+@pytest.mark.parametrize(
+    ("index", "letters"), [(0, "A"), (25, "Z"), (26, "AA"), (701, "ZZ"), (702, "AAA")]
+)
 def test_column_letters(index: int, letters: str) -> None:
     assert column_letter(index) == letters

@@ -82,7 +82,7 @@ def to_param(name: str, value: object) -> str:
 
 def _to_id(name: str, value: object) -> str:
     number: int | None = None
-    if isinstance(value, bool) or isinstance(value, dt.date | dt.time | dt.timedelta):
+    if isinstance(value, bool | dt.date | dt.time | dt.timedelta):
         kind = "TRUE/FALSE" if isinstance(value, bool) else "a date or time"
         raise CellError(f"{name} must be a positive whole number, not {kind} ({value!r})")
     if isinstance(value, int):
@@ -111,10 +111,8 @@ def _to_date(value: object) -> str:
         return value.strftime("%Y%m%d")
     text: str | None = None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if isinstance(value, float) and not value.is_integer():
-            text = None
-        else:
-            text = str(int(value))
+        whole = not isinstance(value, float) or value.is_integer()
+        text = str(int(value)) if whole else None
     elif isinstance(value, str):
         text = value.strip()
         iso = _ISO_DATE.fullmatch(text)

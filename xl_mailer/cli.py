@@ -8,6 +8,7 @@ or was stopped (usage, unreadable file, credentials, authentication, endpoint).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import logging
 import sys
@@ -58,29 +59,48 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="create one Click2Mail job per row of a workbook")
     run.add_argument("workbook", type=Path)
     run.add_argument("--sheet", default="Jobs", help="sheet to process (default: Jobs)")
-    run.add_argument("--endpoint", help="stage, production, sandbox or a URL ending in /molpro"
-                     " (default: $C2M_ENDPOINT, else stage)")
+    run.add_argument(
+        "--endpoint",
+        help="stage, production, sandbox or a URL ending in /molpro"
+        " (default: $C2M_ENDPOINT, else stage)",
+    )
     run.add_argument("--output", type=Path, help="save results here; the original is untouched")
     run.add_argument("--validate-only", action="store_true", help="check rows, send nothing")
-    run.add_argument("--timeout", type=_positive_float, default=DEFAULT_TIMEOUT,
-                     help="seconds to wait for each answer (default: 60)")
-    run.add_argument("--concurrency", type=_positive_int, default=4,
-                     help="calls in flight at once (default: 4)")
+    run.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=DEFAULT_TIMEOUT,
+        help="seconds to wait for each answer (default: 60)",
+    )
+    run.add_argument(
+        "--concurrency", type=_positive_int, default=4, help="calls in flight at once (default: 4)"
+    )
     run.add_argument("--catalog", type=Path, help="JSON catalog merged into the built-in one")
-    run.add_argument("--no-catalog-check", action="store_true",
-                     help="do not check option values against the catalog")
+    run.add_argument(
+        "--no-catalog-check",
+        action="store_true",
+        help="do not check option values against the catalog",
+    )
     run.add_argument("--quiet", action="store_true", help="print only the totals")
 
     demo = commands.add_parser("demo", help="run a sample workbook against the embedded sandbox")
-    demo.add_argument("--dir", type=Path, default=Path("xl-mailer-demo"),
-                      help="folder for the sample workbook (default: ./xl-mailer-demo)")
+    demo.add_argument(
+        "--dir",
+        type=Path,
+        default=Path("xl-mailer-demo"),
+        help="folder for the sample workbook (default: ./xl-mailer-demo)",
+    )
 
     box = commands.add_parser("sandbox", help="serve the embedded Click2Mail sandbox")
     box.add_argument("--port", type=int, default=0, help="port (default: any free port)")
     box.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     box.add_argument("--fault", choices=FAULTS, help="a fault to inject into POST /jobs")
-    box.add_argument("--fault-every", type=_positive_int, default=1,
-                     help="apply the fault to every N-th POST /jobs")
+    box.add_argument(
+        "--fault-every",
+        type=_positive_int,
+        default=1,
+        help="apply the fault to every N-th POST /jobs",
+    )
 
     login = commands.add_parser("login", help="keep a password in the OS keyring")
     login.add_argument("--endpoint", help="stage, production or a URL (default: stage)")
@@ -115,11 +135,13 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
     catalog = load_catalog(args.catalog, check=not args.no_catalog_check)
     write = not args.validate_only
     port = open_sheet(args.workbook, sheet=args.sheet, output=args.output, write=write)
-    show = (lambda row, result: None) if args.quiet else (
-        lambda row, result: print(describe_row(row, result), file=out, flush=True))
+    show = (
+        (lambda row, result: None)
+        if args.quiet
+        else (lambda row, result: print(describe_row(row, result), file=out, flush=True))
+    )
     if args.validate_only:
-        run = run_sheet(port, send=_never_send, catalog=catalog, validate_only=True,
-                        on_result=show)
+        run = run_sheet(port, send=_never_send, catalog=catalog, validate_only=True, on_result=show)
         return _finish(run, out, where=None)
     name = endpoint_name(args.endpoint)
     with connect(name, timeout=args.timeout, concurrency=args.concurrency) as connection:
@@ -132,7 +154,7 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
                 catalog=catalog,
                 concurrency=args.concurrency,
                 on_result=show,
-                preflight=connection.client.check_credentials,
+                preflight=connection.client.check_credentials_quietly,
                 progress=progress.update if progress else None,
             )
         finally:
@@ -184,15 +206,15 @@ def serve_sandbox(args: argparse.Namespace, out: TextIO) -> int:
     config = SandboxConfig(latency=args.latency, fault=args.fault, fault_every=args.fault_every)
     sandbox = Sandbox(config, port=args.port, verbose=True)
     print(f"Click2Mail sandbox at {sandbox.url}", file=out)
-    print(f"Username: {config.username}  Password: {config.password}  (practice account)",
-          file=out)
-    print(f"Try: C2M_ENDPOINT={sandbox.url} C2M_USERNAME={config.username}"
-          f" C2M_PASSWORD={config.password} xl-mailer run WORKBOOK", file=out)
+    print(f"Username: {config.username}  Password: {config.password}  (practice account)", file=out)
+    print(
+        f"Try: C2M_ENDPOINT={sandbox.url} C2M_USERNAME={config.username}"
+        f" C2M_PASSWORD={config.password} xl-mailer run WORKBOOK",
+        file=out,
+    )
     print("Press Ctrl-C to stop.", file=out, flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         sandbox.serve_forever()
-    except KeyboardInterrupt:
-        pass
     return EXIT_OK
 
 
@@ -206,8 +228,9 @@ def login(args: argparse.Namespace, out: TextIO) -> int:
         print("No password given; nothing stored.", file=sys.stderr)
         return EXIT_STOPPED
     credentials.store_password(base_url, username, password)
-    print(f"Password kept in the OS keyring for {username} at {endpoints.label(base_url)}.",
-          file=out)
+    print(
+        f"Password kept in the OS keyring for {username} at {endpoints.label(base_url)}.", file=out
+    )
     return EXIT_OK
 
 
@@ -215,8 +238,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     """Entry point of the ``xl-mailer`` command; returns the exit code."""
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
         if args.command == "run":
             return run_workbook(args, out)

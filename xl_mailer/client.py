@@ -88,8 +88,13 @@ def _never_left(exc: requests.RequestException) -> bool:
         text = repr(exc)
         return any(
             marker in text
-            for marker in ("NewConnectionError", "NameResolutionError", "Failed to resolve",
-                           "Connection refused", "ConnectTimeoutError")
+            for marker in (
+                "NewConnectionError",
+                "NameResolutionError",
+                "Failed to resolve",
+                "Connection refused",
+                "ConnectTimeoutError",
+            )
         )
     return False
 
@@ -127,8 +132,15 @@ class Click2MailClient:
         adapter = HTTPAdapter(
             pool_connections=2,
             pool_maxsize=max(pool_size, 1),
-            max_retries=Retry(total=0, connect=0, read=0, redirect=0, status=0,
-                              raise_on_redirect=False, raise_on_status=False),
+            max_retries=Retry(
+                total=0,
+                connect=0,
+                read=0,
+                redirect=0,
+                status=0,
+                raise_on_redirect=False,
+                raise_on_status=False,
+            ),
         )
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
@@ -161,6 +173,10 @@ class Click2MailClient:
                 body_snippet=snippet(answer.body),
             )
         return answer.document
+
+    def check_credentials_quietly(self) -> None:
+        """``check_credentials`` for callers that need only the raise."""
+        self.check_credentials()
 
     def create_job(self, request: JobRequest) -> JobResult:
         """``POST /jobs`` for one row; every row-level outcome is a result, never an exception."""
@@ -209,7 +225,7 @@ class Click2MailClient:
         method: str,
         path: str,
         *,
-        data: object = None,
+        data: tuple[tuple[str, str], ...] | None = None,
         params: Mapping[str, str] | None = None,
         retry_safe: bool = True,
     ) -> Answer:
@@ -243,12 +259,22 @@ class Click2MailClient:
         return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not secrets
 
     def _send_once(
-        self, method: str, path: str, *, data: object, params: Mapping[str, str] | None
+        self,
+        method: str,
+        path: str,
+        *,
+        data: tuple[tuple[str, str], ...] | None,
+        params: Mapping[str, str] | None,
     ) -> Answer:
         url = self.base_url + path
         log.debug("%s %s", method, url)
         with self.session.request(
-            method, url, data=data, params=params, timeout=self.timeout, stream=True,
+            method,
+            url,
+            data=data,
+            params=params,
+            timeout=self.timeout,
+            stream=True,
             allow_redirects=False,
         ) as response:
             body = _read_bounded(response)

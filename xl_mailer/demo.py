@@ -12,19 +12,56 @@ from openpyxl.styles import Font
 from .models import RESULT_HEADERS
 
 DEMO_HEADERS = (
-    "documentClass", "layout", "productionTime", "envelope", "color", "paperType",
-    "printOption", "documentId", "addressId", "rtnName", "projectId", "mailingDate",
+    "documentClass",
+    "layout",
+    "productionTime",
+    "envelope",
+    "color",
+    "paperType",
+    "printOption",
+    "documentId",
+    "addressId",
+    "rtnName",
+    "projectId",
+    "mailingDate",
 )
 
-LETTER = ("Letter 8.5 x 11", "Address on Separate Page", "Next Day", "#10 Double Window",
-          "Black and White", "White 24#", "Printing One side")
-POSTCARD = ("Postcard 4.25 x 6", "Double Sided Postcard", "Next Day", None, "Full Color",
-            "White Matte", "Printing both sides")
-CERTIFIED = ("Certified Letter 8.5 x 11", "Address on Separate Page", "Next Day",
-             "Certified Mail Letter Envelope", "Black and White", "White 24#",
-             "Printing One side")
-BROCHURE = ("Brochure 11 x 8.5", "Self Mailer", "Week 1", None, "Full Color", "100# White Gloss",
-            "Printing both sides")
+LETTER = (
+    "Letter 8.5 x 11",
+    "Address on Separate Page",
+    "Next Day",
+    "#10 Double Window",
+    "Black and White",
+    "White 24#",
+    "Printing One side",
+)
+POSTCARD = (
+    "Postcard 4.25 x 6",
+    "Double Sided Postcard",
+    "Next Day",
+    None,
+    "Full Color",
+    "White Matte",
+    "Printing both sides",
+)
+CERTIFIED = (
+    "Certified Letter 8.5 x 11",
+    "Address on Separate Page",
+    "Next Day",
+    "Certified Mail Letter Envelope",
+    "Black and White",
+    "White 24#",
+    "Printing One side",
+)
+BROCHURE = (
+    "Brochure 11 x 8.5",
+    "Self Mailer",
+    "Week 1",
+    None,
+    "Full Color",
+    "100# White Gloss",
+    "Printing both sides",
+)
 
 
 def demo_rows(today: dt.date) -> list[tuple[object, ...]]:
@@ -71,7 +108,7 @@ def write_demo_workbook(path: Path, *, today: dt.date | None = None) -> Path:
 
 
 def run_demo(folder: Path, out: TextIO) -> int:
-    """Write the sample, run it against a fresh sandbox, print the table; returns 0 when it worked."""
+    """Write the sample, run it against a fresh sandbox and print the table; 0 when it worked."""
     from .cli import main
 
     path = write_demo_workbook(folder / "demo-jobs.xlsx")
@@ -90,8 +127,9 @@ def print_table(path: Path, out: TextIO) -> None:
     sheet = load_workbook(path, read_only=True)["Jobs"]
     rows = list(sheet.iter_rows(min_row=3, values_only=True))
     header = list(rows[0])
-    wanted = [header.index(name) for name in ("documentClass", "documentId", "addressId",
-                                              *RESULT_HEADERS)]
+    wanted = [
+        header.index(name) for name in ("documentClass", "documentId", "addressId", *RESULT_HEADERS)
+    ]
     table = [[_show(row[i]) for i in wanted] for row in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(wanted))]
     widths[-1] = 0  # the description runs to the end of the line
@@ -105,5 +143,3 @@ def print_table(path: Path, out: TextIO) -> None:
 
 def _show(value: object) -> str:
     return "" if value is None else str(value)
-
-

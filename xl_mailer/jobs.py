@@ -52,7 +52,9 @@ class SheetRun:
 
 def result_spans(layout: Layout) -> list[tuple[int, list[int]]]:
     """Group result columns into contiguous spans: (first column, indexes into the 4 cells)."""
-    ordered = sorted((column, i) for i, column in enumerate(layout.results[h] for h in RESULT_HEADERS))
+    ordered = sorted(
+        (column, i) for i, column in enumerate(layout.results[h] for h in RESULT_HEADERS)
+    )
     spans: list[tuple[int, list[int]]] = []
     for column, index in ordered:
         if spans and spans[-1][0] + len(spans[-1][1]) == column:

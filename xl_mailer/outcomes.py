@@ -43,8 +43,9 @@ def create_outcome(
     if http_status == 201 and is_job and code == 0:
         if job_id is not None:
             return JobResult(Outcome.CREATED, description or "Created", job_id, http_status, code)
-        return unknown("Click2Mail said Created but sent no job id", http_status=http_status,
-                       code=code)
+        return unknown(
+            "Click2Mail said Created but sent no job id", http_status=http_status, code=code
+        )
     if is_job and code is not None and code != 0 and job_id is None and http_status < 600:
         # A <job> document that names its error is a clean refusal, whatever the HTTP class.
         return JobResult(Outcome.FAILED, description, None, http_status, code)
@@ -55,10 +56,19 @@ def create_outcome(
             text = description
         return JobResult(Outcome.FAILED, text, None, http_status, code)
     if http_status == 524:
-        return unknown("Click2Mail's gateway timed out (HTTP 524) before answering",
-                       http_status=http_status, code=code)
+        return unknown(
+            "Click2Mail's gateway timed out (HTTP 524) before answering",
+            http_status=http_status,
+            code=code,
+        )
     if http_status >= 500:
-        return unknown(f"HTTP {http_status} with {what or 'no usable answer'}",
-                       http_status=http_status, code=code)
-    return unknown(f"HTTP {http_status} with {what or 'an unexpected <job> answer'}",
-                   http_status=http_status, code=code)
+        return unknown(
+            f"HTTP {http_status} with {what or 'no usable answer'}",
+            http_status=http_status,
+            code=code,
+        )
+    return unknown(
+        f"HTTP {http_status} with {what or 'an unexpected <job> answer'}",
+        http_status=http_status,
+        code=code,
+    )

@@ -1,4 +1,4 @@
-"""Send the planned rows with bounded concurrency and hand every result back in row order of arrival.
+"""Send planned rows with bounded concurrency; hand every result back as it arrives.
 
 Pure orchestration: the caller supplies ``send`` (the client's ``create_job``)
 and a ``record`` callback, which always runs on the calling thread so that
@@ -12,6 +12,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -140,7 +141,7 @@ def execute(
         if item is _DONE:
             running -= 1
             continue
-        row, result = item  # type: ignore[misc]
+        row, result = typing.cast(tuple[int, JobResult | None], item)
         if result is None:
             continue  # the 401 that stopped the run: not this row's failure
         sent += 1

@@ -1,4 +1,4 @@
-"""An embedded Click2Mail sandbox: a real HTTP server on 127.0.0.1 that speaks the API as documented.
+"""The embedded Click2Mail sandbox: a real HTTP server on 127.0.0.1 speaking the documented API.
 
 Staff practise on it, ``xl-mailer demo`` runs against it, and tests and
 benchmarks use it over real HTTP. It checks Basic auth, validates job
@@ -44,8 +44,15 @@ NOT_AUTHORIZED = frozenset({"Brochure 11 x 8.5"})
 """Products the sandbox account may not order: they pass the catalog, the server refuses them."""
 
 _NO_ENVELOPE_WORDS = ("Postcard", "Self Mailer", "Rack Card")
-_RETURN_ADDRESS = ("rtnName", "rtnOrganization", "rtnaddress1", "rtnaddress2", "rtnCity",
-                   "rtnState", "rtnZip")
+_RETURN_ADDRESS = (
+    "rtnName",
+    "rtnOrganization",
+    "rtnaddress1",
+    "rtnaddress2",
+    "rtnCity",
+    "rtnState",
+    "rtnZip",
+)
 
 
 @dataclass
@@ -83,12 +90,19 @@ class SandboxState:
         self.documents: dict[int, dict[str, str]] = {
             1001: {"documentName": "Welcome letter", "documentClass": "Letter 8.5 x 11"},
             1002: {"documentName": "Spring postcard", "documentClass": "Postcard 4.25 x 6"},
-            1003: {"documentName": "Certified notice", "documentClass": "Certified Letter 8.5 x 11"},
+            1003: {
+                "documentName": "Certified notice",
+                "documentClass": "Certified Letter 8.5 x 11",
+            },
         }
         self.address_lists: dict[int, dict[str, Any]] = {
             2001: {"name": "US customers", "international": False, "count": 120, "polled": True},
-            2002: {"name": "Overseas customers", "international": True, "count": 35,
-                   "polled": True},
+            2002: {
+                "name": "Overseas customers",
+                "international": True,
+                "count": 35,
+                "polled": True,
+            },
             2003: {"name": "Board members", "international": False, "count": 9, "polled": True},
         }
         self.projects: set[int] = {3001}
@@ -106,8 +120,9 @@ def _today() -> dt.date:
     return dt.date.today()
 
 
-def check_job(params: Mapping[str, str], state: SandboxState, catalog: Catalog,
-              today: dt.date) -> tuple[int, int, str] | None:
+def check_job(
+    params: Mapping[str, str], state: SandboxState, catalog: Catalog, today: dt.date
+) -> tuple[int, int, str] | None:
     """The documented refusal for a create, as (HTTP, status, description), or None to create."""
     if any(name not in params for name in REQUIRED_PARAMS):
         return 400, 9, "One of the required parameters is missing."
@@ -116,8 +131,11 @@ def check_job(params: Mapping[str, str], state: SandboxState, catalog: Catalog,
         try:
             date = dt.datetime.strptime(date_text, "%Y%m%d").date()
         except ValueError:
-            return 500, 9, ("Could not parse date. Please add mailingDate parameter in form"
-                            " 'yyyymmdd'.")
+            return (
+                500,
+                9,
+                ("Could not parse date. Please add mailingDate parameter in form 'yyyymmdd'."),
+            )
         if date <= today:
             return 400, 9, "Mailing date should be greater than current date."
         if date > today + dt.timedelta(days=MAX_FUTURE_DAYS):
@@ -130,10 +148,17 @@ def check_job(params: Mapping[str, str], state: SandboxState, catalog: Catalog,
     no_envelope = any(word in product for word in _NO_ENVELOPE_WORDS)
     if params.get("endorsement") and no_envelope:
         return 400, 9, "Endorsements not valid for selected product"
-    if product.startswith("Certified") and not (params.get("rtnName")
-                                                or params.get("rtnOrganization")):
-        return 400, 9, ("Return address Name OR Return address Organization is required for"
-                        " selected product.")
+    if product.startswith("Certified") and not (
+        params.get("rtnName") or params.get("rtnOrganization")
+    ):
+        return (
+            400,
+            9,
+            (
+                "Return address Name OR Return address Organization is required for"
+                " selected product."
+            ),
+        )
     if product.startswith("Reply") and any(params.get(k) for k in _RETURN_ADDRESS):
         return 400, 9, "Return Address not valid for selected product"
     quantity = params.get("quantity")
@@ -170,8 +195,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- plumbing --------------------------------------------------------
 
-    def _reply(self, status: int, body: bytes, content_type: str = "application/xml",
-               headers: Mapping[str, str] | None = None) -> None:
+    def _reply(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "application/xml",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -205,8 +235,12 @@ class _Handler(BaseHTTPRequestHandler):
         return ok and not self.server.state.password_revoked
 
     def _unauthorized(self) -> None:
-        self._reply(401, b"Unauthorized", "text/plain",
-                    {"WWW-Authenticate": 'Basic realm="Click2Mail sandbox"'})
+        self._reply(
+            401,
+            b"Unauthorized",
+            "text/plain",
+            {"WWW-Authenticate": 'Basic realm="Click2Mail sandbox"'},
+        )
 
     def _route(self, method: str) -> None:
         self._read_body = self._body()
@@ -216,7 +250,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not parts.path.startswith(PREFIX + "/"):
             self._reply(404, b"<html><body><h1>404 Not Found</h1></body></html>", "text/html")
             return
-        path = parts.path[len(PREFIX):].rstrip("/")
+        path = parts.path[len(PREFIX) :].rstrip("/")
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         segments = path.strip("/").split("/")
         if method == "POST" and segments == ["jobs"]:
@@ -235,8 +269,12 @@ class _Handler(BaseHTTPRequestHandler):
             handler(query)
         elif len(segments) == 2 and segments[0] == "jobs" and method == "GET":
             self._job_status(segments[1])
-        elif len(segments) == 3 and segments[0] == "jobs" and segments[2] == "submit" \
-                and method == "POST":
+        elif (
+            len(segments) == 3
+            and segments[0] == "jobs"
+            and segments[2] == "submit"
+            and method == "POST"
+        ):
             self._submit(segments[1], query)
         elif len(segments) == 2 and segments[0] == "addressLists" and method == "GET":
             self._address_list(segments[1])
@@ -276,8 +314,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(429, b"Too Many Requests", "text/plain", {"Retry-After": "1"})
             return
         if fault == "html500":
-            self._reply(500, b"<html><body><h1>500 Internal Server Error</h1></body></html>",
-                        "text/html")
+            self._reply(
+                500, b"<html><body><h1>500 Internal Server Error</h1></body></html>", "text/html"
+            )
             return
         params = self._form(query)
         refusal = check_job(params, state, config.catalog, server.today())
@@ -295,16 +334,23 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "timeout":
             time.sleep(config.fault_seconds)
         if fault == "gateway524":
-            self._reply(524, b"<html><body>Error 524: A timeout occurred</body></html>",
-                        "text/html")
+            self._reply(
+                524, b"<html><body>Error 524: A timeout occurred</body></html>", "text/html"
+            )
             return
         if fault == "malformed":
             self._reply(201, b"<?xml version='1.0'?><job><id>" + str(job.id).encode(), "")
             return
-        self._xml(201, "job", {
-            "id": job.id, "status": 0, "description": "Created",
-            "statusUrl": f"{server.base_url}/jobs/{job.id}",
-        })
+        self._xml(
+            201,
+            "job",
+            {
+                "id": job.id,
+                "status": 0,
+                "description": "Created",
+                "statusUrl": f"{server.base_url}/jobs/{job.id}",
+            },
+        )
 
     def _job_status(self, text: str) -> None:
         job = self.server.state.jobs.get(int(text)) if text.isdigit() else None
@@ -323,12 +369,26 @@ class _Handler(BaseHTTPRequestHandler):
                 self._xml(200, "job", {"id": text, "status": 1, "description": "Job ID not found"})
                 return
             if not form.get("billingType"):
-                self._xml(400, "job", {"id": job.id, "status": 9,
-                                       "description": "One of the required parameters is missing."})
+                self._xml(
+                    400,
+                    "job",
+                    {
+                        "id": job.id,
+                        "status": 9,
+                        "description": "One of the required parameters is missing.",
+                    },
+                )
                 return
             if job.state[0] != 9:
-                self._xml(400, "job", {"id": job.id, "status": 9, "description":
-                                       f"Job with Id {job.id} is in impermissible state"})
+                self._xml(
+                    400,
+                    "job",
+                    {
+                        "id": job.id,
+                        "status": 9,
+                        "description": f"Job with Id {job.id} is in impermissible state",
+                    },
+                )
                 return
             job.state = (4, "AWAITING_PRODUCTION")
         self._xml(200, "job", {"id": job.id, "status": 0, "description": "Success"})
@@ -337,13 +397,24 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             start = dt.date.fromisoformat(query.get("startDate", ""))
         except ValueError:
-            self._xml(400, "jobs", {"status": 9, "description":
-                                    "Could not parse startDate; use yyyy-MM-dd"})
+            self._xml(
+                400,
+                "jobs",
+                {"status": 9, "description": "Could not parse startDate; use yyyy-MM-dd"},
+            )
             return
         with self.server.state.lock:
             jobs = [job for job in self.server.state.jobs.values() if job.created >= start]
-        items = [{"id": job.id, "status": job.state[0], "description": job.state[1],
-                  "createdDate": job.created.isoformat(), **job.params} for job in jobs]
+        items = [
+            {
+                "id": job.id,
+                "status": job.state[0],
+                "description": job.state[1],
+                "createdDate": job.created.isoformat(),
+                **job.params,
+            }
+            for job in jobs
+        ]
         self._xml(200, "jobs", {}, items=items, item_tag="job")
 
     def _upload_document(self, query: Mapping[str, str]) -> None:
@@ -362,8 +433,15 @@ class _Handler(BaseHTTPRequestHandler):
                     fields[name] = str(part.get_content()).strip()
         fields.update(query)
         if not has_file or not fields.get("documentClass") or not fields.get("documentName"):
-            self._xml(400, "document", {"id": "", "status": 9, "description":
-                                        "One of the required parameters is missing."})
+            self._xml(
+                400,
+                "document",
+                {
+                    "id": "",
+                    "status": 9,
+                    "description": "One of the required parameters is missing.",
+                },
+            )
             return
         with self.server.state.lock:
             doc_id = self.server.state.new_id()
@@ -378,12 +456,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._xml(400, "addressList", {"id": "", "status": 9, "description": str(exc)})
             return
         name = header[0].get("addressListName", "") if header else ""
-        international = any((a.get("Country") or a.get("Country_non-US") or "").strip()
-                            not in ("", "US", "USA", "United States") for a in addresses)
+        international = any(
+            (a.get("Country") or a.get("Country_non-US") or "").strip()
+            not in ("", "US", "USA", "United States")
+            for a in addresses
+        )
         with self.server.state.lock:
             list_id = self.server.state.new_id()
             self.server.state.address_lists[list_id] = {
-                "name": name, "international": international, "count": len(addresses),
+                "name": name,
+                "international": international,
+                "count": len(addresses),
                 "polled": False,
             }
         self._xml(201, "addressList", {"id": list_id, "status": 0, "description": "Uploaded"})
@@ -395,11 +478,13 @@ class _Handler(BaseHTTPRequestHandler):
             if entry is not None:
                 entry["polled"] = True
         if entry is None:
-            self._xml(200, "addressList", {"id": text, "status": 9, "description":
-                                           "Address List ID not found"})
+            self._xml(
+                200,
+                "addressList",
+                {"id": text, "status": 9, "description": "Address List ID not found"},
+            )
             return
-        self._xml(200, "addressList", {"id": text, "status": 3,
-                                       "description": "CASS Standardized"})
+        self._xml(200, "addressList", {"id": text, "status": 3, "description": "CASS Standardized"})
 
 
 class _Server(ThreadingHTTPServer):
@@ -413,15 +498,21 @@ class _Server(ThreadingHTTPServer):
         self.state = SandboxState()
         self.verbose = verbose
         self.today = _today
-        host, port = self.server_address[:2]
+        host, port = str(self.server_address[0]), int(self.server_address[1])
         self.base_url = f"http://{host}:{port}{PREFIX}"
 
 
 class Sandbox:
     """A running sandbox. Use as a context manager, or ``start()`` and ``stop()``."""
 
-    def __init__(self, config: SandboxConfig | None = None, *, host: str = "127.0.0.1",
-                 port: int = 0, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        config: SandboxConfig | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        verbose: bool = False,
+    ) -> None:
         self.config = config or SandboxConfig()
         self._server = _Server((host, port), self.config, verbose)
         self._thread: threading.Thread | None = None
@@ -443,8 +534,9 @@ class Sandbox:
         """Serve in a background thread; starting a running sandbox does nothing."""
         if self._thread is not None:
             return self
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        name="c2m-sandbox", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="c2m-sandbox", daemon=True
+        )
         self._thread.start()
         return self
 

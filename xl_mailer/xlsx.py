@@ -76,7 +76,9 @@ def open_workbook(path: Path, *, for_writing: bool = True) -> Workbook:
     try:
         return load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", keep_links=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, EOFError) as exc:
-        raise WorkbookError(path, f"is damaged and cannot be opened ({type(exc).__name__})") from exc
+        raise WorkbookError(
+            path, f"is damaged and cannot be opened ({type(exc).__name__})"
+        ) from exc
 
 
 def cached_values(path: Path, sheet: str) -> list[list[object]]:
