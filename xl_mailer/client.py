@@ -118,6 +118,7 @@ class Click2MailClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.username = username
         self.timeout = timeout
         self.max_attempts = max_attempts
         self.backoff = SharedBackoff(sleep=sleep)

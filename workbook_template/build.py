@@ -1,0 +1,379 @@
+"""Build the xl-mailer template workbook, reproducibly, on any machine without Excel.
+
+    python workbook_template/build.py [OUTPUT]     (default: workbook_template/xl-mailer.xlsm)
+
+Steps: start from the pinned xlwings version's standalone quickstart workbook
+(its VBA module is stamped with that version, so no add-in is needed); reuse
+its first sheet as ``Jobs`` (keeping the sheet's VBA code name); add the Lists,
+Settings, Return Codes and Log sheets and activate ``xlwings.conf``; add the
+``Click2Mail`` VBA module with pyOpenVBA; add the ribbon part last, because
+openpyxl would drop its relationship; finally rewrite the zip with fixed
+timestamps so that two builds are byte-for-byte the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import xlwings
+from openpyxl import load_workbook
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
+
+from xl_mailer.catalog import default_catalog
+from xl_mailer.models import REQUIRED_PARAMS, RESULT_HEADERS
+from xl_mailer.returncodes import DOCUMENTED
+from xl_mailer.settings import ENDPOINT_CHOICES
+
+HERE = Path(__file__).resolve().parent
+OUTPUT = HERE / "xl-mailer.xlsm"
+SOURCE = Path(xlwings.__file__).parent / "quickstart_standalone.xlsm"
+FIXED_TIME = dt.datetime(2026, 1, 1, 0, 0, 0)
+TABLE_ROWS = 200
+
+OPTIONAL_COLUMNS = ("mailClass", "rtnName", "rtnOrganization", "rtnaddress1", "rtnaddress2",
+                    "rtnCity", "rtnState", "rtnZip", "mailingDate", "appSignature")
+COLUMNS = (*REQUIRED_PARAMS, *OPTIONAL_COLUMNS, *RESULT_HEADERS)
+LIST_FIELDS = ("documentClass", "layout", "productionTime", "envelope", "color", "paperType",
+               "printOption", "mailClass")
+HEADER_ROW = 4
+
+HELP = {
+    "documentClass": "The product, e.g. Letter 8.5 x 11. Pick from the list.",
+    "layout": "Where the address goes; depends on the documentClass.",
+    "productionTime": "Next Day for letters; postcards also take Within 3 Days or Week 1-12.",
+    "envelope": "Envelope for letters. Leave EMPTY for postcards and self-mailers.",
+    "color": "Full Color or Black and White.",
+    "paperType": "Paper stock allowed for the documentClass.",
+    "printOption": "Printing One side or Printing both sides.",
+    "documentId": "Id of a document uploaded to Click2Mail (a whole number).",
+    "addressId": "Id of an address list at Click2Mail (a whole number).",
+    "mailClass": "Optional: First Class, Standard, ... (depends on the product).",
+    "rtnName": "Optional return address name (required for certified products).",
+    "rtnOrganization": "Optional return address organization.",
+    "rtnaddress1": "Optional return address, line 1.",
+    "rtnaddress2": "Optional return address, line 2.",
+    "rtnCity": "Optional return address city.",
+    "rtnState": "Optional return address state.",
+    "rtnZip": "Optional return address ZIP code.",
+    "mailingDate": "Optional future mailing date (a date cell).",
+    "appSignature": "Optional short tag stored with the job at Click2Mail.",
+    "Job ID": "Written by xl-mailer. A row with a Job ID is never sent again.",
+    "HTTP Status": "Written by xl-mailer: the HTTP status of Click2Mail's answer.",
+    "Return Code": "Written by xl-mailer: 0 means created; anything else is an error.",
+    "Description": "Written by xl-mailer: what Click2Mail said, or why the row was not sent.",
+}
+
+RIBBON_BUTTONS = (
+    # (group, id, label, tag, imageMso, screentip)
+    ("Jobs", "c2mValidate", "Validate Rows", "validate_rows", "AcceptInvitation",
+     "Check every row against the catalog; sends nothing."),
+    ("Jobs", "c2mCreate", "Create Jobs", "create_jobs", "EnvelopesAndLabelsDialog",
+     "Create one Click2Mail job per row that has no Job ID yet."),
+    ("Jobs", "c2mCreateSelected", "Create Jobs for Selected Rows", "create_selected_jobs",
+     "SelectRows", "Create jobs only for the selected rows."),
+    ("Jobs", "c2mRefresh", "Refresh Job Status", "refresh_status", "Refresh",
+     "Show each job's current state at Click2Mail."),
+    ("Jobs", "c2mClear", "Clear Results", "clear_results", "ClearAll",
+     "Clear results of rows without a job, to fix and send them again."),
+    ("Account", "c2mTest", "Test Connection", "test_connection", "ServerConnection",
+     "Check the endpoint and your credentials (read-only)."),
+    ("Account", "c2mPassword", "Set Password", "set_password", "Lock",
+     "Keep your Click2Mail password in the OS keyring, never in this workbook."),
+)
+
+VBA_MODULE = "Click2Mail"
+VBA_SOURCE = (
+    "Option Explicit\r\n"
+    "\r\n"
+    "' Every button of the Click2Mail ribbon tab calls this Sub. The button's tag names\r\n"
+    "' a function in the Python module xl_mailer.ribbon, so a new button needs only\r\n"
+    "' ribbon XML and Python.\r\n"
+    "Public Sub OnRibbonAction(control As IRibbonControl)\r\n"
+    "    RunPython \"import xl_mailer.ribbon; xl_mailer.ribbon.run('\" & control.Tag & \"')\"\r\n"
+    "End Sub\r\n"
+)
+
+UI_REL_TYPE = "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility"
+UI_PART = "customUI/customUI.xml"
+
+BOLD = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+OUTPUT_HEADER_FILL = PatternFill("solid", fgColor="595959")
+OUTPUT_FILL = PatternFill("solid", fgColor="EDEDED")
+WHITE_BOLD = Font(bold=True, color="FFFFFF")
+
+
+def ribbon_xml() -> str:
+    groups: dict[str, list[str]] = {}
+    for group, ident, label, tag, image, tip in RIBBON_BUTTONS:
+        size = "large" if tag in ("validate_rows", "create_jobs") else "normal"
+        groups.setdefault(group, []).append(
+            f'        <button id="{ident}" label="{label}" tag="{tag}" imageMso="{image}"'
+            f' size="{size}" screentip="{label}" supertip="{tip}" onAction="OnRibbonAction"/>'
+        )
+    body = "\n".join(
+        f'      <group id="c2m{name}" label="{name}">\n' + "\n".join(buttons) + "\n      </group>"
+        for name, buttons in groups.items()
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<customUI xmlns="http://schemas.microsoft.com/office/2006/01/customui">\n'
+        "  <ribbon>\n    <tabs>\n"
+        '    <tab id="c2mTab" label="Click2Mail">\n' + body + "\n    </tab>\n"
+        "    </tabs>\n  </ribbon>\n</customUI>\n"
+    )
+
+
+def _column(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index)
+
+
+def build_lists(book, catalog) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The Lists sheet: one column of allowed values per dropdown field; returns name -> ref."""
+    sheet = book.create_sheet("Lists")
+    refs: dict[str, str] = {}
+    for c, field in enumerate(LIST_FIELDS, start=1):
+        values = [v for v in catalog.allowed(field) if v]
+        sheet.cell(1, c, field).font = BOLD
+        for r, value in enumerate(values, start=2):
+            sheet.cell(r, c, value)
+        letter = _column(c)
+        refs[field] = f"Lists!${letter}$2:${letter}${len(values) + 1}"
+        sheet.column_dimensions[letter].width = min(max(len(v) for v in [field, *values]) + 2, 48)
+        name = f"C2M_{field}"
+        book.defined_names[name] = DefinedName(name, attr_text=refs[field])
+    sheet.freeze_panes = "A2"
+    sheet.cell(1, len(LIST_FIELDS) + 2, "Generated from xl-mailer's catalog; do not edit by"
+               " hand (rebuild the template instead).").font = Font(italic=True, color="808080")
+    return refs
+
+
+def build_jobs(sheet: Worksheet, catalog) -> None:  # type: ignore[no-untyped-def]
+    sheet.title = "Jobs"
+    last = _column(len(COLUMNS))
+    end_row = HEADER_ROW + TABLE_ROWS
+    sheet["A1"] = "Click2Mail jobs"
+    sheet["A1"].font = Font(bold=True, size=16, color="1F4E78")
+    sheet["A2"] = ("One row per mailing. Fill the blue columns (dropdowns help), then on the"
+                   " Click2Mail tab press Validate Rows, then Create Jobs.")
+    sheet["A3"] = ("Results appear in the grey columns. A row with a Job ID is never sent again."
+                   " Your password lives in the OS keyring (Set Password), never in this file.")
+    for ref in ("A2", "A3"):
+        sheet[ref].font = Font(italic=True, color="404040")
+    for c, name in enumerate(COLUMNS, start=1):
+        cell = sheet.cell(HEADER_ROW, c, name)
+        is_output = name in RESULT_HEADERS
+        cell.font = WHITE_BOLD
+        cell.fill = OUTPUT_HEADER_FILL if is_output else HEADER_FILL
+        cell.alignment = Alignment(vertical="center")
+        letter = _column(c)
+        values = list(catalog.allowed(name)) if name in LIST_FIELDS else []
+        width = max([len(name) + 4, *(len(v) + 2 for v in values)])
+        if name == "Description":
+            width = 60
+        sheet.column_dimensions[letter].width = min(width, 36 if name != "Description" else 60)
+        if is_output:
+            for r in range(HEADER_ROW + 1, end_row + 1):
+                sheet.cell(r, c).fill = OUTPUT_FILL
+                if name == "Description":
+                    sheet.cell(r, c).number_format = "@"
+        if name == "mailingDate":
+            for r in range(HEADER_ROW + 1, end_row + 1):
+                sheet.cell(r, c).number_format = "yyyy-mm-dd"
+    sheet.row_dimensions[HEADER_ROW].height = 20
+    sheet.freeze_panes = f"B{HEADER_ROW + 1}"
+    for selection in sheet.sheet_view.selection:
+        selection.activeCell = selection.sqref = f"A{HEADER_ROW + 1}"
+    table = Table(displayName="C2MJobs", ref=f"A{HEADER_ROW}:{last}{end_row}")
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=True)
+    sheet.add_table(table)
+    _validations(sheet, end_row)
+    code = _column(COLUMNS.index("Return Code") + 1)
+    text = _column(COLUMNS.index("Description") + 1)
+    area = f"A{HEADER_ROW + 1}:{last}{end_row}"
+    first = HEADER_ROW + 1
+    sheet.conditional_formatting.add(area, FormulaRule(
+        formula=[f'LEFT(${text}{first},8)="UNKNOWN:"'],
+        fill=PatternFill("solid", fgColor="FFD966", bgColor="FFD966"), stopIfTrue=True))
+    sheet.conditional_formatting.add(area, FormulaRule(
+        formula=[f'AND(${code}{first}<>"",${code}{first}<>0)'],
+        fill=PatternFill("solid", fgColor="F8CBAD", bgColor="F8CBAD")))
+    sheet.conditional_formatting.add(area, FormulaRule(
+        formula=[f'LEFT(${text}{first},9)="Not sent:"'],
+        fill=PatternFill("solid", fgColor="F8CBAD", bgColor="F8CBAD")))
+
+
+def _validations(sheet: Worksheet, end_row: int) -> None:
+    first = HEADER_ROW + 1
+    for c, name in enumerate(COLUMNS, start=1):
+        span = f"{_column(c)}{first}:{_column(c)}{end_row}"
+        if name in LIST_FIELDS:
+            rule = DataValidation(type="list", formula1=f"=C2M_{name}", allow_blank=True,
+                                  errorStyle="warning", showErrorMessage=True,
+                                  errorTitle="Not in the catalog",
+                                  error="This value is not in xl-mailer's catalog. Keep it only"
+                                        " if your Click2Mail account offers it.")
+        elif name in ("documentId", "addressId"):
+            rule = DataValidation(type="whole", operator="greaterThan", formula1="0",
+                                  allow_blank=True, showErrorMessage=True, errorTitle="Not an id",
+                                  error="Click2Mail ids are positive whole numbers.")
+        elif name == "mailingDate":
+            rule = DataValidation(type="date", operator="greaterThan", formula1="1",
+                                  allow_blank=True, showErrorMessage=True,
+                                  errorTitle="Not a date", error="Enter a date.")
+        else:
+            rule = DataValidation(allow_blank=True)
+        rule.promptTitle = name[:32]
+        rule.prompt = HELP[name][:255]
+        rule.showInputMessage = True
+        rule.add(span)
+        sheet.add_data_validation(rule)
+
+
+def build_settings(book) -> None:  # type: ignore[no-untyped-def]
+    sheet = book.create_sheet("Settings")
+    rows = [
+        ("Setting", "Value", "Notes"),
+        ("Endpoint", "Staging", "Staging (safe: prints nothing, charges nothing), Production,"
+                                " Sandbox, or a URL ending in /molpro"),
+        ("Timeout", 60, "Seconds to wait for each answer"),
+        ("Concurrency", 4, "Calls in flight at once"),
+        ("Username", None, "Your Click2Mail username. The password is never kept here: use Set"
+                           " Password on the Click2Mail tab"),
+    ]
+    for row in rows:
+        sheet.append(row)
+    for cell in sheet[1]:
+        cell.font = WHITE_BOLD
+        cell.fill = HEADER_FILL
+    sheet.column_dimensions["A"].width = 14
+    sheet.column_dimensions["B"].width = 40
+    sheet.column_dimensions["C"].width = 90
+    choices = DataValidation(type="list", formula1='"' + ",".join(ENDPOINT_CHOICES) + '"',
+                             allow_blank=False, errorStyle="warning", showErrorMessage=True,
+                             error="Use Staging, Production, Sandbox, or a URL ending in /molpro")
+    choices.add("B2")
+    sheet.add_data_validation(choices)
+    numbers = DataValidation(type="whole", operator="between", formula1="1", formula2="600")
+    numbers.add("B3:B4")
+    sheet.add_data_validation(numbers)
+
+
+def build_return_codes(book) -> None:  # type: ignore[no-untyped-def]
+    sheet = book.create_sheet("Return Codes")
+    sheet.append(("HTTP Status", "Return Code", "Description"))
+    for http, code, text in DOCUMENTED:
+        sheet.append((http, code, text))
+    for cell in sheet[1]:
+        cell.font = WHITE_BOLD
+        cell.fill = HEADER_FILL
+    sheet.column_dimensions["A"].width = 13
+    sheet.column_dimensions["B"].width = 13
+    sheet.column_dimensions["C"].width = 95
+    table = Table(displayName="C2MReturnCodes", ref=f"A1:C{len(DOCUMENTED) + 1}")
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=True)
+    sheet.add_table(table)
+
+
+def build_log(book) -> None:  # type: ignore[no-untyped-def]
+    sheet = book.create_sheet("Log")
+    sheet.append(("When", "Who", "Endpoint", "Created", "Failed", "Skipped", "Seconds"))
+    for cell in sheet[1]:
+        cell.font = WHITE_BOLD
+        cell.fill = HEADER_FILL
+    for letter, width in zip("ABCDEFG", (20, 16, 44, 10, 10, 10, 10), strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.column_dimensions["A"].number_format = "yyyy-mm-dd hh:mm"
+
+
+def build_conf(book) -> None:  # type: ignore[no-untyped-def]
+    """Activate the quickstart's settings sheet and point xlwings at our UDF module."""
+    sheet = book["_xlwings.conf"]
+    sheet.title = "xlwings.conf"
+    for row in sheet.iter_rows(min_row=1, max_row=12, max_col=1):
+        if row[0].value == "UDF Modules":
+            sheet.cell(row[0].row, 2, "xl_mailer.udfs")
+
+
+def build_workbook(path: Path) -> None:
+    book = load_workbook(SOURCE, keep_vba=True)
+    catalog = default_catalog()
+    jobs = book.worksheets[0]
+    build_jobs(jobs, catalog)
+    build_lists(book, catalog)
+    build_settings(book)
+    build_return_codes(book)
+    build_log(book)
+    build_conf(book)
+    book.move_sheet("xlwings.conf", offset=len(book.sheetnames))
+    book.active = 0
+    book.properties.creator = "xl-mailer"
+    book.properties.title = "xl-mailer: Click2Mail jobs from Excel"
+    book.properties.created = FIXED_TIME
+    book.properties.modified = FIXED_TIME
+    book.properties.lastModifiedBy = "xl-mailer"
+    book.save(path)
+
+
+def add_vba_module(path: Path) -> None:
+    from pyopenvba import ExcelFile
+
+    with ExcelFile(str(path)) as workbook:
+        project = workbook.vba_project()
+        project.delete_module("Module1")  # the quickstart's sample macro
+        project.add_module(VBA_MODULE, VBA_SOURCE)
+        workbook.save()
+
+
+def finish_package(source: Path, target: Path) -> None:
+    """Add the ribbon part and its relationship; fix every timestamp; write ``target``."""
+    with zipfile.ZipFile(source) as zin:
+        names = zin.namelist()
+        parts = {name: zin.read(name) for name in names}
+    rels = parts["_rels/.rels"].decode("utf-8")
+    if UI_REL_TYPE not in rels:
+        rels = rels.replace(
+            "</Relationships>",
+            f'<Relationship Id="rIdC2MRibbon" Type="{UI_REL_TYPE}" Target="{UI_PART}"/>'
+            "</Relationships>",
+        )
+    parts["_rels/.rels"] = rels.encode("utf-8")
+    parts[UI_PART] = ribbon_xml().encode("utf-8")
+    core = parts["docProps/core.xml"].decode("utf-8")
+    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
+    core = re.sub(r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
+                  rf"\g<1>{stamp}\g<3>", core)
+    parts["docProps/core.xml"] = core.encode("utf-8")
+    order = [n for n in names if n != UI_PART] + [UI_PART]
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name in order:
+            info = zipfile.ZipInfo(name, date_time=FIXED_TIME.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zout.writestr(info, parts[name])
+
+
+def build(target: Path = OUTPUT) -> Path:
+    """Build the template into ``target`` and return it."""
+    with tempfile.TemporaryDirectory() as folder:
+        stage = Path(folder) / "stage.xlsm"
+        build_workbook(stage)
+        add_vba_module(stage)
+        finish_package(stage, target)
+    return target
+
+
+if __name__ == "__main__":
+    print(build(Path(sys.argv[1]) if len(sys.argv) > 1 else OUTPUT))

@@ -1,0 +1,75 @@
+"""The xlwings adapter: one sheet of an open book (desktop Excel, or xlwings' remote engine).
+
+It reads the sheet in one call and writes results in rectangular blocks; text
+that Excel would take for a formula gets Excel's own text prefix (an apostrophe,
+which Excel keeps out of the cell's value). No business rule lives here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import xlwings as xw
+
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def as_text(value: object) -> object:
+    """The value to hand Excel so that a server's text never becomes a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def is_remote(book: xw.Book) -> bool:
+    return bool(getattr(book.app.engine, "name", "") == "remote")
+
+
+class BookSheet:
+    """A ``SheetPort`` over an xlwings sheet; counts its writes for tests and benchmarks."""
+
+    def __init__(self, sheet: Any) -> None:
+        self.sheet = sheet
+        self.name = str(sheet.name)
+        self.writes = 0
+
+    def values(self) -> list[list[object]]:
+        last = self.sheet.used_range.last_cell
+        block = self.sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value
+        return [list(row) for row in (block or [])]
+
+    def write_block(self, row: int, column: int, values: list[list[object]]) -> None:
+        cleaned = [[as_text(v) for v in line] for line in values]
+        self.sheet.range((row, column + 1)).value = cleaned
+        self.writes += 1
+
+    def checkpoint(self) -> None:
+        """Excel holds the results; saving the book stays the user's decision."""
+
+
+def status(book: xw.Book, text: str | None) -> None:
+    """Show text in Excel's status bar (None gives it back to Excel); engines without one skip."""
+    with contextlib.suppress(NotImplementedError, AttributeError):
+        book.app.status_bar = text if text is not None else False
+
+
+@contextlib.contextmanager
+def quiet_excel(book: xw.Book) -> Iterator[None]:
+    """Screen updating off and calculation manual while writing; restored even on error.
+
+    Only on desktop Excel: the remote engine's clients do not apply these actions.
+    """
+    if is_remote(book):
+        yield
+        return
+    app = book.app
+    updating, calculation = app.screen_updating, app.calculation
+    app.screen_updating = False
+    app.calculation = "manual"
+    try:
+        yield
+    finally:
+        app.calculation = calculation
+        app.screen_updating = updating
