@@ -40,11 +40,29 @@ SOURCE = Path(xlwings.__file__).parent / "quickstart_standalone.xlsm"
 FIXED_TIME = dt.datetime(2026, 1, 1, 0, 0, 0)
 TABLE_ROWS = 200
 
-OPTIONAL_COLUMNS = ("mailClass", "rtnName", "rtnOrganization", "rtnaddress1", "rtnaddress2",
-                    "rtnCity", "rtnState", "rtnZip", "mailingDate", "appSignature")
+OPTIONAL_COLUMNS = (
+    "mailClass",
+    "rtnName",
+    "rtnOrganization",
+    "rtnaddress1",
+    "rtnaddress2",
+    "rtnCity",
+    "rtnState",
+    "rtnZip",
+    "mailingDate",
+    "appSignature",
+)
 COLUMNS = (*REQUIRED_PARAMS, *OPTIONAL_COLUMNS, *RESULT_HEADERS)
-LIST_FIELDS = ("documentClass", "layout", "productionTime", "envelope", "color", "paperType",
-               "printOption", "mailClass")
+LIST_FIELDS = (
+    "documentClass",
+    "layout",
+    "productionTime",
+    "envelope",
+    "color",
+    "paperType",
+    "printOption",
+    "mailClass",
+)
 HEADER_ROW = 4
 
 HELP = {
@@ -75,20 +93,62 @@ HELP = {
 
 RIBBON_BUTTONS = (
     # (group, id, label, tag, imageMso, screentip)
-    ("Jobs", "c2mValidate", "Validate Rows", "validate_rows", "AcceptInvitation",
-     "Check every row against the catalog; sends nothing."),
-    ("Jobs", "c2mCreate", "Create Jobs", "create_jobs", "EnvelopesAndLabelsDialog",
-     "Create one Click2Mail job per row that has no Job ID yet."),
-    ("Jobs", "c2mCreateSelected", "Create Jobs for Selected Rows", "create_selected_jobs",
-     "SelectRows", "Create jobs only for the selected rows."),
-    ("Jobs", "c2mRefresh", "Refresh Job Status", "refresh_status", "Refresh",
-     "Show each job's current state at Click2Mail."),
-    ("Jobs", "c2mClear", "Clear Results", "clear_results", "ClearAll",
-     "Clear results of rows without a job, to fix and send them again."),
-    ("Account", "c2mTest", "Test Connection", "test_connection", "ServerConnection",
-     "Check the endpoint and your credentials (read-only)."),
-    ("Account", "c2mPassword", "Set Password", "set_password", "Lock",
-     "Keep your Click2Mail password in the OS keyring, never in this workbook."),
+    (
+        "Jobs",
+        "c2mValidate",
+        "Validate Rows",
+        "validate_rows",
+        "AcceptInvitation",
+        "Check every row against the catalog; sends nothing.",
+    ),
+    (
+        "Jobs",
+        "c2mCreate",
+        "Create Jobs",
+        "create_jobs",
+        "EnvelopesAndLabelsDialog",
+        "Create one Click2Mail job per row that has no Job ID yet.",
+    ),
+    (
+        "Jobs",
+        "c2mCreateSelected",
+        "Create Jobs for Selected Rows",
+        "create_selected_jobs",
+        "SelectRows",
+        "Create jobs only for the selected rows.",
+    ),
+    (
+        "Jobs",
+        "c2mRefresh",
+        "Refresh Job Status",
+        "refresh_status",
+        "Refresh",
+        "Show each job's current state at Click2Mail.",
+    ),
+    (
+        "Jobs",
+        "c2mClear",
+        "Clear Results",
+        "clear_results",
+        "ClearAll",
+        "Clear results of rows without a job, to fix and send them again.",
+    ),
+    (
+        "Account",
+        "c2mTest",
+        "Test Connection",
+        "test_connection",
+        "ServerConnection",
+        "Check the endpoint and your credentials (read-only).",
+    ),
+    (
+        "Account",
+        "c2mPassword",
+        "Set Password",
+        "set_password",
+        "Lock",
+        "Keep your Click2Mail password in the OS keyring, never in this workbook.",
+    ),
 )
 
 VBA_MODULE = "Click2Mail"
@@ -99,7 +159,7 @@ VBA_SOURCE = (
     "' a function in the Python module xl_mailer.ribbon, so a new button needs only\r\n"
     "' ribbon XML and Python.\r\n"
     "Public Sub OnRibbonAction(control As IRibbonControl)\r\n"
-    "    RunPython \"import xl_mailer.ribbon; xl_mailer.ribbon.run('\" & control.Tag & \"')\"\r\n"
+    '    RunPython "import xl_mailer.ribbon; xl_mailer.ribbon.run(\'" & control.Tag & "\')"\r\n'
     "End Sub\r\n"
 )
 
@@ -155,8 +215,11 @@ def build_lists(book, catalog) -> dict[str, str]:  # type: ignore[no-untyped-def
         name = f"C2M_{field}"
         book.defined_names[name] = DefinedName(name, attr_text=refs[field])
     sheet.freeze_panes = "A2"
-    sheet.cell(1, len(LIST_FIELDS) + 2, "Generated from xl-mailer's catalog; do not edit by"
-               " hand (rebuild the template instead).").font = Font(italic=True, color="808080")
+    sheet.cell(
+        1,
+        len(LIST_FIELDS) + 2,
+        "Generated from xl-mailer's catalog; do not edit by hand (rebuild the template instead).",
+    ).font = Font(italic=True, color="808080")
     return refs
 
 
@@ -166,10 +229,14 @@ def build_jobs(sheet: Worksheet, catalog) -> None:  # type: ignore[no-untyped-de
     end_row = HEADER_ROW + TABLE_ROWS
     sheet["A1"] = "Click2Mail jobs"
     sheet["A1"].font = Font(bold=True, size=16, color="1F4E78")
-    sheet["A2"] = ("One row per mailing. Fill the blue columns (dropdowns help), then on the"
-                   " Click2Mail tab press Validate Rows, then Create Jobs.")
-    sheet["A3"] = ("Results appear in the grey columns. A row with a Job ID is never sent again."
-                   " Your password lives in the OS keyring (Set Password), never in this file.")
+    sheet["A2"] = (
+        "One row per mailing. Fill the blue columns (dropdowns help), then on the"
+        " Click2Mail tab press Validate Rows, then Create Jobs."
+    )
+    sheet["A3"] = (
+        "Results appear in the grey columns. A row with a Job ID is never sent again."
+        " Your password lives in the OS keyring (Set Password), never in this file."
+    )
     for ref in ("A2", "A3"):
         sheet[ref].font = Font(italic=True, color="404040")
     for c, name in enumerate(COLUMNS, start=1):
@@ -204,15 +271,28 @@ def build_jobs(sheet: Worksheet, catalog) -> None:  # type: ignore[no-untyped-de
     text = _column(COLUMNS.index("Description") + 1)
     area = f"A{HEADER_ROW + 1}:{last}{end_row}"
     first = HEADER_ROW + 1
-    sheet.conditional_formatting.add(area, FormulaRule(
-        formula=[f'LEFT(${text}{first},8)="UNKNOWN:"'],
-        fill=PatternFill("solid", fgColor="FFD966", bgColor="FFD966"), stopIfTrue=True))
-    sheet.conditional_formatting.add(area, FormulaRule(
-        formula=[f'AND(${code}{first}<>"",${code}{first}<>0)'],
-        fill=PatternFill("solid", fgColor="F8CBAD", bgColor="F8CBAD")))
-    sheet.conditional_formatting.add(area, FormulaRule(
-        formula=[f'LEFT(${text}{first},9)="Not sent:"'],
-        fill=PatternFill("solid", fgColor="F8CBAD", bgColor="F8CBAD")))
+    sheet.conditional_formatting.add(
+        area,
+        FormulaRule(
+            formula=[f'LEFT(${text}{first},8)="UNKNOWN:"'],
+            fill=PatternFill("solid", fgColor="FFD966", bgColor="FFD966"),
+            stopIfTrue=True,
+        ),
+    )
+    sheet.conditional_formatting.add(
+        area,
+        FormulaRule(
+            formula=[f'AND(${code}{first}<>"",${code}{first}<>0)'],
+            fill=PatternFill("solid", fgColor="F8CBAD", bgColor="F8CBAD"),
+        ),
+    )
+    sheet.conditional_formatting.add(
+        area,
+        FormulaRule(
+            formula=[f'LEFT(${text}{first},9)="Not sent:"'],
+            fill=PatternFill("solid", fgColor="F8CBAD", bgColor="F8CBAD"),
+        ),
+    )
 
 
 def _validations(sheet: Worksheet, end_row: int) -> None:
@@ -220,19 +300,36 @@ def _validations(sheet: Worksheet, end_row: int) -> None:
     for c, name in enumerate(COLUMNS, start=1):
         span = f"{_column(c)}{first}:{_column(c)}{end_row}"
         if name in LIST_FIELDS:
-            rule = DataValidation(type="list", formula1=f"=C2M_{name}", allow_blank=True,
-                                  errorStyle="warning", showErrorMessage=True,
-                                  errorTitle="Not in the catalog",
-                                  error="This value is not in xl-mailer's catalog. Keep it only"
-                                        " if your Click2Mail account offers it.")
+            rule = DataValidation(
+                type="list",
+                formula1=f"=C2M_{name}",
+                allow_blank=True,
+                errorStyle="warning",
+                showErrorMessage=True,
+                errorTitle="Not in the catalog",
+                error="This value is not in xl-mailer's catalog. Keep it only"
+                " if your Click2Mail account offers it.",
+            )
         elif name in ("documentId", "addressId"):
-            rule = DataValidation(type="whole", operator="greaterThan", formula1="0",
-                                  allow_blank=True, showErrorMessage=True, errorTitle="Not an id",
-                                  error="Click2Mail ids are positive whole numbers.")
+            rule = DataValidation(
+                type="whole",
+                operator="greaterThan",
+                formula1="0",
+                allow_blank=True,
+                showErrorMessage=True,
+                errorTitle="Not an id",
+                error="Click2Mail ids are positive whole numbers.",
+            )
         elif name == "mailingDate":
-            rule = DataValidation(type="date", operator="greaterThan", formula1="1",
-                                  allow_blank=True, showErrorMessage=True,
-                                  errorTitle="Not a date", error="Enter a date.")
+            rule = DataValidation(
+                type="date",
+                operator="greaterThan",
+                formula1="1",
+                allow_blank=True,
+                showErrorMessage=True,
+                errorTitle="Not a date",
+                error="Enter a date.",
+            )
         else:
             rule = DataValidation(allow_blank=True)
         rule.promptTitle = name[:32]
@@ -246,12 +343,20 @@ def build_settings(book) -> None:  # type: ignore[no-untyped-def]
     sheet = book.create_sheet("Settings")
     rows = [
         ("Setting", "Value", "Notes"),
-        ("Endpoint", "Staging", "Staging (safe: prints nothing, charges nothing), Production,"
-                                " Sandbox, or a URL ending in /molpro"),
+        (
+            "Endpoint",
+            "Staging",
+            "Staging (safe: prints nothing, charges nothing), Production,"
+            " Sandbox, or a URL ending in /molpro",
+        ),
         ("Timeout", 60, "Seconds to wait for each answer"),
         ("Concurrency", 4, "Calls in flight at once"),
-        ("Username", None, "Your Click2Mail username. The password is never kept here: use Set"
-                           " Password on the Click2Mail tab"),
+        (
+            "Username",
+            None,
+            "Your Click2Mail username. The password is never kept here: use Set"
+            " Password on the Click2Mail tab",
+        ),
     ]
     for row in rows:
         sheet.append(row)
@@ -261,9 +366,14 @@ def build_settings(book) -> None:  # type: ignore[no-untyped-def]
     sheet.column_dimensions["A"].width = 14
     sheet.column_dimensions["B"].width = 40
     sheet.column_dimensions["C"].width = 90
-    choices = DataValidation(type="list", formula1='"' + ",".join(ENDPOINT_CHOICES) + '"',
-                             allow_blank=False, errorStyle="warning", showErrorMessage=True,
-                             error="Use Staging, Production, Sandbox, or a URL ending in /molpro")
+    choices = DataValidation(
+        type="list",
+        formula1='"' + ",".join(ENDPOINT_CHOICES) + '"',
+        allow_blank=False,
+        errorStyle="warning",
+        showErrorMessage=True,
+        error="Use Staging, Production, Sandbox, or a URL ending in /molpro",
+    )
     choices.add("B2")
     sheet.add_data_validation(choices)
     numbers = DataValidation(type="whole", operator="between", formula1="1", formula2="600")
@@ -353,8 +463,9 @@ def finish_package(source: Path, target: Path) -> None:
     parts[UI_PART] = ribbon_xml().encode("utf-8")
     core = parts["docProps/core.xml"].decode("utf-8")
     stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
-    core = re.sub(r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
-                  rf"\g<1>{stamp}\g<3>", core)
+    core = re.sub(
+        r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)", rf"\g<1>{stamp}\g<3>", core
+    )
     parts["docProps/core.xml"] = core.encode("utf-8")
     order = [n for n in names if n != UI_PART] + [UI_PART]
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:

@@ -67,8 +67,14 @@ def trim(source: Path, target: Path, margin: int = 16) -> None:
     box = ImageChops.difference(page, Image.new("RGB", page.size, "white")).getbbox()
     if box:
         left, top, right, bottom = box
-        page = page.crop((max(left - margin, 0), max(top - margin, 0),
-                          min(right + margin, page.width), min(bottom + margin, page.height)))
+        page = page.crop(
+            (
+                max(left - margin, 0),
+                max(top - margin, 0),
+                min(right + margin, page.width),
+                min(bottom + margin, page.height),
+            )
+        )
     page.save(target, optimize=True)
 
 
@@ -76,10 +82,25 @@ def render(target: Path) -> Path:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         sample = sample_workbook(folder)
-        subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(folder),
-                        str(sample)], check=True, capture_output=True, timeout=180)
-        subprocess.run(["pdftoppm", "-png", "-r", "300", "-singlefile", str(folder / "sample.pdf"),
-                        str(folder / "page")], check=True, timeout=60)
+        subprocess.run(
+            ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(folder), str(sample)],
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "300",
+                "-singlefile",
+                str(folder / "sample.pdf"),
+                str(folder / "page"),
+            ],
+            check=True,
+            timeout=60,
+        )
         target.parent.mkdir(parents=True, exist_ok=True)
         trim(folder / "page.png", target)
     return target

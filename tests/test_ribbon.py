@@ -1,0 +1,326 @@
+"""The ribbon's actions driven through xlwings' remote engine, against the sandbox over HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keyring
+import pytest
+import xlwings as xw
+from keyring.backend import KeyringBackend
+
+from xl_mailer import ribbon
+from xl_mailer.credentials import service_name
+from xl_mailer.models import REQUIRED_PARAMS, Outcome
+from xl_mailer.sandbox import Sandbox
+
+from .conftest import LETTER, start_sandbox
+from .remote import actions, payload_from_workbook
+
+FIRST = 5  # the template's first data row
+JOB_ID, HTTP, CODE, TEXT = 20, 21, 22, 23  # 1-based columns T, U, V, W
+
+
+def rows_of(*rows: dict[str, object], start: int = FIRST) -> dict[tuple[int, int], object]:
+    cells: dict[tuple[int, int], object] = {}
+    for r, row in enumerate(rows, start=start):
+        for c, name in enumerate(REQUIRED_PARAMS, start=1):
+            cells[(r, c)] = row.get(name)
+        for column, value in row.get("_results", {}).items():  # type: ignore[attr-defined]
+            cells[(r, column)] = value
+    return cells
+
+
+def make_book(
+    jobs: dict[tuple[int, int], object],
+    settings: dict[tuple[int, int], object] | None = None,
+    selection: str | None = "A1",
+) -> xw.Book:
+    changes = {"Jobs": jobs, "Settings": settings or {}}
+    return xw.Book(json=payload_from_workbook(changes=changes, selection=selection))
+
+
+def written(book: xw.Book) -> dict[tuple[int, int], object]:
+    """Every cell the actions write, keyed by 1-based (row, column)."""
+    cells: dict[tuple[int, int], object] = {}
+    for action in actions(book, "setValues"):
+        for r, line in enumerate(action["values"]):
+            for c, value in enumerate(line):
+                cells[(action["start_row"] + r + 1, action["start_column"] + c + 1)] = value
+    return cells
+
+
+def alerts(book: xw.Book) -> list[str]:
+    return [a["args"][0] for a in actions(book, "alert")]
+
+
+@pytest.fixture
+def settings_for(sandbox: Sandbox) -> dict[tuple[int, int], object]:
+    return {(2, 2): sandbox.url, (5, 2): "sandbox"}
+
+
+@pytest.fixture
+def password(monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox) -> None:
+    monkeypatch.setenv("C2M_PASSWORD", sandbox.config.password)
+
+
+def bad(**changes: object) -> dict[str, object]:
+    return {**LETTER, **changes}
+
+
+def test_create_jobs_writes_ids_in_a_few_block_writes_and_alerts(
+    sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
+) -> None:
+    rows = [LETTER] * 8 + [bad(addressId=2999), bad(layout="Nope")]
+    book = make_book(rows_of(*rows), settings_for)
+    summary = ribbon.create_jobs(book)
+    assert summary.created == 8 and summary.failed == 2
+    cells = written(book)
+    ids = [cells[(r, JOB_ID)] for r in range(FIRST, FIRST + 8)]
+    assert sorted(ids) == sorted(sandbox.state.jobs)
+    assert [cells[(r, HTTP)] for r in range(FIRST, FIRST + 8)] == [201] * 8
+    assert cells[(FIRST + 8, TEXT)] == "Address List ID not found"
+    assert cells[(FIRST + 9, TEXT)].startswith("Not sent: layout 'Nope'")
+    assert len(actions(book, "setValues")) <= 3  # one block of 10 rows (+ the Log row)
+    assert alerts(book) == [alerts(book)[0]]
+    assert alerts(book)[0].startswith("8 created, 2 failed")
+
+
+def test_a_run_is_logged_on_the_log_sheet(
+    sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
+) -> None:
+    book = make_book(rows_of(LETTER), settings_for)
+    ribbon.create_jobs(book)
+    log = [a for a in actions(book, "setValues") if a["sheet_position"] == 4]
+    assert len(log) == 1
+    when, who, endpoint, created, failed, skipped, seconds = log[0]["values"][0]
+    assert (endpoint, created, failed, skipped) == (sandbox.url, 1, 0, 0)
+    assert log[0]["start_row"] == 1  # right under the header
+
+
+def test_rows_with_a_job_id_are_not_sent_again(
+    sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
+) -> None:
+    done = {**LETTER, "_results": {JOB_ID: 245000, HTTP: 201, CODE: 0, TEXT: "Created"}}
+    book = make_book(rows_of(done, LETTER), settings_for)
+    summary = ribbon.create_jobs(book)
+    assert sandbox.state.create_requests == 1
+    assert summary.created == 1
+    assert (FIRST, JOB_ID) not in written(book)
+
+
+def test_a_wrong_password_alerts_clearly_and_sends_nothing(
+    sandbox: Sandbox, settings_for: dict[tuple[int, int], object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("C2M_PASSWORD", "wrong-pass-123")
+    book = make_book(rows_of(LETTER), settings_for)
+    assert ribbon.create_jobs(book) is None
+    assert sandbox.state.create_requests == 0
+    assert actions(book, "setValues") == []
+    (text,) = alerts(book)
+    assert "refused the username or password" in text
+    assert "wrong-pass-123" not in str(book.json())
+
+
+def test_a_missing_password_says_how_to_set_it(
+    sandbox: Sandbox, settings_for: dict[tuple[int, int], object]
+) -> None:
+    book = make_book(rows_of(LETTER), settings_for)
+    assert ribbon.create_jobs(book) is None
+    (text,) = alerts(book)
+    assert "No Click2Mail password for sandbox" in text
+    assert "Set Password" in text
+    assert sandbox.state.create_requests == 0
+
+
+def test_validate_rows_writes_problems_and_sends_nothing(sandbox: Sandbox) -> None:
+    book = make_book(rows_of(LETTER, bad(color="Purple"), bad(documentId=12.5)))
+    summary = ribbon.validate_rows(book)
+    assert (summary.counts[Outcome.VALID], summary.failed) == (1, 2)
+    cells = written(book)
+    assert cells[(FIRST, TEXT)] == "Valid: ready to send"
+    assert "color 'Purple' is not allowed" in cells[(FIRST + 1, TEXT)]
+    assert "documentId must be a positive whole number, not 12.5" in cells[(FIRST + 2, TEXT)]
+    assert sandbox.state.create_requests == 0
+    assert alerts(book)[0].startswith("Validation: 0 created, 2 failed, 1 valid")
+
+
+def test_create_selected_jobs_sends_only_the_selected_rows(
+    sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
+) -> None:
+    book = make_book(
+        rows_of(LETTER, LETTER, LETTER, LETTER),
+        settings_for,
+        selection=f"B{FIRST + 1}:C{FIRST + 2}",
+    )
+    summary = ribbon.create_selected_jobs(book)
+    assert summary.created == 2
+    assert sandbox.state.create_requests == 2
+    assert {r for (r, c) in written(book) if c == JOB_ID} == {FIRST + 1, FIRST + 2}
+
+
+@pytest.mark.parametrize(
+    ("address", "rows"),
+    [
+        ("$A$5", {5}),
+        ("$B$5:$D$7", {5, 6, 7}),
+        ("$A$5:$A$6,$C$9", {5, 6, 9}),
+        ("7:8", {7, 8}),
+        ("Jobs!$A$5", {5}),
+        (None, set()),
+    ],
+)
+def test_selected_rows_are_read_from_any_address(address: str | None, rows: set[int]) -> None:
+    assert ribbon.selected_rows(address) == rows
+
+
+def test_refresh_status_writes_each_jobs_state(
+    sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
+) -> None:
+    first = make_book(rows_of(LETTER, LETTER), settings_for)
+    ribbon.create_jobs(first)
+    cells = written(first)
+    ids = {r: cells[(r, JOB_ID)] for r in (FIRST, FIRST + 1)}
+    results = {r: {JOB_ID: ids[r], HTTP: 201, CODE: 0, TEXT: "Created"} for r in ids}
+    book = make_book(
+        rows_of({**LETTER, "_results": results[FIRST]}, {**LETTER, "_results": results[FIRST + 1]}),
+        settings_for,
+    )
+    assert ribbon.refresh_status(book) == 2
+    texts = {r: v for (r, c), v in written(book).items() if c == TEXT}
+    assert all(v.startswith("Job status: EDITING") for v in texts.values())
+    assert set(texts) == set(ids)
+
+
+def test_clear_results_keeps_rows_with_a_job_or_an_unknown_outcome(sandbox: Sandbox) -> None:
+    made = {**LETTER, "_results": {JOB_ID: 1, HTTP: 201, CODE: 0, TEXT: "Created"}}
+    unknown = {**LETTER, "_results": {TEXT: "UNKNOWN: no answer within 60 s"}}
+    refused = {**LETTER, "_results": {HTTP: 200, CODE: 3, TEXT: "Address List ID not found"}}
+    book = make_book(rows_of(made, unknown, refused, refused))
+    assert ribbon.clear_results(book) == 2
+    cleared = written(book)
+    assert {r for (r, c) in cleared} == {FIRST + 2, FIRST + 3}
+    assert set(cleared.values()) <= {None, ""}  # the remote engine sends an empty cell as ""
+    assert "Kept 2 row(s)" in alerts(book)[0]
+
+
+def test_test_connection_reports_the_balance(
+    sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
+) -> None:
+    book = make_book({}, settings_for)
+    assert "Credit balance: 1000.00" in ribbon.test_connection(book)
+
+
+class MemoryKeyring(KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.store.pop((service, username), None)
+
+
+@pytest.fixture
+def memory_keyring() -> Any:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+def test_set_password_keeps_it_in_the_keyring_and_never_in_the_book(
+    sandbox: Sandbox, settings_for: dict[tuple[int, int], object], memory_keyring: MemoryKeyring
+) -> None:
+    book = make_book({}, settings_for)
+    assert ribbon.set_password(book, ask=lambda prompt: "kept-secret-42") is True
+    assert memory_keyring.store == {(service_name(sandbox.url), "sandbox"): "kept-secret-42"}
+    assert "kept-secret-42" not in str(book.json())
+    # and the next run finds it there
+    book = make_book(rows_of(LETTER), settings_for)
+    sandbox.config.password = "kept-secret-42"
+    assert ribbon.create_jobs(book).created == 1
+
+
+def test_set_password_without_a_username_asks_for_one_first(
+    sandbox: Sandbox, memory_keyring: MemoryKeyring
+) -> None:
+    book = make_book({}, {(2, 2): sandbox.url})
+    assert ribbon.set_password(book, ask=lambda prompt: "x") is False
+    assert "username on the Settings sheet" in alerts(book)[0]
+    assert memory_keyring.store == {}
+
+
+def test_a_password_typed_into_settings_is_refused(sandbox: Sandbox) -> None:
+    book = make_book(rows_of(LETTER), {(2, 2): sandbox.url, (6, 1): "Password", (6, 2): "oops"})
+    assert ribbon.create_jobs(book) is None
+    assert "remove the password from the workbook" in alerts(book)[0]
+
+
+def test_environment_overrides_the_settings_sheet(
+    monkeypatch: pytest.MonkeyPatch, password: None, sandbox: Sandbox
+) -> None:
+    monkeypatch.setenv("C2M_ENDPOINT", sandbox.url)
+    monkeypatch.setenv("C2M_USERNAME", "sandbox")
+    book = make_book(rows_of(LETTER))  # Settings say Staging with no username
+    assert ribbon.create_jobs(book).created == 1
+
+
+def test_text_that_looks_like_a_formula_gets_excels_text_prefix() -> None:
+    from xl_mailer.xlbook import as_text
+
+    assert as_text('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
+    assert as_text("+1") == "'+1" and as_text("-1") == "'-1" and as_text("@x") == "'@x"
+    assert as_text("Created") == "Created" and as_text(201) == 201
+
+
+def test_the_dispatcher_runs_the_function_named_by_the_tag(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    book = make_book(rows_of(LETTER))
+    book.set_mock_caller()
+    try:
+        ribbon.run("validate_rows")
+        assert alerts(book)[0].startswith("Validation:")
+    finally:
+        xw.Book._mock_caller = None  # type: ignore[attr-defined]
+
+
+def test_the_sandbox_endpoint_needs_no_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    book = make_book(rows_of(LETTER), {(2, 2): "Sandbox"})
+    assert ribbon.create_jobs(book).created == 1
+
+
+def test_a_fault_mid_run_still_records_what_was_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    with start_sandbox(fault="password", fault_every=3) as box:
+        book = make_book(rows_of(*[LETTER] * 5), {(2, 2): box.url, (4, 2): 1, (5, 2): "sandbox"})
+        monkeypatch.setenv("C2M_PASSWORD", box.config.password)
+        summary = ribbon.create_jobs(book)
+        ids = [v for (r, c), v in written(book).items() if c == JOB_ID and v]
+        assert sorted(ids) == sorted(box.state.jobs)
+        assert summary.authentication_failed
+        assert "Stopped:" in alerts(book)[0]
+
+
+def test_a_servers_formula_like_text_reaches_excel_as_text(
+    canned: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = (
+        b"<?xml version='1.0'?><job><id></id><status>1</status>"
+        b"<description>=cmd|' /C calc'!A0</description></job>"
+    )
+    server = canned(200, body)
+    monkeypatch.setenv("C2M_PASSWORD", "p")
+    book = make_book(rows_of(LETTER), {(2, 2): server.url, (5, 2): "u"})
+    ribbon.create_jobs(book)
+    assert written(book)[(FIRST, TEXT)] == "'=cmd|' /C calc'!A0"

@@ -1,0 +1,224 @@
+"""The built workbook, checked by structure: its parts, its VBA, its ribbon XML, its sheets."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+import xlwings
+from lxml import etree
+from openpyxl import load_workbook
+
+from xl_mailer.catalog import default_catalog
+from xl_mailer.models import REQUIRED_PARAMS, RESULT_HEADERS
+from xl_mailer.returncodes import DOCUMENTED
+from xl_mailer.ribbon import ACTIONS
+
+from .remote import TEMPLATE
+
+BUILD = TEMPLATE.parent / "build.py"
+UI_NS = {"ui": "http://schemas.microsoft.com/office/2006/01/customui"}
+
+
+def load_build_module():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("template_build", BUILD)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def parts() -> dict[str, bytes]:
+    with zipfile.ZipFile(TEMPLATE) as package:
+        return {name: package.read(name) for name in package.namelist()}
+
+
+def vba_modules() -> dict[str, str]:
+    from pyopenvba import ExcelFile
+
+    with ExcelFile(str(TEMPLATE)) as workbook:
+        return {name: workbook.get_module(name) for name in workbook.module_names()}
+
+
+def test_the_committed_template_matches_a_fresh_build(
+    tmp_path: Path, parts: dict[str, bytes]
+) -> None:
+    fresh = load_build_module().build(tmp_path / "fresh.xlsm")
+    with zipfile.ZipFile(fresh) as package:
+        rebuilt = {name: package.read(name) for name in package.namelist()}
+    assert sorted(rebuilt) == sorted(parts)
+    changed = [name for name in parts if parts[name] != rebuilt[name]]
+    assert changed == [], "rebuild with: python workbook_template/build.py"
+    assert fresh.read_bytes() == TEMPLATE.read_bytes()
+
+
+def test_the_ribbon_part_and_its_relationship_are_present(parts: dict[str, bytes]) -> None:
+    rels = etree.fromstring(parts["_rels/.rels"])
+    targets = {rel.get("Target"): rel.get("Type") for rel in rels}
+    assert targets["customUI/customUI.xml"] == (
+        "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility"
+    )
+    ui = etree.fromstring(parts["customUI/customUI.xml"])
+    tab = ui.find(".//ui:tab", UI_NS)
+    assert tab is not None and tab.get("label") == "Click2Mail"
+
+
+def ribbon_buttons(parts: dict[str, bytes]) -> list[etree._Element]:
+    return etree.fromstring(parts["customUI/customUI.xml"]).findall(".//ui:button", UI_NS)
+
+
+def test_the_tab_has_every_button_the_staff_need(parts: dict[str, bytes]) -> None:
+    labels = [b.get("label") for b in ribbon_buttons(parts)]
+    assert labels == [
+        "Validate Rows",
+        "Create Jobs",
+        "Create Jobs for Selected Rows",
+        "Refresh Job Status",
+        "Clear Results",
+        "Test Connection",
+        "Set Password",
+    ]
+
+
+def test_every_onaction_names_a_vba_sub_taking_an_iribboncontrol(parts: dict[str, bytes]) -> None:
+    code = "\n".join(vba_modules().values())
+    subs = set(re.findall(r"Sub\s+(\w+)\s*\(\s*\w+\s+As\s+IRibbonControl\s*\)", code))
+    for button in ribbon_buttons(parts):
+        assert button.get("onAction") in subs
+
+
+def test_every_button_tag_maps_to_a_ribbon_function(parts: dict[str, bytes]) -> None:
+    tags = [b.get("tag") for b in ribbon_buttons(parts)]
+    assert sorted(tags) == sorted(ACTIONS)
+    import xl_mailer.ribbon as ribbon
+
+    for tag in tags:
+        assert callable(getattr(ribbon, tag))
+
+
+def test_the_dispatcher_runs_python_with_the_buttons_tag() -> None:
+    module = vba_modules()["Click2Mail"]
+    assert (
+        'RunPython "import xl_mailer.ribbon; xl_mailer.ribbon.run(\'" & control.Tag & "\')"'
+        in module
+    )
+    assert "Module1" not in vba_modules()  # the quickstart's sample macro is gone
+
+
+def test_the_vba_is_stamped_with_the_pinned_xlwings_version() -> None:
+    xlwings_module = vba_modules()["xlwings"]
+    stamp = re.search(r'XLWINGS_VERSION\s+As\s+String\s*=\s*"([^"]+)"', xlwings_module)
+    assert stamp is not None
+    assert stamp.group(1) == xlwings.__version__
+    pinned = re.search(r'"xlwings==([^"]+)"', (TEMPLATE.parents[1] / "pyproject.toml").read_text())
+    assert pinned is not None and pinned.group(1) == xlwings.__version__
+
+
+def test_xlwings_conf_names_an_importable_udf_module() -> None:
+    sheet = load_workbook(TEMPLATE)["xlwings.conf"]
+    conf = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row[0]}
+    module = importlib.import_module(conf["UDF Modules"])
+    assert hasattr(module, "C2M_VALIDATE")
+
+
+def test_jobs_sheet_keeps_the_quickstart_code_name_and_has_its_columns() -> None:
+    book = load_workbook(TEMPLATE, keep_vba=True)
+    assert book.sheetnames == ["Jobs", "Lists", "Settings", "Return Codes", "Log", "xlwings.conf"]
+    jobs = book["Jobs"]
+    assert jobs.sheet_properties.codeName == "Sheet1"
+    header = [c.value for c in jobs[4]]
+    assert header[:9] == list(REQUIRED_PARAMS)
+    assert header[9:19] == [
+        "mailClass",
+        "rtnName",
+        "rtnOrganization",
+        "rtnaddress1",
+        "rtnaddress2",
+        "rtnCity",
+        "rtnState",
+        "rtnZip",
+        "mailingDate",
+        "appSignature",
+    ]
+    assert header[19:] == list(RESULT_HEADERS)
+    assert jobs["A1"].value == "Click2Mail jobs"
+    assert jobs["A2"].value and jobs["A3"].value
+    assert jobs.freeze_panes == "B5"
+    assert jobs.tables["C2MJobs"].ref == "A4:W204"
+
+
+def test_dropdowns_come_from_the_catalog_through_the_lists_sheet() -> None:
+    book = load_workbook(TEMPLATE)
+    jobs, lists = book["Jobs"], book["Lists"]
+    rules = {str(dv.sqref): dv for dv in jobs.data_validations.dataValidation}
+    catalog = default_catalog()
+    for c, field in enumerate(
+        (
+            "documentClass",
+            "layout",
+            "productionTime",
+            "envelope",
+            "color",
+            "paperType",
+            "printOption",
+        ),
+        start=1,
+    ):
+        letter = "ABCDEFG"[c - 1]
+        rule = rules[f"{letter}5:{letter}204"]
+        assert (rule.type, rule.formula1) == ("list", f"=C2M_{field}")
+        assert rule.prompt
+        ref = book.defined_names[f"C2M_{field}"].attr_text
+        sheet_name, cells = ref.split("!")
+        values = [row[0].value for row in lists[cells.replace("$", "")]]
+        assert values == [v for v in catalog.allowed(field) if v]
+    for letter in "HI":
+        rule = rules[f"{letter}5:{letter}204"]
+        assert (rule.type, rule.operator, rule.formula1) == ("whole", "greaterThan", "0")
+
+
+def test_rows_with_a_non_zero_return_code_are_highlighted() -> None:
+    jobs = load_workbook(TEMPLATE)["Jobs"]
+    formulas = [rule.formula[0] for rng in jobs.conditional_formatting for rule in rng.rules]
+    assert 'AND($V5<>"",$V5<>0)' in formulas
+    assert 'LEFT($W5,8)="UNKNOWN:"' in formulas
+
+
+def test_settings_hold_no_password_and_return_codes_are_the_documented_table() -> None:
+    book = load_workbook(TEMPLATE)
+    settings = {r[0]: r[1] for r in book["Settings"].iter_rows(min_row=2, values_only=True)}
+    assert settings == {"Endpoint": "Staging", "Timeout": 60, "Concurrency": 4, "Username": None}
+    codes = list(book["Return Codes"].iter_rows(min_row=2, values_only=True))
+    assert codes == [tuple(row) for row in DOCUMENTED]
+    log = [c.value for c in book["Log"][1]]
+    assert log == ["When", "Who", "Endpoint", "Created", "Failed", "Skipped", "Seconds"]
+
+
+def test_the_template_runs_headless_and_keeps_its_ribbon(tmp_path: Path, sandbox_env) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import shutil
+
+    from xl_mailer.cli import main
+
+    from .conftest import LETTER
+
+    path = tmp_path / "mine.xlsm"
+    shutil.copy(TEMPLATE, path)
+    book = load_workbook(path, keep_vba=True)
+    for c, name in enumerate(REQUIRED_PARAMS, start=1):
+        book["Jobs"].cell(5, c, LETTER[name])
+    book.save(path)
+    assert main(["run", str(path)], out=io.StringIO()) == 0
+    row = [c.value for c in load_workbook(path)["Jobs"][5]]
+    assert row[20:23] == [201, 0, "Created"]
+    assert row[19] in sandbox_env.state.jobs
+    # the ribbon and the VBA survive openpyxl's save (the 2006 customUI schema is kept)
+    with zipfile.ZipFile(path) as package, zipfile.ZipFile(TEMPLATE) as original:
+        assert package.read("customUI/customUI.xml") == original.read("customUI/customUI.xml")
+        assert b"ui/extensibility" in package.read("_rels/.rels")
+        assert package.read("xl/vbaProject.bin") == original.read("xl/vbaProject.bin")
