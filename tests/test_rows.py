@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from xl_mailer.catalog import default_catalog
-from xl_mailer.models import REQUIRED_PARAMS, RESULT_HEADERS, Outcome
+from xl_mailer.models import OUTPUT_HEADERS, REQUIRED_PARAMS, RESULT_HEADERS, Outcome
 from xl_mailer.rows import plan_rows
 from xl_mailer.sheet import find_layout
 
@@ -117,11 +117,11 @@ def test_catalog_check_can_be_switched_off() -> None:
 
 
 def test_blank_rows_are_skipped_even_with_a_note_in_a_user_column() -> None:
-    header = [*REQUIRED_PARAMS, *RESULT_HEADERS, "Notes"]
+    header = [*REQUIRED_PARAMS, *OUTPUT_HEADERS, "Notes"]
     values = [
         header,
         [LETTER[h] for h in REQUIRED_PARAMS],
-        [None] * 13 + ["just a note"],
+        [None] * 14 + ["just a note"],
         [],
         [LETTER[h] for h in REQUIRED_PARAMS],
     ]

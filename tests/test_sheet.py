@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from xl_mailer.models import REQUIRED_PARAMS, RESULT_HEADERS
+from xl_mailer.models import OUTPUT_HEADERS, REQUIRED_PARAMS
 from xl_mailer.sheet import SheetLayoutError, column_letter, find_layout
 
 HEADER = list(REQUIRED_PARAMS)
@@ -31,16 +31,22 @@ def test_shuffled_columns_and_user_columns_are_mapped_by_name() -> None:
     assert layout.params["addressId"] == 1
     assert layout.params["documentClass"] == 9
     assert layout.params["mailClass"] == 10
-    # results go right of the rightmost parameter column
-    assert layout.results == {h: 11 + i for i, h in enumerate(RESULT_HEADERS)}
-    assert not layout.results_exist
+    # results go right of the rightmost parameter column, then the request key
+    assert layout.results == {h: 11 + i for i, h in enumerate(OUTPUT_HEADERS)}
+    assert layout.missing_headers == [(11 + i, h) for i, h in enumerate(OUTPUT_HEADERS)]
 
 
 def test_existing_result_columns_are_found_by_header_wherever_they_are() -> None:
     header = ["Description", *REQUIRED_PARAMS, "Job ID", "Return Code", "HTTP Status"]
     layout = find_layout([header])
-    assert layout.results_exist
-    assert layout.results == {"Description": 0, "Job ID": 10, "Return Code": 11, "HTTP Status": 12}
+    assert layout.results == {
+        "Description": 0,
+        "Job ID": 10,
+        "Return Code": 11,
+        "HTTP Status": 12,
+        "Request Key": 13,
+    }
+    assert layout.missing_headers == [(13, "Request Key")]
 
 
 def test_header_beyond_row_ten_is_not_found() -> None:
@@ -63,6 +69,14 @@ def test_misspelled_header_names_the_nearest_name() -> None:
 def test_duplicate_header_is_refused_naming_both_columns() -> None:
     with pytest.raises(SheetLayoutError, match="'layout' appears twice \\(columns B and J\\)"):
         find_layout([[*REQUIRED_PARAMS, "Layout"]])
+
+
+def test_the_request_key_column_is_not_created_over_a_users_column() -> None:
+    rows = [[*REQUIRED_PARAMS, "Job ID", "HTTP Status", "Return Code", "Description", "Notes"]]
+    with pytest.raises(
+        SheetLayoutError, match=r"\(Request Key\) go .* in N, but cell N1 is in use"
+    ):
+        find_layout(rows)
 
 
 def test_result_columns_are_not_created_over_a_users_column() -> None:

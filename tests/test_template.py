@@ -14,7 +14,7 @@ from lxml import etree
 from openpyxl import load_workbook
 
 from xl_mailer.catalog import default_catalog
-from xl_mailer.models import REQUIRED_PARAMS, RESULT_HEADERS
+from xl_mailer.models import OUTPUT_HEADERS, REQUIRED_PARAMS
 from xl_mailer.returncodes import DOCUMENTED
 from xl_mailer.ribbon import ACTIONS
 
@@ -79,6 +79,7 @@ def test_the_tab_has_every_button_the_staff_need(parts: dict[str, bytes]) -> Non
         "Create Jobs",
         "Create Jobs for Selected Rows",
         "Refresh Job Status",
+        "Reconcile",
         "Clear Results",
         "Test Connection",
         "Set Password",
@@ -145,11 +146,11 @@ def test_jobs_sheet_keeps_the_quickstart_code_name_and_has_its_columns() -> None
         "mailingDate",
         "appSignature",
     ]
-    assert header[19:] == list(RESULT_HEADERS)
+    assert header[19:] == list(OUTPUT_HEADERS)
     assert jobs["A1"].value == "Click2Mail jobs"
     assert jobs["A2"].value and jobs["A3"].value
     assert jobs.freeze_panes == "B5"
-    assert jobs.tables["C2MJobs"].ref == "A4:W204"
+    assert jobs.tables["C2MJobs"].ref == "A4:X204"
 
 
 def test_dropdowns_come_from_the_catalog_through_the_lists_sheet() -> None:

@@ -30,7 +30,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xl_mailer.catalog import default_catalog
-from xl_mailer.models import REQUIRED_PARAMS, RESULT_HEADERS
+from xl_mailer.models import OUTPUT_HEADERS, REQUIRED_PARAMS
 from xl_mailer.returncodes import DOCUMENTED
 from xl_mailer.settings import ENDPOINT_CHOICES
 
@@ -52,7 +52,7 @@ OPTIONAL_COLUMNS = (
     "mailingDate",
     "appSignature",
 )
-COLUMNS = (*REQUIRED_PARAMS, *OPTIONAL_COLUMNS, *RESULT_HEADERS)
+COLUMNS = (*REQUIRED_PARAMS, *OPTIONAL_COLUMNS, *OUTPUT_HEADERS)
 LIST_FIELDS = (
     "documentClass",
     "layout",
@@ -89,6 +89,8 @@ HELP = {
     "HTTP Status": "Written by xl-mailer: the HTTP status of Click2Mail's answer.",
     "Return Code": "Written by xl-mailer: 0 means created; anything else is an error.",
     "Description": "Written by xl-mailer: what Click2Mail said, or why the row was not sent.",
+    "Request Key": "Written by xl-mailer before sending, and sent as appSignature: it lets"
+    " Reconcile find a job whose answer was lost.",
 }
 
 RIBBON_BUTTONS = (
@@ -124,6 +126,15 @@ RIBBON_BUTTONS = (
         "refresh_status",
         "Refresh",
         "Show each job's current state at Click2Mail.",
+    ),
+    (
+        "Jobs",
+        "c2mReconcile",
+        "Reconcile",
+        "reconcile",
+        "ReviewCompareMenu",
+        "Look rows marked UNKNOWN up at Click2Mail: fill in their job ids, or mark them safe"
+        " to send again.",
     ),
     (
         "Jobs",
@@ -241,7 +252,7 @@ def build_jobs(sheet: Worksheet, catalog) -> None:  # type: ignore[no-untyped-de
         sheet[ref].font = Font(italic=True, color="404040")
     for c, name in enumerate(COLUMNS, start=1):
         cell = sheet.cell(HEADER_ROW, c, name)
-        is_output = name in RESULT_HEADERS
+        is_output = name in OUTPUT_HEADERS
         cell.font = WHITE_BOLD
         cell.fill = OUTPUT_HEADER_FILL if is_output else HEADER_FILL
         cell.alignment = Alignment(vertical="center")

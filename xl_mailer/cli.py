@@ -22,7 +22,9 @@ from .client import DEFAULT_TIMEOUT
 from .connection import connect, endpoint_name
 from .errors import ApiError, AuthenticationError, XlMailerError
 from .jobs import SheetRun, run_sheet
+from .journal import Journal, journal_path
 from .models import JobResult, Outcome
+from .reconcile import reconcile_sheet
 from .runner import RunSummary
 from .sandbox import FAULTS, Sandbox, SandboxConfig
 from .xlsx import open_sheet
@@ -102,6 +104,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="apply the fault to every N-th POST /jobs",
     )
 
+    settle = commands.add_parser(
+        "reconcile", help="look UNKNOWN rows up at Click2Mail: fill in job ids or mark them safe"
+    )
+    settle.add_argument("workbook", type=Path)
+    settle.add_argument("--sheet", default="Jobs", help="sheet to process (default: Jobs)")
+    settle.add_argument("--endpoint", help="as for run")
+    settle.add_argument("--output", type=Path, help="save results here; the original is untouched")
+    settle.add_argument("--timeout", type=_positive_float, default=DEFAULT_TIMEOUT)
+
     login = commands.add_parser("login", help="keep a password in the OS keyring")
     login.add_argument("--endpoint", help="stage, production or a URL (default: stage)")
     login.add_argument("--username", help="the Click2Mail username (default: $C2M_USERNAME)")
@@ -144,6 +155,7 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
         run = run_sheet(port, send=_never_send, catalog=catalog, validate_only=True, on_result=show)
         return _finish(run, out, where=None)
     name = endpoint_name(args.endpoint)
+    journal = Journal(journal_path(port.target or args.workbook))
     with connect(name, timeout=args.timeout, concurrency=args.concurrency) as connection:
         print(f"Endpoint: {connection.label} ({connection.client.base_url})", file=out)
         progress = _progress_bar()
@@ -156,12 +168,46 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
                 on_result=show,
                 preflight=connection.client.check_credentials_quietly,
                 progress=progress.update if progress else None,
+                journal=journal,
             )
         finally:
             if progress:
                 progress.close()
             port.save()
+            journal.close()
+    for row, result in run.recovered:
+        print(f"row {row:>5}: recovered from the journal: {result.description}", file=out)
+    if run.orphans:
+        for entry in run.orphans:
+            job = f"job {entry.result.job_id}" if entry.result.job_id else entry.result.description
+            print(
+                f"xl-mailer: the journal records {job} (request key {entry.key}) for row"
+                f" {entry.row}, which no row matches now; kept in {journal.path}",
+                file=sys.stderr,
+            )
+    else:
+        journal.discard()  # the saved workbook now holds everything it recorded
     return _finish(run, out, where=port.target)
+
+
+def reconcile_workbook(args: argparse.Namespace, out: TextIO) -> int:
+    port = open_sheet(args.workbook, sheet=args.sheet, output=args.output)
+    with connect(endpoint_name(args.endpoint), timeout=args.timeout) as connection:
+        settled = reconcile_sheet(port, connection.client.find_jobs)
+    port.save()
+    if not settled:
+        print("Nothing to reconcile: no row is UNKNOWN.", file=out)
+        return EXIT_OK
+    for row, result in settled:
+        print(describe_row(row, result), file=out)
+    left = sum(1 for _, r in settled if r.outcome is Outcome.UNKNOWN)
+    found = sum(1 for _, r in settled if r.outcome is Outcome.CREATED)
+    print(
+        f"Reconciled {len(settled)} row(s): {found} job(s) found, {len(settled) - found - left}"
+        f" safe to send again, {left} still unknown",
+        file=out,
+    )
+    return EXIT_ROWS_FAILED if left else EXIT_OK
 
 
 def _never_send(request: object) -> JobResult:  # pragma: no cover - validate_only never sends
@@ -251,6 +297,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             return run_demo(args.dir, out)
         if args.command == "sandbox":
             return serve_sandbox(args, out)
+        if args.command == "reconcile":
+            return reconcile_workbook(args, out)
         if args.command == "login":
             return login(args, out)
     except AuthenticationError as exc:

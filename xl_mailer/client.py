@@ -8,6 +8,7 @@ handshake, connect timeout) and 429 answers are retried.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import random
 import threading
@@ -24,11 +25,13 @@ from . import __version__
 from .errors import ApiError, AuthenticationError, TransportError
 from .models import JobRequest, JobResult, Outcome
 from .outcomes import create_outcome, unknown
-from .xmlanswers import MAX_BODY_BYTES, Document, NotADocument, parse, snippet
+from .xmlanswers import MAX_BODY_BYTES, Document, NotADocument, parse, records, snippet
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 60.0
+LIST_BODY_BYTES = 8 * MAX_BODY_BYTES
+"""Job listings may be long; they are still read with a bound."""
 MAX_ATTEMPTS = 5
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
@@ -208,6 +211,31 @@ class Click2MailClient:
             not_a_document=answer.problem,
         )
 
+    def find_jobs(self, start: dt.date) -> list[dict[str, str]]:
+        """``GET /jobs?startDate=yyyy-MM-dd``: the jobs made since a day, one dict each.
+
+        The listing's shape is not documented: this is the one place that reads it
+        (every ``<job>`` element's fields). Raises ApiError when it cannot be read,
+        so that no row is ever declared safe on a listing that was not understood.
+        """
+        answer = self._request(
+            "GET", "/jobs", params={"startDate": start.isoformat()}, limit=LIST_BODY_BYTES
+        )
+        if answer.http_status != 200:
+            raise ApiError(
+                f"GET /jobs answered HTTP {answer.http_status}",
+                http_status=answer.http_status,
+                body_snippet=snippet(answer.body),
+            )
+        try:
+            return records(answer.body, "job")
+        except NotADocument as exc:
+            raise ApiError(
+                f"GET /jobs answered with {exc}",
+                http_status=answer.http_status,
+                body_snippet=snippet(answer.body),
+            ) from exc
+
     def job_status(self, job_id: int) -> Document:
         """``GET /jobs/{id}``: the job's state (its ``status`` is a state code, not an error)."""
         answer = self._request("GET", f"/jobs/{int(job_id)}")
@@ -229,6 +257,7 @@ class Click2MailClient:
         data: tuple[tuple[str, str], ...] | None = None,
         params: Mapping[str, str] | None = None,
         retry_safe: bool = True,
+        limit: int = MAX_BODY_BYTES,
     ) -> Answer:
         if self._stopped:
             raise AuthenticationError(self._stopped, http_status=401)
@@ -237,7 +266,7 @@ class Click2MailClient:
             attempt += 1
             self.backoff.wait()
             try:
-                answer = self._send_once(method, path, data=data, params=params)
+                answer = self._send_once(method, path, data=data, params=params, limit=limit)
             except requests.RequestException as exc:
                 if retry_safe and _never_left(exc) and attempt < self.max_attempts:
                     self._sleep(self._delay(attempt))
@@ -266,6 +295,7 @@ class Click2MailClient:
         *,
         data: tuple[tuple[str, str], ...] | None,
         params: Mapping[str, str] | None,
+        limit: int,
     ) -> Answer:
         url = self.base_url + path
         log.debug("%s %s", method, url)
@@ -278,7 +308,7 @@ class Click2MailClient:
             stream=True,
             allow_redirects=False,
         ) as response:
-            body = _read_bounded(response)
+            body = _read_bounded(response, limit)
             retry_after = retry_after_seconds(
                 response.headers.get("Retry-After"), default=self._delay(1)
             )
@@ -291,13 +321,13 @@ class Click2MailClient:
         return Answer(response.status_code, document, problem, body, retry_after)
 
 
-def _read_bounded(response: requests.Response) -> bytes:
+def _read_bounded(response: requests.Response, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_content(chunk_size=65536):
         chunks.append(chunk)
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
+        if size > limit:
             break
     return b"".join(chunks)
 

@@ -124,8 +124,11 @@ def run_demo(folder: Path, out: TextIO) -> int:
 def print_table(path: Path, out: TextIO) -> None:
     from openpyxl import load_workbook
 
-    sheet = load_workbook(path, read_only=True)["Jobs"]
-    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    book = load_workbook(path, read_only=True)
+    try:
+        rows = list(book["Jobs"].iter_rows(min_row=3, values_only=True))
+    finally:
+        book.close()
     header = list(rows[0])
     wanted = [
         header.index(name) for name in ("documentClass", "documentId", "addressId", *RESULT_HEADERS)

@@ -6,17 +6,23 @@ the CLI and the ribbon call ``run_sheet``. No business rule lives in an adapter.
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from .blocks import Block, BlockBuffer
+from .blocks import Block, BlockBuffer, contiguous_blocks
 from .catalog import Catalog
-from .models import RESULT_HEADERS, JobResult
+from .journal import Entry, Journal, digest, match_rows
+from .models import KEY_HEADER, OUTPUT_HEADERS, JobRequest, JobResult
 from .rows import RowPlan, plan_rows
 from .runner import Progress, RunSummary, Send, execute
 from .sheet import Layout, find_layout
+
+KEY_PREFIX = "xlm"
+_KEY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 
 
 class SheetPort(Protocol):
@@ -40,6 +46,33 @@ class SheetPort(Protocol):
         ...
 
 
+def new_key(today: dt.date | None = None) -> str:
+    """A request key: short enough for ``appSignature``, dated so reconciliation knows where
+    to look, random so two rows never share one."""
+    day = (today or dt.date.today()).strftime("%y%m%d")
+    tail = "".join(secrets.choice(_KEY_ALPHABET) for _ in range(8))
+    return f"{KEY_PREFIX}-{day}-{tail}"
+
+
+def key_date(key: str) -> dt.date | None:
+    """The day a request key was made, or None for a key that is not one of ours."""
+    parts = key.split("-")
+    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        return None
+    try:
+        return dt.datetime.strptime(parts[1], "%y%m%d").date()
+    except ValueError:
+        return None
+
+
+def with_key(request: JobRequest, key: str) -> JobRequest:
+    """The request with its key; the key is sent as ``appSignature`` unless the row has one."""
+    params = request.params
+    if request.get("appSignature") is None:
+        params = (*params, ("appSignature", key))
+    return replace(request, params=params, key=key)
+
+
 @dataclass
 class SheetRun:
     """What a run did: its summary, the layout it found and every result it recorded."""
@@ -47,14 +80,14 @@ class SheetRun:
     summary: RunSummary
     layout: Layout
     results: list[tuple[int, JobResult]] = field(default_factory=list)
+    recovered: list[tuple[int, JobResult]] = field(default_factory=list)
+    orphans: list[Entry] = field(default_factory=list)
     writes: int = 0
 
 
 def result_spans(layout: Layout) -> list[tuple[int, list[int]]]:
-    """Group result columns into contiguous spans: (first column, indexes into the 4 cells)."""
-    ordered = sorted(
-        (column, i) for i, column in enumerate(layout.results[h] for h in RESULT_HEADERS)
-    )
+    """Group output columns into contiguous spans: (first column, indexes into the cells)."""
+    ordered = sorted((layout.results[h], i) for i, h in enumerate(OUTPUT_HEADERS))
     spans: list[tuple[int, list[int]]] = []
     for column, index in ordered:
         if spans and spans[-1][0] + len(spans[-1][1]) == column:
@@ -64,17 +97,45 @@ def result_spans(layout: Layout) -> list[tuple[int, list[int]]]:
     return spans
 
 
-def plan_sheet(
-    port: SheetPort, *, catalog: Catalog | None, rows: Sequence[int] | None = None
-) -> tuple[Layout, list[RowPlan]]:
-    """Read the sheet once and plan its rows (only ``rows``, 1-based, when given)."""
-    values = port.values()
-    layout = find_layout(values, sheet=port.name)
-    plans = plan_rows(values, layout, catalog=catalog)
-    if rows is not None:
-        wanted = set(rows)
-        plans = [plan for plan in plans if plan.row in wanted]
-    return layout, plans
+def _cell(row: Sequence[object], column: int) -> object:
+    return row[column] if column < len(row) else None
+
+
+def recover(
+    values: list[list[object]], layout: Layout, journal: Journal, *, catalog: Catalog | None
+) -> tuple[list[tuple[int, JobResult]], list[Entry]]:
+    """What the journal knows that the sheet does not: results to write, and entries with no row.
+
+    A row is given the journal's result only when the sheet shows no job id for it
+    and does not already show that outcome.
+    """
+    entries = journal.entries()
+    if not entries:
+        return [], []
+    digests = {
+        plan.row: digest(plan.request.params)
+        for plan in plan_rows(values, layout, catalog=None)
+        if plan.request is not None
+    }
+    key_col = layout.results[KEY_HEADER]
+    keys = {
+        index + 1: str(_cell(values[index], key_col))
+        for index in range(layout.first_data_row, len(values))
+        if _cell(values[index], key_col) not in (None, "")
+    }
+    matched, orphans = match_rows(entries, digests, keys)
+    job_col, text_col = layout.results["Job ID"], layout.results["Description"]
+    updates: list[tuple[int, JobResult]] = []
+    for row, entry in matched:
+        line = values[row - 1]
+        if _cell(line, job_col) not in (None, ""):
+            continue  # the sheet has this row's job already
+        if _cell(line, text_col) == entry.result.description:
+            continue  # already shows this outcome
+        if entry.result.job_id is None and entry.result.outcome.value == "failed":
+            continue  # a clean refusal: nothing was made, the row may be sent again
+        updates.append((row, entry.result))
+    return updates, orphans
 
 
 def run_sheet(
@@ -89,28 +150,52 @@ def run_sheet(
     progress: Progress | None = None,
     on_result: Callable[[int, JobResult], None] | None = None,
     preflight: Callable[[], None] | None = None,
+    journal: Journal | None = None,
+    make_key: Callable[[], str] = new_key,
     block_rows: int = 50,
     block_seconds: float = 2.0,
 ) -> SheetRun:
     """Plan and run every row of the sheet.
 
-    ``preflight`` (a credentials check) runs once, before anything is written,
-    and only when some row is to be sent. Raises SheetLayoutError, or whatever
-    ``preflight`` raises, with the sheet untouched.
+    The journal, when given, is read first: what it knows that the sheet does
+    not is written back before anything else, and rows it saw on their way out
+    are never sent again here. ``preflight`` (a credentials check) runs once,
+    before anything is written, and only when some row is to be sent. Raises
+    SheetLayoutError, or whatever ``preflight`` raises, with the sheet untouched.
     """
-    layout, plans = plan_sheet(port, catalog=catalog, rows=rows)
+    values = port.values()
+    layout = find_layout(values, sheet=port.name)
+    recovered: list[tuple[int, JobResult]] = []
+    orphans: list[Entry] = []
+    if journal is not None and not validate_only:
+        recovered, orphans = recover(values, layout, journal, catalog=catalog)
+        for row, result in recovered:
+            line = values[row - 1]
+            line.extend([None] * (max(layout.results.values()) + 1 - len(line)))
+            line[layout.results["Job ID"]] = result.job_id
+            line[layout.results["Description"]] = result.description
+    plans = plan_rows(values, layout, catalog=catalog)
+    if rows is not None:
+        wanted = set(rows)
+        plans = [plan for plan in plans if plan.row in wanted]
     if preflight is not None and not validate_only and any(p.request for p in plans):
         preflight()
+    plans = [
+        RowPlan(p.row, request=with_key(p.request, make_key())) if p.request else p for p in plans
+    ]
     spans = result_spans(layout)
-    outcome = SheetRun(summary=RunSummary(), layout=layout)
-    headers_written = layout.results_exist
+    outcome = SheetRun(summary=RunSummary(), layout=layout, recovered=recovered, orphans=orphans)
+    headers_written = not layout.missing_headers
 
     def flush(blocks: list[Block]) -> None:
         nonlocal headers_written
         if not headers_written:
-            port.write_block(layout.header_row + 1, layout.result_start, [list(RESULT_HEADERS)])
+            # contiguous_blocks groups consecutive keys: here the keys are columns
+            missing = [(column, [name]) for column, name in layout.missing_headers]
+            for first, names in contiguous_blocks(missing):
+                port.write_block(layout.header_row + 1, first, [[n[0] for n in names]])
+                outcome.writes += 1
             headers_written = True
-            outcome.writes += 1
         for first_row, cells in blocks:
             for column, indexes in spans:
                 port.write_block(first_row, column, [[row[i] for i in indexes] for row in cells])
@@ -118,6 +203,8 @@ def run_sheet(
         port.checkpoint()
 
     buffer = BlockBuffer(flush, rows=block_rows, seconds=block_seconds)
+    for row, result in recovered:
+        buffer.add(row, list(result.cells))
 
     def record(row: int, result: JobResult) -> None:
         outcome.results.append((row, result))
@@ -134,6 +221,8 @@ def run_sheet(
             cancel=cancel,
             progress=progress,
             validate_only=validate_only,
+            before_send=journal.sending if journal is not None else None,
+            after_send=journal.result if journal is not None else None,
         )
     finally:
         buffer.flush()

@@ -73,6 +73,12 @@ OPTION_PARAMS: tuple[str, ...] = (
 RESULT_HEADERS: tuple[str, ...] = ("Job ID", "HTTP Status", "Return Code", "Description")
 """The result columns, written immediately right of the rightmost parameter column."""
 
+KEY_HEADER = "Request Key"
+"""The column that keeps each row's request key, sent as ``appSignature`` for reconciliation."""
+
+OUTPUT_HEADERS: tuple[str, ...] = (*RESULT_HEADERS, KEY_HEADER)
+"""Every column xl-mailer writes, in the order it creates them."""
+
 
 class Outcome(enum.Enum):
     """What happened to one row."""
@@ -92,10 +98,14 @@ class Outcome(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class JobRequest:
-    """The parameters of one ``POST /jobs`` call, in send order, for one sheet row."""
+    """The parameters of one ``POST /jobs`` call, in send order, for one sheet row.
+
+    ``key`` is the request key given to the row just before it is sent.
+    """
 
     row: int
     params: tuple[tuple[str, str], ...]
+    key: str | None = None
 
     def get(self, name: str, default: str | None = None) -> str | None:
         for key, value in self.params:
@@ -113,8 +123,10 @@ class JobResult:
     job_id: int | None = None
     http_status: int | None = None
     code: int | None = None
+    request_key: str | None = None
 
     @property
-    def cells(self) -> tuple[int | None, int | None, int | None, str]:
-        """Values for the ``Job ID``, ``HTTP Status``, ``Return Code``, ``Description`` cells."""
-        return (self.job_id, self.http_status, self.code, self.description)
+    def cells(self) -> tuple[int | None, int | None, int | None, str, str | None]:
+        """Values for the ``Job ID``, ``HTTP Status``, ``Return Code``, ``Description`` and
+        ``Request Key`` cells."""
+        return (self.job_id, self.http_status, self.code, self.description, self.request_key)

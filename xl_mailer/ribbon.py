@@ -14,6 +14,7 @@ import getpass
 import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import xlwings as xw
@@ -25,7 +26,9 @@ from .cells import is_blank
 from .connection import connect
 from .errors import XlMailerError
 from .jobs import run_sheet
+from .journal import Journal, journal_path
 from .models import JobRequest, JobResult, Outcome
+from .reconcile import reconcile_sheet
 from .rows import UNKNOWN_PREFIX
 from .runner import RunSummary
 from .settings import Settings, from_mapping, with_environment
@@ -109,9 +112,19 @@ def _log(book: xw.Book, endpoint: str, summary: RunSummary) -> None:
     sheet.range((last + 1, 1)).value = [row]
 
 
+def book_journal(book: xw.Book) -> Journal | None:
+    """The journal beside the book's file, when the book is a file on this machine."""
+    try:
+        path = Path(book.fullname)
+    except (AttributeError, NotImplementedError):
+        return None
+    return Journal(journal_path(path)) if path.is_absolute() and path.exists() else None
+
+
 def _create(book: xw.Book, rows: list[int] | None) -> RunSummary:
     settings = read_settings(book)
     port = _jobs(book)
+    journal = book_journal(book)
     with connect(
         settings.endpoint,
         username=settings.username,
@@ -127,7 +140,10 @@ def _create(book: xw.Book, rows: list[int] | None) -> RunSummary:
                 rows=rows,
                 preflight=connection.client.check_credentials_quietly,
                 progress=_Progress(book, "Creating jobs"),
+                journal=journal,
             )
+        if journal is not None:
+            journal.close()  # kept: the book is saved by the user, not by us
         label = connection.label
     status(book, None)
     _log(book, label, run.summary)
@@ -255,6 +271,30 @@ def clear_results(book: xw.Book) -> int:
 
 
 @action
+def reconcile(book: xw.Book) -> int:
+    """Look UNKNOWN rows up at Click2Mail: fill in their job ids, or mark them safe to send."""
+    settings = read_settings(book)
+    port = _jobs(book)
+    with (
+        connect(
+            settings.endpoint, username=settings.username, timeout=settings.timeout, concurrency=1
+        ) as connection,
+        quiet_excel(book),
+    ):
+        settled = reconcile_sheet(port, connection.client.find_jobs)
+    found = sum(1 for _, r in settled if r.outcome is Outcome.CREATED)
+    left = sum(1 for _, r in settled if r.outcome is Outcome.UNKNOWN)
+    _alert(
+        book,
+        "No row awaits reconciliation."
+        if not settled
+        else f"Reconciled {len(settled)} row(s): {found} job(s) found at Click2Mail,"
+        f" {len(settled) - found - left} safe to send again, {left} still unknown.",
+    )
+    return len(settled)
+
+
+@action
 def test_connection(book: xw.Book) -> str:
     """Check the endpoint and the credentials with a read-only call."""
     settings = read_settings(book)
@@ -315,6 +355,7 @@ ACTIONS: dict[str, Callable[..., Any]] = {
     "create_jobs": create_jobs,
     "create_selected_jobs": create_selected_jobs,
     "refresh_status": refresh_status,
+    "reconcile": reconcile,
     "clear_results": clear_results,
     "test_connection": test_connection,
     "set_password": set_password,

@@ -14,7 +14,7 @@ import threading
 import time
 import typing
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .errors import AuthenticationError
 from .models import JobRequest, JobResult, Outcome
@@ -70,12 +70,15 @@ def execute(
     cancel: threading.Event | None = None,
     progress: Progress | None = None,
     validate_only: bool = False,
+    before_send: Callable[[JobRequest], None] | None = None,
+    after_send: Callable[[JobRequest, JobResult], None] | None = None,
 ) -> RunSummary:
     """Run every plan; return the summary. ``record`` sees each result exactly once.
 
     Rows planned with a result (invalid, skipped) are recorded first, without a
     call. With ``validate_only`` nothing is sent and valid rows are recorded
-    with the outcome VALID.
+    with the outcome VALID. ``before_send`` and ``after_send`` run on the worker
+    thread, right before the request leaves and right after its answer (a journal).
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
@@ -110,6 +113,8 @@ def execute(
                     request = work.get_nowait()
                 except queue.Empty:
                     return
+                if before_send is not None:
+                    before_send(request)
                 try:
                     result = send(request)
                 except AuthenticationError as exc:
@@ -117,6 +122,9 @@ def execute(
                     stop.set()
                     answers.put((request.row, None))
                     return
+                result = replace(result, request_key=request.key)
+                if after_send is not None:
+                    after_send(request, result)
                 answers.put((request.row, result))
         finally:
             answers.put(_DONE)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .errors import WorkbookError
-from .models import ALL_PARAMS, REQUIRED_PARAMS, RESULT_HEADERS
+from .models import ALL_PARAMS, OUTPUT_HEADERS, REQUIRED_PARAMS, RESULT_HEADERS
 
 HEADER_SEARCH_ROWS = 10
 """The header row must be within the first this-many rows of the sheet."""
@@ -20,7 +20,7 @@ Cell = object
 Rows = Sequence[Sequence[Cell]]
 
 _CANONICAL = {name.casefold(): name for name in ALL_PARAMS}
-_RESULTS = {name.casefold(): name for name in RESULT_HEADERS}
+_RESULTS = {name.casefold(): name for name in OUTPUT_HEADERS}
 
 
 class SheetLayoutError(WorkbookError):
@@ -46,21 +46,27 @@ def column_letter(index: int) -> str:
 
 @dataclass(frozen=True)
 class Layout:
-    """Where things are in a sheet; all indexes are 0-based into the rows given."""
+    """Where things are in a sheet; all indexes are 0-based into the rows given.
+
+    ``results`` maps every output header (``OUTPUT_HEADERS``) to its column;
+    ``existing`` names those the header row already has.
+    """
 
     header_row: int
     params: dict[str, int]
     results: dict[str, int]
-    results_exist: bool
+    existing: frozenset[str] = frozenset()
 
     @property
     def first_data_row(self) -> int:
         return self.header_row + 1
 
     @property
-    def result_start(self) -> int:
-        """Column of ``Job ID``; the four result columns are contiguous when created."""
-        return self.results["Job ID"]
+    def missing_headers(self) -> list[tuple[int, str]]:
+        """(column, header) of output columns the sheet does not have yet."""
+        return [
+            (column, name) for name, column in self.results.items() if name not in self.existing
+        ]
 
 
 def find_layout(rows: Rows, *, sheet: str = "sheet") -> Layout:
@@ -125,28 +131,36 @@ def _with_results(rows: Rows, r: int, params: dict[str, int], sheet: str) -> Lay
                     sheet, f"row {r + 1}: the header {name!r} appears twice; keep one"
                 )
             results[name] = c
-    if len(results) == len(RESULT_HEADERS):
-        return Layout(header_row=r, params=params, results=results, results_exist=True)
-    if results:
+    found = [n for n in RESULT_HEADERS if n in results]
+    if found and len(found) < len(RESULT_HEADERS):
         missing = [n for n in RESULT_HEADERS if n not in results]
         raise SheetLayoutError(
             sheet,
             f"row {r + 1} has some result columns but lacks {', '.join(map(repr, missing))};"
             " add them or remove the others",
         )
-    start = max(params.values()) + 1
-    span = range(start, start + len(RESULT_HEADERS))
+    existing = frozenset(results)
+    to_place = [n for n in OUTPUT_HEADERS if n not in results]
+    if to_place:
+        start = max([*params.values(), *results.values()]) + 1
+        span = range(start, start + len(to_place))
+        _require_free(rows, r, span, sheet, to_place)
+        results.update(zip(to_place, span, strict=True))
+    return Layout(header_row=r, params=params, results=results, existing=existing)
+
+
+def _require_free(rows: Rows, r: int, span: range, sheet: str, names: list[str]) -> None:
     for row_index in range(r, len(rows)):
         row = rows[row_index]
         for c in span:
             if c < len(row) and row[c] is not None and row[c] != "":
+                where = f"{column_letter(span[0])}:{column_letter(span[-1])}"
+                if len(span) == 1:
+                    where = column_letter(span[0])
                 raise SheetLayoutError(
                     sheet,
-                    f"the result columns go right of the parameters, in"
-                    f" {column_letter(span[0])}:{column_letter(span[-1])}, but cell"
-                    f" {column_letter(c)}{row_index + 1} is in use. Insert four empty columns"
-                    f" there, or add the headers {', '.join(RESULT_HEADERS)} where you want"
-                    " the results",
+                    f"xl-mailer's columns ({', '.join(names)}) go right of the parameters and"
+                    f" results, in {where}, but cell {column_letter(c)}{row_index + 1} is in use."
+                    f" Insert {len(span)} empty column(s) there, or add the headers where you"
+                    " want them",
                 )
-    results = dict(zip(RESULT_HEADERS, span, strict=True))
-    return Layout(header_row=r, params=params, results=results, results_exist=False)

@@ -1,0 +1,167 @@
+"""A write-ahead journal beside the workbook: no job id is ever known only to memory.
+
+Before a row is sent, a ``send`` record (its row, request key and a digest of
+its parameters) is appended and forced to disk; when its answer arrives, a
+``result`` record follows (forced to disk for created and unknown outcomes).
+Every run reads the journal first and puts what it knows back into the sheet:
+a job id the workbook never got is filled in, and a row that was on its way
+when the process died is marked UNKNOWN, to be reconciled, never re-sent blindly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .models import JobRequest, JobResult, Outcome
+from .outcomes import unknown
+
+SUFFIX = ".xl-mailer-journal"
+
+
+def journal_path(workbook: Path) -> Path:
+    """The journal's file: hidden, beside the workbook it belongs to."""
+    return workbook.with_name(f".{workbook.name}{SUFFIX}")
+
+
+def digest(params: Iterable[tuple[str, str]]) -> str:
+    """A short fingerprint of a row's parameters (the request key itself left out)."""
+    text = "\n".join(f"{k}={v}" for k, v in params if k != "appSignature")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the journal knows of one request key: the row it was sent for and what came back."""
+
+    key: str
+    row: int
+    digest: str
+    result: JobResult
+
+
+class Journal:
+    """Append-only, one JSON object per line, every important line fsynced."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._handle: Any = None
+
+    # -- writing ---------------------------------------------------------
+
+    def _append(self, record: dict[str, object], *, sync: bool) -> None:
+        line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+        with self._lock:
+            if self._handle is None:
+                self._handle = self.path.open("a", encoding="utf-8")
+            self._handle.write(line)
+            self._handle.flush()
+            if sync:
+                os.fsync(self._handle.fileno())
+
+    def sending(self, request: JobRequest) -> None:
+        """Record, durably, that this row is about to be sent with this key."""
+        self._append(
+            {"e": "send", "row": request.row, "key": request.key, "digest": digest(request.params)},
+            sync=True,
+        )
+
+    def result(self, request: JobRequest, result: JobResult) -> None:
+        """Record an answer; created and unknown outcomes are forced to disk at once."""
+        self._append(
+            {
+                "e": "result",
+                "row": request.row,
+                "key": request.key,
+                "outcome": result.outcome.value,
+                "job": result.job_id,
+                "http": result.http_status,
+                "code": result.code,
+                "text": result.description,
+            },
+            sync=result.outcome in (Outcome.CREATED, Outcome.UNKNOWN),
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            if self._handle is not None:
+                self._handle.close()
+                self._handle = None
+
+    def discard(self) -> None:
+        """Remove the journal once the workbook holds everything it recorded."""
+        self.close()
+        self.path.unlink(missing_ok=True)
+
+    # -- reading ---------------------------------------------------------
+
+    def entries(self) -> list[Entry]:
+        """What each request key came to; a send with no result is UNKNOWN."""
+        if not self.path.exists():
+            return []
+        sends: dict[str, dict[str, Any]] = {}
+        results: dict[str, dict[str, Any]] = {}
+        with self.path.open(encoding="utf-8") as handle:
+            for line in handle:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue  # a line cut short by a crash: its send was never confirmed
+                key = record.get("key")
+                if not isinstance(key, str):
+                    continue
+                if record.get("e") == "send":
+                    sends[key] = record
+                elif record.get("e") == "result":
+                    results[key] = record
+        found: list[Entry] = []
+        for key, send in sends.items():
+            answer = results.get(key)
+            if answer is None:
+                result = unknown("the previous run stopped while this row was being sent")
+            else:
+                result = JobResult(
+                    Outcome(answer["outcome"]),
+                    str(answer["text"]),
+                    answer.get("job"),
+                    answer.get("http"),
+                    answer.get("code"),
+                )
+            found.append(Entry(key, int(send["row"]), str(send["digest"]), _with_key(result, key)))
+        return found
+
+
+def _with_key(result: JobResult, key: str) -> JobResult:
+    return JobResult(
+        result.outcome, result.description, result.job_id, result.http_status, result.code, key
+    )
+
+
+def match_rows(
+    entries: Sequence[Entry], digests: dict[int, str], keys: dict[int, str]
+) -> tuple[list[tuple[int, Entry]], list[Entry]]:
+    """Find the sheet row of each entry: by request key, else same row and same parameters,
+    else the one row with the same parameters. Returns (matches, entries with no row)."""
+    by_key = {key: row for row, key in keys.items()}
+    by_digest: dict[str, list[int]] = {}
+    for row, value in digests.items():
+        by_digest.setdefault(value, []).append(row)
+    matched: list[tuple[int, Entry]] = []
+    orphans: list[Entry] = []
+    for entry in entries:
+        if entry.key in by_key:
+            matched.append((by_key[entry.key], entry))
+        elif digests.get(entry.row) == entry.digest:
+            matched.append((entry.row, entry))
+        elif len(by_digest.get(entry.digest, [])) == 1:
+            matched.append((by_digest[entry.digest][0], entry))
+        else:
+            orphans.append(entry)
+    return matched, orphans
