@@ -157,7 +157,9 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
     name = endpoint_name(args.endpoint)
     journal = Journal(journal_path(port.target or args.workbook))
     with connect(name, timeout=args.timeout, concurrency=args.concurrency) as connection:
-        print(f"Endpoint: {connection.label} ({connection.client.base_url})", file=out)
+        where = connection.client.base_url
+        label = connection.label if connection.label == where else f"{connection.label} ({where})"
+        print(f"Endpoint: {label}", file=out)
         progress = _progress_bar()
         try:
             run = run_sheet(
@@ -173,8 +175,10 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
         finally:
             if progress:
                 progress.close()
-            port.save()
-            journal.close()
+            try:
+                port.save()
+            finally:
+                journal.close()
     for row, result in run.recovered:
         print(f"row {row:>5}: recovered from the journal: {result.description}", file=out)
     if run.orphans:

@@ -45,6 +45,10 @@ class SheetPort(Protocol):
         """Make what was written so far durable, if the holder needs that (a file save)."""
         ...
 
+    def row_notes(self, layout: Layout) -> dict[int, str]:
+        """Rows that must not be sent, with the reason (hidden rows, merged cells)."""
+        ...
+
 
 def new_key(today: dt.date | None = None) -> str:
     """A request key: short enough for ``appSignature``, dated so reconciliation knows where
@@ -174,7 +178,7 @@ def run_sheet(
             line.extend([None] * (max(layout.results.values()) + 1 - len(line)))
             line[layout.results["Job ID"]] = result.job_id
             line[layout.results["Description"]] = result.description
-    plans = plan_rows(values, layout, catalog=catalog)
+    plans = plan_rows(values, layout, catalog=catalog, refused=port.row_notes(layout))
     if rows is not None:
         wanted = set(rows)
         plans = [plan for plan in plans if plan.row in wanted]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .catalog import Catalog
@@ -34,12 +34,14 @@ def plan_rows(
     *,
     catalog: Catalog | None,
     origin_row: int = 1,
+    refused: Mapping[int, str] | None = None,
 ) -> list[RowPlan]:
     """Plan every non-blank data row below the header.
 
     ``origin_row`` is the sheet row number of ``rows[0]``. Rows that already
     have a Job ID, or an UNKNOWN outcome awaiting reconciliation, are kept as
-    they are, so a rerun never makes a second job for them.
+    they are, so a rerun never makes a second job for them. ``refused`` maps
+    row numbers to the reason they may not be sent (hidden rows, merged cells).
     """
     plans: list[RowPlan] = []
     job_id_col = layout.results["Job ID"]
@@ -54,7 +56,11 @@ def plan_rows(
             continue
         description = _cell(row, description_col)
         if isinstance(description, str) and description.startswith(UNKNOWN_PREFIX):
-            plans.append(RowPlan(number, result=_kept("awaits reconciliation"), write=False))
+            waiting = JobResult(Outcome.UNKNOWN, "Not sent: awaits reconciliation")
+            plans.append(RowPlan(number, result=waiting, write=False))
+            continue
+        if refused and number in refused:
+            plans.append(RowPlan(number, result=invalid([refused[number]])))
             continue
         plans.append(plan_row(number, row, layout, catalog=catalog))
     return plans

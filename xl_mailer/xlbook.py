@@ -13,6 +13,8 @@ from typing import Any
 
 import xlwings as xw
 
+from .sheet import Layout
+
 FORMULA_STARTS = ("=", "+", "-", "@")
 
 
@@ -47,6 +49,11 @@ class BookSheet:
 
     def checkpoint(self) -> None:
         """Excel holds the results; saving the book stays the user's decision."""
+
+    def row_notes(self, layout: Layout) -> dict[int, str]:
+        """Desktop Excel's hidden rows and merged cells cost a call per row to find out: the
+        sheet is taken as it reads (a merged cell's other rows read as blank)."""
+        return {}
 
 
 def status(book: xw.Book, text: str | None) -> None:

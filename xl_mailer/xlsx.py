@@ -20,6 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from .cells import UNCALCULATED
 from .errors import WorkbookError
+from .sheet import Layout
 
 SUPPORTED = (".xlsx", ".xlsm")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -150,6 +151,26 @@ class FileSheet:
                 out.append(value)
             merged.append(out)
         return merged
+
+    def row_notes(self, layout: Layout) -> dict[int, str]:
+        """Hidden rows and rows whose parameter cells are merged may not be sent."""
+        first = layout.first_data_row + 1
+        notes: dict[int, str] = {}
+        columns = {c + 1 for c in layout.params.values()}
+        for merged in self.sheet.merged_cells.ranges:
+            if merged.max_row < first or not columns & set(
+                range(merged.min_col, merged.max_col + 1)
+            ):
+                continue
+            for row in range(max(merged.min_row, first), merged.max_row + 1):
+                notes[row] = (
+                    f"cells {merged.coord} are merged; unmerge them so that each row"
+                    " has its own values"
+                )
+        for row, dimension in self.sheet.row_dimensions.items():
+            if row >= first and dimension.hidden and row not in notes:
+                notes[row] = "the row is hidden; unhide it to send it"
+        return notes
 
     def write_block(self, row: int, column: int, values: list[list[object]]) -> None:
         for r, line in enumerate(values):
