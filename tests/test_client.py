@@ -165,3 +165,27 @@ def test_requests_carry_accept_xml_basic_auth_and_a_form_body(sandbox: Sandbox) 
 )
 def test_retry_after_is_honoured_and_capped(header: str | None, seconds: float) -> None:
     assert retry_after_seconds(header, default=0.25) == seconds
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "outcome", "text"),
+    [
+        ("application/json", b'{"id": 5, "status": 0}', Outcome.UNKNOWN, "text that is not XML"),
+        ("text/plain", (DATA / "created.xml").read_bytes(), Outcome.CREATED, "Created"),
+        (
+            "text/html; charset=utf-8",
+            (DATA / "created.xml").read_bytes(),
+            Outcome.CREATED,
+            "Created",
+        ),
+        ("application/octet-stream", b"\x00\x01\x02garbage", Outcome.UNKNOWN, "not XML"),
+    ],
+)
+def test_the_content_type_is_not_trusted_the_body_is_read_for_what_it_is(
+    canned: type[Canned], content_type: str, body: bytes, outcome: Outcome, text: str
+) -> None:
+    server = canned(201, body, {"Content-Type": content_type})
+    with client_for(server.url) as client:
+        result = client.create_job(REQUEST)
+    assert result.outcome is outcome
+    assert text in result.description

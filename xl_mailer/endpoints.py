@@ -47,6 +47,11 @@ def resolve(endpoint: str) -> str:
             " the network unencrypted. Use https:// (plain http is allowed only for this"
             " machine, e.g. the sandbox)"
         )
+    if parts.username or parts.password:
+        raise ConfigurationError(
+            "the endpoint URL must not carry a username or password; use C2M_USERNAME and"
+            " the keyring (xl-mailer login) instead"
+        )
     if parts.query or parts.fragment:
         raise ConfigurationError(f"endpoint {name} must not have a query or fragment")
     return name.rstrip("/")
