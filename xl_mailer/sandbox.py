@@ -492,6 +492,11 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hangs up (a timeout, a killed runner) is normal here, not an error."""
+        if self.verbose:
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
     def __init__(self, address: tuple[str, int], config: SandboxConfig, verbose: bool) -> None:
         super().__init__(address, _Handler)
         self.config = config
