@@ -210,7 +210,8 @@ def markdown(results: list[Row], rows: int, command: str) -> str:
         exit_text = "killed" if r.exit_code < 0 else str(r.exit_code)
         lines.append(
             f"| {r.fault} | {r.behaviour} | {exit_text} | {r.created_during} | {r.ids_after_run}"
-            f" | {r.ids_in_journal} | {r.unknown_after_run} | {r.created_final} / {r.ids_final} / {r.rows_without_job}"
+            f" | {r.ids_in_journal} | {r.unknown_after_run}"
+            f" | {r.created_final} / {r.ids_final} / {r.rows_without_job}"
             f" | **{r.sent_twice}** | **{r.ids_lost}** |"
         )
     lines += [
