@@ -48,7 +48,7 @@ def sample_workbook(folder: Path) -> Path:
     hidden = "JKLMNOPQRS"  # optional columns: hidden in the picture to keep it readable
     for letter in hidden:
         sheet.column_dimensions[letter].hidden = True
-    sheet.print_area = "A1:W14"
+    sheet.print_area = "A1:X14"
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 1
