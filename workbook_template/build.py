@@ -177,11 +177,12 @@ VBA_SOURCE = (
 UI_REL_TYPE = "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility"
 UI_PART = "customUI/customUI.xml"
 
-BOLD = Font(bold=True)
+BODY = Font(name="Calibri", size=11)
+BOLD = Font(name="Calibri", size=11, bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 OUTPUT_HEADER_FILL = PatternFill("solid", fgColor="595959")
 OUTPUT_FILL = PatternFill("solid", fgColor="EDEDED")
-WHITE_BOLD = Font(bold=True, color="FFFFFF")
+WHITE_BOLD = Font(name="Calibri", size=11, bold=True, color="FFFFFF")
 
 
 def ribbon_xml() -> str:
@@ -239,7 +240,7 @@ def build_jobs(sheet: Worksheet, catalog) -> None:  # type: ignore[no-untyped-de
     last = _column(len(COLUMNS))
     end_row = HEADER_ROW + TABLE_ROWS
     sheet["A1"] = "Click2Mail jobs"
-    sheet["A1"].font = Font(bold=True, size=16, color="1F4E78")
+    sheet["A1"].font = Font(name="Calibri", bold=True, size=16, color="1F4E78")
     sheet["A2"] = (
         "One row per mailing. Fill the blue columns (dropdowns help), then on the"
         " Click2Mail tab press Validate Rows, then Create Jobs."
@@ -249,7 +250,7 @@ def build_jobs(sheet: Worksheet, catalog) -> None:  # type: ignore[no-untyped-de
         " Your password lives in the OS keyring (Set Password), never in this file."
     )
     for ref in ("A2", "A3"):
-        sheet[ref].font = Font(italic=True, color="404040")
+        sheet[ref].font = Font(name="Calibri", size=11, italic=True, color="404040")
     for c, name in enumerate(COLUMNS, start=1):
         cell = sheet.cell(HEADER_ROW, c, name)
         is_output = name in OUTPUT_HEADERS
@@ -261,7 +262,11 @@ def build_jobs(sheet: Worksheet, catalog) -> None:  # type: ignore[no-untyped-de
         width = max([len(name) + 4, *(len(v) + 2 for v in values)])
         if name == "Description":
             width = 60
+        if name == "Request Key":
+            width = 22
         sheet.column_dimensions[letter].width = min(width, 36 if name != "Description" else 60)
+        for r in range(HEADER_ROW + 1, end_row + 1):
+            sheet.cell(r, c).font = BODY
         if is_output:
             for r in range(HEADER_ROW + 1, end_row + 1):
                 sheet.cell(r, c).fill = OUTPUT_FILL

@@ -45,7 +45,7 @@ def sample_workbook(folder: Path) -> Path:
     sheet = book["Jobs"]
     for name in [n for n in book.sheetnames if n != "Jobs"]:
         del book[name]
-    hidden = "JKLMNOPQRS"  # optional columns: hidden in the picture to keep it readable
+    hidden = "EFGJKLMNOPQRS"  # some input columns hidden in the picture to keep it readable
     for letter in hidden:
         sheet.column_dimensions[letter].hidden = True
     sheet.print_area = "A1:X14"
