@@ -51,3 +51,24 @@ class BlockBuffer:
         pending, self._pending = self._pending, {}
         self._flush(contiguous_blocks(list(pending.items())))
         self.flushes += 1
+
+
+def bridge(
+    blocks: list[Block], current: Callable[[int], list[object]], *, max_ratio: float = 4.0
+) -> list[Block]:
+    """Join blocks into one rectangle, filling the rows between them with their current cells.
+
+    Answers arrive out of order with concurrency, so a flush would otherwise be
+    several small blocks; one write that repeats a few unchanged rows is cheaper
+    in Excel than several. Blocks far apart (span over ``max_ratio`` times the
+    rows that changed) are left as they are.
+    """
+    if len(blocks) < 2:
+        return blocks
+    first = blocks[0][0]
+    last = blocks[-1][0] + len(blocks[-1][1]) - 1
+    changed = sum(len(cells) for _, cells in blocks)
+    if last - first + 1 > max_ratio * changed:
+        return blocks
+    by_row = {row + i: cells[i] for row, cells in blocks for i in range(len(cells))}
+    return [(first, [by_row.get(row) or current(row) for row in range(first, last + 1)])]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from .blocks import Block, BlockBuffer, contiguous_blocks
+from .blocks import Block, BlockBuffer, bridge, contiguous_blocks
 from .catalog import Catalog
 from .journal import Entry, Journal, digest, match_rows
 from .models import KEY_HEADER, OUTPUT_HEADERS, JobRequest, JobResult
@@ -200,11 +200,23 @@ def run_sheet(
                 port.write_block(layout.header_row + 1, first, [[n[0] for n in names]])
                 outcome.writes += 1
             headers_written = True
-        for first_row, cells in blocks:
+        for first_row, cells in bridge(blocks, current):
             for column, indexes in spans:
                 port.write_block(first_row, column, [[row[i] for i in indexes] for row in cells])
                 outcome.writes += 1
+            for offset, line in enumerate(cells):
+                written[first_row + offset] = line
         port.checkpoint()
+
+    output_columns = [layout.results[h] for h in OUTPUT_HEADERS]
+    written: dict[int, list[object]] = {}
+
+    def current(row: int) -> list[object]:
+        """The output cells of a row as the sheet holds them now."""
+        if row in written:
+            return written[row]
+        line = values[row - 1] if row - 1 < len(values) else []
+        return [_cell(line, column) for column in output_columns]
 
     buffer = BlockBuffer(flush, rows=block_rows, seconds=block_seconds)
     for row, result in recovered:

@@ -108,6 +108,7 @@ class SandboxState:
         self.projects: set[int] = {3001}
         self.jobs: dict[int, Job] = {}
         self.create_requests = 0
+        self.connections = 0  # TCP connections accepted: keep-alive keeps this small
         self.password_revoked = False
         self._next_id = 245985
 
@@ -188,6 +189,11 @@ def _known(text: str, table: Mapping[int, object] | set[int]) -> bool:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.state.lock:
+            self.server.state.connections += 1
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         if self.server.verbose:
