@@ -28,21 +28,12 @@ from pathlib import Path
 from openpyxl import Workbook, load_workbook
 
 from xl_mailer.cli import main
+from xl_mailer.demo import LETTER as DEMO_LETTER
 from xl_mailer.journal import Journal, journal_path
 from xl_mailer.models import OUTPUT_HEADERS, REQUIRED_PARAMS
 from xl_mailer.sandbox import Sandbox, SandboxConfig
 
-LETTER = (
-    "Letter 8.5 x 11",
-    "Address on Separate Page",
-    "Next Day",
-    "#10 Double Window",
-    "Black and White",
-    "White 24#",
-    "Printing One side",
-    1001,
-    2001,
-)
+LETTER = (*DEMO_LETTER, 1001, 2001)
 HEADERS = [*REQUIRED_PARAMS, "rtnName"]
 COLUMNS = {name: len(HEADERS) + i for i, name in enumerate(OUTPUT_HEADERS)}
 TIMEOUT = 0.5

@@ -30,7 +30,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xl_mailer.catalog import default_catalog
-from xl_mailer.models import OUTPUT_HEADERS, REQUIRED_PARAMS
+from xl_mailer.models import OPTIONAL_PARAMS, OUTPUT_HEADERS, REQUIRED_PARAMS
 from xl_mailer.returncodes import DOCUMENTED
 from xl_mailer.settings import ENDPOINT_CHOICES
 
@@ -40,15 +40,9 @@ SOURCE = Path(xlwings.__file__).parent / "quickstart_standalone.xlsm"
 FIXED_TIME = dt.datetime(2026, 1, 1, 0, 0, 0)
 TABLE_ROWS = 200
 
+# the common optional parameters: mailClass and the return address, then these two
 OPTIONAL_COLUMNS = (
-    "mailClass",
-    "rtnName",
-    "rtnOrganization",
-    "rtnaddress1",
-    "rtnaddress2",
-    "rtnCity",
-    "rtnState",
-    "rtnZip",
+    *OPTIONAL_PARAMS[: OPTIONAL_PARAMS.index("rtnZip") + 1],
     "mailingDate",
     "appSignature",
 )

@@ -16,16 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigurationError
+from .models import OPTION_PARAMS
 
-CLASS_FIELDS: tuple[str, ...] = (
-    "layout",
-    "productionTime",
-    "envelope",
-    "color",
-    "paperType",
-    "printOption",
-    "mailClass",
-)
+CLASS_FIELDS: tuple[str, ...] = tuple(p for p in OPTION_PARAMS if p != "documentClass")
 """Option fields whose allowed values depend on the documentClass."""
 
 
