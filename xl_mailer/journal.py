@@ -63,8 +63,16 @@ class Journal:
                 self._handle = self.path.open("a", encoding="utf-8")
             self._handle.write(line)
             self._handle.flush()
+            descriptor = self._handle.fileno()
             if sync:
-                os.fsync(self._handle.fileno())
+                # outside the write lock, workers' fsyncs overlap; each still returns only
+                # once its own line is on disk
+                descriptor = os.dup(descriptor)
+        if sync:
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
 
     def sending(self, request: JobRequest) -> None:
         """Record, durably, that this row is about to be sent with this key."""
