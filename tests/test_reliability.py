@@ -16,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 
 from xl_mailer.cli import main
-from xl_mailer.jobs import key_date, new_key
+from xl_mailer.jobs import key_date, key_time, new_key
 from xl_mailer.journal import Journal, journal_path
 from xl_mailer.models import REQUIRED_PARAMS, JobRequest, JobResult, Outcome
 from xl_mailer.reconcile import Pending, settle, start_date
@@ -50,7 +50,10 @@ def jobs_per_row(box: Sandbox) -> Counter[str]:
 def test_request_keys_are_unique_dated_and_sent_as_app_signature(
     tmp_path: Path, sandbox_env: Sandbox
 ) -> None:
-    assert key_date(new_key(dt.date(2026, 11, 28))) == dt.date(2026, 11, 28)
+    made = dt.datetime(2026, 11, 28, 13, 45, tzinfo=dt.UTC)
+    assert key_date(new_key(made)) == dt.date(2026, 11, 28)
+    assert key_time(new_key(made)) == made
+    assert len(new_key()) <= 21
     assert len({new_key() for _ in range(1000)}) == 1000
     path = write_book(tmp_path / "jobs.xlsx", numbered(3), headers=HEADERS)
     assert main(["run", str(path)], out=io.StringIO()) == 0
@@ -102,7 +105,7 @@ def test_reconcile_fills_in_lost_ids_or_marks_rows_safe_then_each_row_has_one_jo
         main(["run", str(path), "--concurrency", "1", "--timeout", "0.5"], out=io.StringIO())
         time.sleep(1.0)
         box.config.fault = None
-        assert main(["reconcile", str(path)], out=io.StringIO()) == 0
+        assert main(["reconcile", str(path), "--min-age", "0"], out=io.StringIO()) == 0
         table = rows(path)
         made = {r[JOB] for r in table if r[JOB]}
         if fault == "html500":  # nothing was made: the rows are safe to send again
@@ -174,14 +177,15 @@ LISTED = {k: str(v) for k, v in LETTER.items()}
 def test_settle_decides_from_the_listing(
     row: Pending, jobs: list[dict[str, str]], outcome: Outcome, text: str
 ) -> None:
-    result = settle(row, jobs, dt.date(2026, 11, 28))
+    long_after = dt.datetime(2026, 11, 28, 23, 0, tzinfo=dt.UTC)
+    result = settle(row, jobs, dt.date(2026, 11, 28), now=long_after)
     assert result.outcome is outcome
     assert result.description.startswith(text)
 
 
 def test_the_listing_starts_a_day_before_the_oldest_key() -> None:
     today = dt.date(2026, 11, 28)
-    keys = [Pending(1, "xlm-261120-aaaaaaaa", ()), Pending(2, "xlm-261125-bbbbbbbb", ())]
+    keys = [Pending(1, "xlm-2611201000-aaaaaa", ()), Pending(2, "xlm-2611252359-bbbbbb", ())]
     assert start_date(keys, today) == dt.date(2026, 11, 19)
     assert start_date([Pending(1, None, ())], today) == dt.date(2026, 11, 20)
 
@@ -200,39 +204,45 @@ def test_the_journal_puts_back_ids_the_workbook_never_got(
     journal = Journal(journal_path(path))
     # a previous run made row 2's job and died before saving; row 3 was on its way
     params = tuple((k, str(v)) for k, v in numbered(3)[0].items())
-    made = JobRequest(2, (*params, ("appSignature", "xlm-261128-aaaaaaaa")), "xlm-261128-aaaaaaaa")
+    made = JobRequest(
+        2, (*params, ("appSignature", "xlm-2611281000-aaaaaa")), "xlm-2611281000-aaaaaa"
+    )
     journal.sending(made)
     journal.result(made, JobResult(Outcome.CREATED, "Created", 777, 201, 0))
     params3 = tuple((k, str(v)) for k, v in numbered(3)[1].items())
-    lost = JobRequest(3, params3, "xlm-261128-bbbbbbbb")
+    lost = JobRequest(3, params3, "xlm-2611281000-bbbbbb")
     journal.sending(lost)
     journal.close()
     out = io.StringIO()
     assert main(["run", str(path)], out=out) == 1  # row 3 is UNKNOWN
     table = rows(path)
-    assert table[0][JOB] == 777 and table[0][KEY] == "xlm-261128-aaaaaaaa"
+    assert table[0][JOB] == 777 and table[0][KEY] == "xlm-2611281000-aaaaaa"
     assert str(table[1][TEXT]).startswith("UNKNOWN: the previous run stopped while this row")
-    assert table[1][KEY] == "xlm-261128-bbbbbbbb"
+    assert table[1][KEY] == "xlm-2611281000-bbbbbb"
     assert table[2][HTTP] == 201  # the third row was sent as usual
     assert sandbox_env.state.create_requests == 1
     assert "recovered from the journal" in out.getvalue()
 
 
-def test_a_journal_entry_no_row_matches_is_kept_and_reported(
-    tmp_path: Path, sandbox_env: Sandbox, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("created", [True, False])
+def test_a_journal_entry_no_row_matches_stops_the_run_before_anything_is_sent(
+    tmp_path: Path, sandbox_env: Sandbox, capsys: pytest.CaptureFixture[str], created: bool
 ) -> None:
     path = write_book(tmp_path / "jobs.xlsx", numbered(1), headers=HEADERS)
+    before = path.read_bytes()
     journal = Journal(journal_path(path))
-    stray = JobRequest(9, (("documentClass", "Postcard 4.25 x 6"),), "xlm-261128-cccccccc")
+    stray = JobRequest(9, (("documentClass", "Postcard 4.25 x 6"),), "xlm-2611281000-cccccc")
     journal.sending(stray)
-    journal.result(stray, JobResult(Outcome.CREATED, "Created", 4242, 201, 0))
+    if created:
+        journal.result(stray, JobResult(Outcome.CREATED, "Created", 4242, 201, 0))
     journal.close()
-    main(["run", str(path)])
-    assert (
-        "the journal records job 4242 (request key xlm-261128-cccccccc) for row 9"
-        in capsys.readouterr().err
-    )
-    assert journal_path(path).exists()
+    assert main(["run", str(path)]) == 2
+    err = capsys.readouterr().err
+    what = "job 4242" if created else "a request whose answer was lost"
+    assert f"row 9: {what} (request key xlm-2611281000-cccccc)" in err
+    assert "Nothing was sent" in err
+    assert sandbox_env.state.create_requests == 0
+    assert journal_path(path).exists() and path.read_bytes() == before
 
 
 def test_a_cut_journal_line_is_ignored(tmp_path: Path) -> None:

@@ -324,3 +324,12 @@ def test_a_servers_formula_like_text_reaches_excel_as_text(
     book = make_book(rows_of(LETTER), {(2, 2): server.url, (5, 2): "u"})
     ribbon.create_jobs(book)
     assert written(book)[(FIRST, TEXT)] == "'=cmd|' /C calc'!A0"
+
+
+def test_selected_rows_must_be_on_the_jobs_sheet(sandbox: Sandbox, password: None) -> None:
+    book = xw.Book(
+        json=payload_from_workbook(changes={"Jobs": rows_of(LETTER)}, selection="A5", active="Log")
+    )
+    assert ribbon.create_selected_jobs(book) is None
+    assert alerts(book) == ["Select the rows to send on the Jobs sheet first."]
+    assert sandbox.state.create_requests == 0

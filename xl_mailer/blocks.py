@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 Block = tuple[int, list[list[object]]]
 """(first sheet row, rows of cells): contiguous rows written in one call."""
@@ -30,8 +30,10 @@ class BlockBuffer:
         rows: int = 50,
         seconds: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
+        frontier: Callable[[], int | None] | None = None,
     ) -> None:
         self._flush = flush
+        self._frontier = frontier
         self._limit = rows
         self._seconds = seconds
         self._clock = clock
@@ -41,34 +43,42 @@ class BlockBuffer:
 
     def add(self, row: int, cells: Sequence[object]) -> None:
         self._pending[row] = cells
-        if len(self._pending) >= self._limit or self._clock() - self._since >= self._seconds:
+        if self._clock() - self._since >= self._seconds:
             self.flush()
+        elif len(self._pending) >= self._limit:
+            self.flush(settled_only=True)
 
-    def flush(self) -> None:
+    def flush(self, *, settled_only: bool = False) -> None:
+        """Write what is pending. With ``settled_only``, keep back the rows beyond the
+        ``frontier`` (the first row still awaited), so that blocks stay whole."""
+        edge = self._frontier() if settled_only and self._frontier is not None else None
+        ready = {r: c for r, c in self._pending.items() if edge is None or r < edge}
+        if settled_only and len(ready) < self._limit // 2:
+            return  # too little below the frontier: wait for it (the clock bounds the wait)
         self._since = self._clock()
-        if not self._pending:
+        if not ready:
             return
-        pending, self._pending = self._pending, {}
-        self._flush(contiguous_blocks(list(pending.items())))
+        for row in ready:
+            del self._pending[row]
+        self._flush(contiguous_blocks(list(ready.items())))
         self.flushes += 1
 
 
-def bridge(
-    blocks: list[Block], current: Callable[[int], list[object]], *, max_ratio: float = 4.0
-) -> list[Block]:
-    """Join blocks into one rectangle, filling the rows between them with their current cells.
+def bridge(blocks: list[Block], known: Mapping[int, list[object]]) -> list[Block]:
+    """Join neighbouring blocks across gaps made only of rows in ``known`` (rows this run
+    wrote itself, whose cells it knows exactly), repeating those rows' cells.
 
-    Answers arrive out of order with concurrency, so a flush would otherwise be
-    several small blocks; one write that repeats a few unchanged rows is cheaper
-    in Excel than several. Blocks far apart (span over ``max_ratio`` times the
-    rows that changed) are left as they are.
+    One write that repeats a few rows is cheaper in Excel than several; a row
+    the run did not write is never rewritten from a snapshot.
     """
-    if len(blocks) < 2:
-        return blocks
-    first = blocks[0][0]
-    last = blocks[-1][0] + len(blocks[-1][1]) - 1
-    changed = sum(len(cells) for _, cells in blocks)
-    if last - first + 1 > max_ratio * changed:
-        return blocks
-    by_row = {row + i: cells[i] for row, cells in blocks for i in range(len(cells))}
-    return [(first, [by_row.get(row) or current(row) for row in range(first, last + 1)])]
+    joined: list[Block] = []
+    for first, cells in blocks:
+        if joined:
+            start, lines = joined[-1]
+            gap = range(start + len(lines), first)
+            if all(row in known for row in gap):
+                lines.extend(list(known[row]) for row in gap)
+                lines.extend(cells)
+                continue
+        joined.append((first, list(cells)))
+    return joined

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import getpass
 import logging
 import sys
@@ -20,11 +21,11 @@ from . import __version__, credentials, endpoints
 from .catalog import Catalog, default_catalog
 from .client import DEFAULT_TIMEOUT
 from .connection import connect, endpoint_name
-from .errors import ApiError, AuthenticationError, XlMailerError
+from .errors import ApiError, AuthenticationError, WorkbookError, XlMailerError
 from .jobs import SheetRun, run_sheet
-from .journal import Journal, journal_path
+from .journal import Journal, RunLock, journal_path
 from .models import JobResult, Outcome
-from .reconcile import reconcile_sheet
+from .reconcile import MIN_AGE, reconcile_sheet
 from .runner import RunSummary
 from .sandbox import FAULTS, Sandbox, SandboxConfig
 from .xlsx import open_sheet
@@ -112,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
     settle.add_argument("--endpoint", help="as for run")
     settle.add_argument("--output", type=Path, help="save results here; the original is untouched")
     settle.add_argument("--timeout", type=_positive_float, default=DEFAULT_TIMEOUT)
+    settle.add_argument(
+        "--min-age",
+        type=float,
+        default=MIN_AGE.total_seconds(),
+        metavar="SECONDS",
+        help="declare a row safe to send again only this long after it was sent (default: 300;"
+        " Click2Mail may still be making a job whose answer timed out)",
+    )
 
     login = commands.add_parser("login", help="keep a password in the OS keyring")
     login.add_argument("--endpoint", help="stage, production or a URL (default: stage)")
@@ -154,9 +163,16 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
     if args.validate_only:
         run = run_sheet(port, send=_never_send, catalog=catalog, validate_only=True, on_result=show)
         return _finish(run, out, where=None)
-    name = endpoint_name(args.endpoint)
-    journal = Journal(journal_path(port.target or args.workbook))
-    with connect(name, timeout=args.timeout, concurrency=args.concurrency) as connection:
+    target = port.target or args.workbook
+    if args.output is not None:
+        _check_output(args.workbook, args.output)
+    journal = Journal(journal_path(target))
+    with (
+        RunLock(target),
+        connect(
+            endpoint_name(args.endpoint), timeout=args.timeout, concurrency=args.concurrency
+        ) as connection,
+    ):
         where = connection.client.base_url
         label = connection.label if connection.label == where else f"{connection.label} ({where})"
         print(f"Endpoint: {label}", file=out)
@@ -181,24 +197,39 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
                 journal.close()
     for row, result in run.recovered:
         print(f"row {row:>5}: recovered from the journal: {result.description}", file=out)
-    if run.orphans:
-        for entry in run.orphans:
-            job = f"job {entry.result.job_id}" if entry.result.job_id else entry.result.description
-            print(
-                f"xl-mailer: the journal records {job} (request key {entry.key}) for row"
-                f" {entry.row}, which no row matches now; kept in {journal.path}",
-                file=sys.stderr,
-            )
-    else:
+    if not run.summary.crashed:
         journal.discard()  # the saved workbook now holds everything it recorded
     return _finish(run, out, where=port.target)
 
 
+def _check_output(source: Path, output: Path) -> None:
+    """Refuse an --output that would hide an earlier run's job ids from this one."""
+    if output.exists():
+        raise WorkbookError(
+            output,
+            "exists already and may hold job ids of an earlier run. To continue that run, run"
+            f" 'xl-mailer run {output}'; to start afresh, choose another --output",
+        )
+    if journal_path(source).exists():
+        raise WorkbookError(
+            source,
+            f"has the journal of an unfinished run ({journal_path(source).name}); run it"
+            " once without --output so that its job ids are put back first",
+        )
+
+
 def reconcile_workbook(args: argparse.Namespace, out: TextIO) -> int:
     port = open_sheet(args.workbook, sheet=args.sheet, output=args.output)
-    with connect(endpoint_name(args.endpoint), timeout=args.timeout) as connection:
-        settled = reconcile_sheet(port, connection.client.find_jobs)
-    port.save()
+    target = port.target or args.workbook
+    journal = Journal(journal_path(target))
+    with RunLock(target), connect(endpoint_name(args.endpoint), timeout=args.timeout) as c:
+        settled = reconcile_sheet(
+            port, c.client.find_jobs, journal=journal, min_age=dt.timedelta(seconds=args.min_age)
+        )
+        try:
+            port.save()
+        finally:
+            journal.close()
     if not settled:
         print("Nothing to reconcile: no row is UNKNOWN.", file=out)
         return EXIT_OK
@@ -316,6 +347,15 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         return EXIT_STOPPED
     except KeyboardInterrupt:
         print("xl-mailer: cancelled", file=sys.stderr)
+        return EXIT_STOPPED
+    except Exception as exc:
+        if args.verbose:
+            raise
+        print(
+            f"xl-mailer: stopped by an unexpected {type(exc).__name__}; every job id received is"
+            " in the journal beside the workbook. Run again with -v for details.",
+            file=sys.stderr,
+        )
         return EXIT_STOPPED
     raise AssertionError(f"unhandled command {args.command}")  # pragma: no cover
 

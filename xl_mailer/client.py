@@ -19,13 +19,14 @@ from email.utils import parsedate_to_datetime
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.auth import HTTPBasicAuth
 from urllib3.util.retry import Retry
 
 from . import __version__
 from .errors import ApiError, AuthenticationError, TransportError
 from .models import JobRequest, JobResult, Outcome
 from .outcomes import create_outcome, unknown
-from .xmlanswers import MAX_BODY_BYTES, Document, NotADocument, parse, records, snippet
+from .xmlanswers import MAX_BODY_BYTES, Document, NotADocument, list_records, parse, snippet
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +84,29 @@ def retry_after_seconds(value: str | None, default: float) -> float:
     return max(0.0, min(seconds, BACKOFF_CAP))
 
 
+_HANDSHAKE_FAILURES = (
+    "CERTIFICATE_VERIFY_FAILED",
+    "WRONG_VERSION_NUMBER",
+    "handshake",
+    "UNSUPPORTED_PROTOCOL",
+    "TLSV1_ALERT",
+    "SSLV3_ALERT_HANDSHAKE",
+    "NO_PROTOCOLS_AVAILABLE",
+    "hostname mismatch",
+)
+
+
 def _never_left(exc: requests.RequestException) -> bool:
-    """True when the request provably did not reach the server."""
-    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
+    """True when the request provably did not reach the server.
+
+    A TLS error counts only when it names a handshake failure: a broken TLS
+    record after the request was written (a proxy, a reset) may follow a job.
+    """
+    if isinstance(exc, requests.ConnectTimeout):
         return True
+    if isinstance(exc, requests.exceptions.SSLError):
+        text = repr(exc)
+        return any(marker.lower() in text.lower() for marker in _HANDSHAKE_FAILURES)
     if isinstance(exc, requests.ConnectionError):
         text = repr(exc)
         return any(
@@ -128,7 +148,8 @@ class Click2MailClient:
         self._sleep = sleep
         self._stopped: str | None = None
         self.session = requests.Session()
-        self.session.auth = (username, password)
+        # as UTF-8 bytes: requests would encode text as Latin-1 and fail, naming the character
+        self.session.auth = HTTPBasicAuth(username.encode("utf-8"), password.encode("utf-8"))
         self.session.headers.update(
             {"Accept": "application/xml", "User-Agent": f"xl-mailer/{__version__}"}
         )
@@ -186,14 +207,14 @@ class Click2MailClient:
         """``POST /jobs`` for one row; every row-level outcome is a result, never an exception."""
         try:
             answer = self._request("POST", "/jobs", data=request.params, retry_safe=True)
-        except requests.Timeout as exc:
-            return unknown(f"no answer within {self.timeout:g} s ({type(exc).__name__})")
         except requests.RequestException as exc:
             if _never_left(exc):
                 return JobResult(
                     Outcome.FAILED,
                     f"Not sent: could not connect to {self.base_url} ({_reason(exc)})",
                 )
+            if isinstance(exc, requests.Timeout):
+                return unknown(f"no answer within {self.timeout:g} s ({type(exc).__name__})")
             return unknown(f"the connection broke after the request was sent ({_reason(exc)})")
         document = answer.document
         if answer.http_status == 429:
@@ -218,9 +239,12 @@ class Click2MailClient:
         (every ``<job>`` element's fields). Raises ApiError when it cannot be read,
         so that no row is ever declared safe on a listing that was not understood.
         """
-        answer = self._request(
-            "GET", "/jobs", params={"startDate": start.isoformat()}, limit=LIST_BODY_BYTES
-        )
+        try:
+            answer = self._request(
+                "GET", "/jobs", params={"startDate": start.isoformat()}, limit=LIST_BODY_BYTES
+            )
+        except requests.RequestException as exc:
+            raise TransportError(f"Cannot reach {self.base_url}: {_reason(exc)}") from exc
         if answer.http_status != 200:
             raise ApiError(
                 f"GET /jobs answered HTTP {answer.http_status}",
@@ -228,17 +252,30 @@ class Click2MailClient:
                 body_snippet=snippet(answer.body),
             )
         try:
-            return records(answer.body, "job")
+            root, jobs = list_records(answer.body, "job")
         except NotADocument as exc:
             raise ApiError(
                 f"GET /jobs answered with {exc}",
                 http_status=answer.http_status,
                 body_snippet=snippet(answer.body),
             ) from exc
+        status = answer.document.int_field("status") if answer.document is not None else None
+        if root != "jobs" or status not in (None, 0):
+            raise ApiError(
+                f"GET /jobs answered with a <{root}> document"
+                + (f" with status {status}" if status not in (None, 0) else "")
+                + ", not a job listing; no row was settled",
+                http_status=answer.http_status,
+                body_snippet=snippet(answer.body),
+            )
+        return jobs
 
     def job_status(self, job_id: int) -> Document:
         """``GET /jobs/{id}``: the job's state (its ``status`` is a state code, not an error)."""
-        answer = self._request("GET", f"/jobs/{int(job_id)}")
+        try:
+            answer = self._request("GET", f"/jobs/{int(job_id)}")
+        except requests.RequestException as exc:
+            raise TransportError(f"Cannot reach {self.base_url}: {_reason(exc)}") from exc
         if answer.document is None:
             raise ApiError(
                 f"GET /jobs/{job_id} answered HTTP {answer.http_status} with {answer.problem}",

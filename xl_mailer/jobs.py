@@ -15,14 +15,37 @@ from typing import Protocol
 
 from .blocks import Block, BlockBuffer, bridge, contiguous_blocks
 from .catalog import Catalog
+from .errors import XlMailerError
 from .journal import Entry, Journal, digest, match_rows
-from .models import KEY_HEADER, OUTPUT_HEADERS, JobRequest, JobResult
+from .models import KEY_HEADER, OUTPUT_HEADERS, JobRequest, JobResult, Outcome
+from .outcomes import UNKNOWN_PREFIX
 from .rows import RowPlan, plan_rows
 from .runner import Progress, RunSummary, Send, execute
 from .sheet import Layout, find_layout
 
 KEY_PREFIX = "xlm"
 _KEY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+
+
+class JournalMismatch(XlMailerError):
+    """The journal records requests that no row of the sheet matches any more: nothing is sent
+    until a person has looked, because those rows may already have their jobs."""
+
+    def __init__(self, journal: Journal, orphans: Sequence[Entry]) -> None:
+        lines = []
+        for entry in orphans:
+            what = (
+                f"job {entry.result.job_id}"
+                if entry.result.job_id is not None
+                else "a request whose answer was lost"
+            )
+            lines.append(f"row {entry.row}: {what} (request key {entry.key})")
+        super().__init__(
+            "the journal of an earlier run records " + "; ".join(lines) + ", but no row matches"
+            " it now (the rows were changed or moved). Nothing was sent. Check those jobs at"
+            f" Click2Mail, put their ids in the right rows, then delete {journal.path}"
+        )
+        self.orphans = list(orphans)
 
 
 class SheetPort(Protocol):
@@ -50,23 +73,29 @@ class SheetPort(Protocol):
         ...
 
 
-def new_key(today: dt.date | None = None) -> str:
-    """A request key: short enough for ``appSignature``, dated so reconciliation knows where
-    to look, random so two rows never share one."""
-    day = (today or dt.date.today()).strftime("%y%m%d")
-    tail = "".join(secrets.choice(_KEY_ALPHABET) for _ in range(8))
-    return f"{KEY_PREFIX}-{day}-{tail}"
+def new_key(now: dt.datetime | None = None) -> str:
+    """A request key: short enough for ``appSignature``, stamped with the minute it was made
+    (UTC) so reconciliation knows where and how long to look, random so no two rows share one."""
+    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%y%m%d%H%M")
+    tail = "".join(secrets.choice(_KEY_ALPHABET) for _ in range(6))
+    return f"{KEY_PREFIX}-{stamp}-{tail}"
 
 
-def key_date(key: str) -> dt.date | None:
-    """The day a request key was made, or None for a key that is not one of ours."""
+def key_time(key: str) -> dt.datetime | None:
+    """The minute (UTC) a request key was made, or None for a key that is not one of ours."""
     parts = key.split("-")
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         return None
     try:
-        return dt.datetime.strptime(parts[1], "%y%m%d").date()
+        return dt.datetime.strptime(parts[1], "%y%m%d%H%M").replace(tzinfo=dt.UTC)
     except ValueError:
         return None
+
+
+def key_date(key: str) -> dt.date | None:
+    """The day (UTC) a request key was made."""
+    made = key_time(key)
+    return made.date() if made else None
 
 
 def with_key(request: JobRequest, key: str) -> JobRequest:
@@ -134,10 +163,12 @@ def recover(
         line = values[row - 1]
         if _cell(line, job_col) not in (None, ""):
             continue  # the sheet has this row's job already
-        if _cell(line, text_col) == entry.result.description:
-            continue  # already shows this outcome
-        if entry.result.job_id is None and entry.result.outcome.value == "failed":
+        if entry.result.job_id is None and entry.result.outcome is not Outcome.UNKNOWN:
             continue  # a clean refusal: nothing was made, the row may be sent again
+        if entry.result.job_id is None and str(_cell(line, text_col) or "").startswith(
+            UNKNOWN_PREFIX
+        ):
+            continue  # already shows that it awaits reconciliation
         updates.append((row, entry.result))
     return updates, orphans
 
@@ -173,6 +204,8 @@ def run_sheet(
     orphans: list[Entry] = []
     if journal is not None and not validate_only:
         recovered, orphans = recover(values, layout, journal, catalog=catalog)
+        if orphans:
+            raise JournalMismatch(journal, orphans)
         for row, result in recovered:
             line = values[row - 1]
             line.extend([None] * (max(layout.results.values()) + 1 - len(line)))
@@ -200,7 +233,7 @@ def run_sheet(
                 port.write_block(layout.header_row + 1, first, [[n[0] for n in names]])
                 outcome.writes += 1
             headers_written = True
-        for first_row, cells in bridge(blocks, current):
+        for first_row, cells in bridge(blocks, written):
             for column, indexes in spans:
                 port.write_block(first_row, column, [[row[i] for i in indexes] for row in cells])
                 outcome.writes += 1
@@ -208,21 +241,22 @@ def run_sheet(
                 written[first_row + offset] = line
         port.checkpoint()
 
-    output_columns = [layout.results[h] for h in OUTPUT_HEADERS]
     written: dict[int, list[object]] = {}
+    awaited = sorted(p.row for p in plans if p.request is not None)
+    done: set[int] = set()
 
-    def current(row: int) -> list[object]:
-        """The output cells of a row as the sheet holds them now."""
-        if row in written:
-            return written[row]
-        line = values[row - 1] if row - 1 < len(values) else []
-        return [_cell(line, column) for column in output_columns]
+    def frontier() -> int | None:
+        """The first row still awaited: results beyond it wait, so blocks stay whole."""
+        while awaited and awaited[0] in done:
+            awaited.pop(0)
+        return awaited[0] if awaited else None
 
-    buffer = BlockBuffer(flush, rows=block_rows, seconds=block_seconds)
+    buffer = BlockBuffer(flush, rows=block_rows, seconds=block_seconds, frontier=frontier)
     for row, result in recovered:
         buffer.add(row, list(result.cells))
 
     def record(row: int, result: JobResult) -> None:
+        done.add(row)
         outcome.results.append((row, result))
         buffer.add(row, list(result.cells))
         if on_result is not None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .errors import WorkbookError
 from .models import JobRequest, JobResult, Outcome
 from .outcomes import unknown
 
@@ -28,6 +29,38 @@ SUFFIX = ".xl-mailer-journal"
 def journal_path(workbook: Path) -> Path:
     """The journal's file: hidden, beside the workbook it belongs to."""
     return workbook.with_name(f".{workbook.name}{SUFFIX}")
+
+
+class RunLock:
+    """One run at a time per workbook: a lock the OS releases even when the process is killed."""
+
+    def __init__(self, workbook: Path) -> None:
+        self.path = workbook.with_name(f".{workbook.name}.xl-mailer-lock")
+        self._handle: Any = None
+
+    def __enter__(self) -> RunLock:
+        self._handle = self.path.open("a+b")
+        try:
+            if os.name == "nt":  # pragma: no cover - Windows
+                import msvcrt
+
+                msvcrt.locking(self._handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+            else:
+                import fcntl
+
+                fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            self._handle.close()
+            raise WorkbookError(
+                self.path.name.removeprefix(".").removesuffix(".xl-mailer-lock"),
+                "another xl-mailer run is working on it; wait for that run to finish",
+            ) from exc
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # removed while still held, so no later run can find it stale; closing releases it
+        self.path.unlink(missing_ok=True)
+        self._handle.close()
 
 
 def digest(params: Iterable[tuple[str, str]]) -> str:

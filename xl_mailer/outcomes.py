@@ -11,12 +11,15 @@ from __future__ import annotations
 from .models import JobResult, Outcome
 from .returncodes import describe
 
+UNKNOWN_PREFIX = "UNKNOWN:"
+"""Descriptions of rows whose create may have reached Click2Mail without a clean answer."""
+
 
 def unknown(what: str, *, http_status: int | None = None, code: int | None = None) -> JobResult:
     """A create that may have reached Click2Mail without a clean answer."""
     return JobResult(
         Outcome.UNKNOWN,
-        f"UNKNOWN: {what}. The job may exist at Click2Mail: run Reconcile before sending"
+        f"{UNKNOWN_PREFIX} {what}. The job may exist at Click2Mail: run Reconcile before sending"
         " this row again.",
         http_status=http_status,
         code=code,
@@ -46,7 +49,17 @@ def create_outcome(
         return unknown(
             "Click2Mail said Created but sent no job id", http_status=http_status, code=code
         )
-    if is_job and code is not None and code != 0 and job_id is None and http_status < 600:
+    if job_id is not None:
+        # An answer that names a job but is not a clean success: the job may exist.
+        return JobResult(
+            Outcome.UNKNOWN,
+            f"{UNKNOWN_PREFIX} HTTP {http_status} with status {code} ({description or 'no text'})"
+            f" names job {job_id}; check it at Click2Mail before sending this row again.",
+            job_id,
+            http_status,
+            code,
+        )
+    if is_job and code is not None and code != 0 and http_status < 600:
         # A <job> document that names its error is a clean refusal, whatever the HTTP class.
         return JobResult(Outcome.FAILED, description, None, http_status, code)
     what = not_a_document or (f"a <{root}> document" if root and not is_job else "")

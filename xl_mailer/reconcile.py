@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .blocks import contiguous_blocks
-from .jobs import SheetPort, key_date, result_spans
-from .models import KEY_HEADER, JobResult, Outcome
+from .jobs import SheetPort, key_date, key_time, result_spans
+from .journal import Journal
+from .models import KEY_HEADER, JobRequest, JobResult, Outcome
 from .rows import UNKNOWN_PREFIX, plan_row
 from .sheet import Layout, find_layout
 
 LOOKBACK_DAYS = 1
 """Days before a key's date to start the listing: clocks and time zones differ."""
+
+MIN_AGE = dt.timedelta(minutes=5)
+"""A row is declared safe only this long after it was sent: a create whose answer timed out
+(HTTP 524 is Cloudflare's 100 s) may still be in the making."""
 
 FindJobs = Callable[[dt.date], Sequence[Mapping[str, str]]]
 
@@ -69,10 +74,24 @@ def _same_params(params: Sequence[tuple[str, str]], job: Mapping[str, str]) -> b
     )
 
 
-def settle(pending: Pending, jobs: Sequence[Mapping[str, str]], checked: dt.date) -> JobResult:
+def settle(
+    pending: Pending,
+    jobs: Sequence[Mapping[str, str]],
+    checked: dt.date,
+    *,
+    now: dt.datetime | None = None,
+    min_age: dt.timedelta = MIN_AGE,
+) -> JobResult:
     """The row's result once the listing is known."""
     own_signature = dict(pending.params).get("appSignature")
-    if pending.key and own_signature in (None, pending.key):
+    by_key = bool(pending.key) and own_signature in (None, pending.key)
+    if by_key and jobs and not any("appSignature" in job for job in jobs):
+        return _still_unknown(
+            "Click2Mail's job listing does not show appSignature, so this row cannot be matched"
+            " to its job; check at Click2Mail",
+            pending.key,
+        )
+    if by_key:
         candidates = [j for j in jobs if j.get("appSignature") == pending.key]
         mismatched = [j for j in candidates if not _same_params(pending.params, j)]
         if mismatched:
@@ -101,6 +120,15 @@ def settle(pending: Pending, jobs: Sequence[Mapping[str, str]], checked: dt.date
                 pending.key,
             )
     if not candidates:
+        sent = key_time(pending.key) if pending.key else None
+        now = now or dt.datetime.now(dt.UTC)
+        if sent is not None and now - sent < min_age:
+            after = (sent + min_age).strftime("%H:%M")
+            return _still_unknown(
+                "no job yet, but Click2Mail may still be making it; reconcile again after"
+                f" {after} UTC",
+                pending.key,
+            )
         what = f"request key {pending.key}" if pending.key else "these parameters"
         return JobResult(
             Outcome.FAILED,
@@ -124,17 +152,30 @@ def _still_unknown(why: str, key: str | None) -> JobResult:
 
 
 def reconcile_sheet(
-    port: SheetPort, find_jobs: FindJobs, *, today: dt.date | None = None
+    port: SheetPort,
+    find_jobs: FindJobs,
+    *,
+    journal: Journal | None = None,
+    now: dt.datetime | None = None,
+    min_age: dt.timedelta = MIN_AGE,
 ) -> list[tuple[int, JobResult]]:
-    """Look every UNKNOWN row up at Click2Mail and write what was found. One listing call."""
+    """Look every UNKNOWN row up at Click2Mail and write what was found. One listing call.
+
+    Each verdict is added to the journal too, so that a later run does not mark a
+    settled row UNKNOWN again from the journal's older record.
+    """
     values = port.values()
     layout = find_layout(values, sheet=port.name)
     pending = pending_rows(values, layout)
     if not pending:
         return []
-    today = today or dt.date.today()
-    jobs = find_jobs(start_date(pending, today))
-    settled = [(p.row, settle(p, jobs, today)) for p in pending]
+    now = now or dt.datetime.now(dt.UTC)
+    jobs = find_jobs(start_date(pending, now.date()))
+    settled = [(p.row, settle(p, jobs, now.date(), now=now, min_age=min_age)) for p in pending]
+    if journal is not None:
+        for p, (row, result) in zip(pending, settled, strict=True):
+            if p.key and result.outcome is not Outcome.UNKNOWN:
+                journal.result(JobRequest(row, p.params, p.key), replace(result, request_key=p.key))
     spans = result_spans(layout)
     for first, cells in contiguous_blocks([(row, list(r.cells)) for row, r in settled]):
         for column, indexes in spans:

@@ -181,6 +181,9 @@ def create_jobs(book: xw.Book) -> RunSummary:
 @action
 def create_selected_jobs(book: xw.Book) -> RunSummary | None:
     """Create jobs only for the rows that are selected."""
+    if book.sheets.active.name != _jobs(book).name:
+        _alert(book, f"Select the rows to send on the {_jobs(book).name} sheet first.")
+        return None
     selection = book.selection
     rows = selected_rows(selection.address if selection is not None else None)
     if not rows:
@@ -281,7 +284,10 @@ def reconcile(book: xw.Book) -> int:
         ) as connection,
         quiet_excel(book),
     ):
-        settled = reconcile_sheet(port, connection.client.find_jobs)
+        journal = book_journal(book)
+        settled = reconcile_sheet(port, connection.client.find_jobs, journal=journal)
+        if journal is not None:
+            journal.close()
     found = sum(1 for _, r in settled if r.outcome is Outcome.CREATED)
     left = sum(1 for _, r in settled if r.outcome is Outcome.UNKNOWN)
     _alert(

@@ -8,10 +8,8 @@ from dataclasses import dataclass
 from .catalog import Catalog
 from .cells import CellError, is_blank, to_param
 from .models import ALL_PARAMS, REQUIRED_PARAMS, JobRequest, JobResult, Outcome
+from .outcomes import UNKNOWN_PREFIX as UNKNOWN_PREFIX
 from .sheet import Layout, Rows
-
-UNKNOWN_PREFIX = "UNKNOWN:"
-"""Descriptions of rows whose create may have reached Click2Mail without a clean answer."""
 
 
 @dataclass(frozen=True, slots=True)

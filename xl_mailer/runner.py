@@ -9,6 +9,7 @@ that arrives for rows already sent.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field, replace
 
 from .errors import AuthenticationError
 from .models import JobRequest, JobResult, Outcome
+from .outcomes import unknown
 from .rows import RowPlan
 
 Send = Callable[[JobRequest], JobResult]
@@ -34,6 +36,7 @@ class RunSummary:
     seconds: float = 0.0
     stopped: str | None = None
     authentication_failed: bool = False
+    crashed: bool = False
 
     def add(self, outcome: Outcome) -> None:
         self.counts[outcome] += 1
@@ -59,6 +62,7 @@ class RunSummary:
 
 
 _DONE = object()
+CANCELLED = "cancelled: no new rows were sent; answers in flight were recorded"
 
 
 def execute(
@@ -105,6 +109,39 @@ def execute(
         work.put(request)
     answers: queue.SimpleQueue[object] = queue.SimpleQueue()
     auth_error: list[AuthenticationError] = []
+    crashed: list[str] = []
+
+    def one(request: JobRequest) -> JobResult | None:
+        """Send one row; whatever happens, the row gets a result (None: stopped by a 401)."""
+        if before_send is not None:
+            try:
+                before_send(request)
+            except Exception as exc:  # the journal cannot be written: send nothing more
+                crashed.append(f"the journal could not be written ({exc})")
+                stop.set()
+                return JobResult(Outcome.FAILED, "Not sent: the journal could not be written")
+        try:
+            result = send(request)
+        except AuthenticationError as exc:
+            auth_error.append(exc)
+            stop.set()
+            refused = JobResult(Outcome.FAILED, "Not sent: Click2Mail refused the credentials")
+            if after_send is not None:
+                with contextlib.suppress(Exception):
+                    after_send(request, replace(refused, request_key=request.key))
+            return None
+        except Exception as exc:  # the request may have left: never guess it did not
+            crashed.append(f"sending failed unexpectedly ({type(exc).__name__})")
+            stop.set()
+            result = unknown(f"sending failed unexpectedly ({type(exc).__name__}: {exc})")
+        result = replace(result, request_key=request.key)
+        if after_send is not None:
+            try:
+                after_send(request, result)
+            except Exception as exc:
+                crashed.append(f"the journal could not be written ({exc})")
+                stop.set()
+        return result
 
     def worker() -> None:
         try:
@@ -113,19 +150,7 @@ def execute(
                     request = work.get_nowait()
                 except queue.Empty:
                     return
-                if before_send is not None:
-                    before_send(request)
-                try:
-                    result = send(request)
-                except AuthenticationError as exc:
-                    auth_error.append(exc)
-                    stop.set()
-                    answers.put((request.row, None))
-                    return
-                result = replace(result, request_key=request.key)
-                if after_send is not None:
-                    after_send(request, result)
-                answers.put((request.row, result))
+                answers.put((request.row, one(request)))
         finally:
             answers.put(_DONE)
 
@@ -137,32 +162,43 @@ def execute(
         thread.start()
     running = len(workers)
     sent = 0
-    while running:
-        try:
-            item = answers.get(timeout=0.2)
-        except queue.Empty:
-            continue
-        except KeyboardInterrupt:
-            stop.set()
-            summary.stopped = "cancelled: no new rows were sent; answers in flight were recorded"
-            continue
-        if item is _DONE:
-            running -= 1
-            continue
-        row, result = typing.cast(tuple[int, JobResult | None], item)
-        if result is None:
-            continue  # the 401 that stopped the run: not this row's failure
-        sent += 1
-        summary.add(result.outcome)
-        record(row, result)
-        if progress is not None:
-            progress(summary)
+    try:
+        while running:
+            try:
+                item = answers.get(timeout=0.2)
+                if item is _DONE:
+                    running -= 1
+                    continue
+                row, result = typing.cast(tuple[int, JobResult | None], item)
+                if result is None:
+                    continue  # the 401 that stopped the run: not this row's failure
+                sent += 1
+                summary.add(result.outcome)
+                record(row, result)
+                if progress is not None:
+                    progress(summary)
+            except queue.Empty:
+                continue
+            except KeyboardInterrupt:
+                # stop sending; keep recording what arrives for rows already on their way
+                stop.set()
+                summary.stopped = CANCELLED
+    except BaseException:
+        # recording failed (a save, a second Ctrl-C): send nothing more, and let the workers
+        # finish the rows they hold, so that the journal has every answer
+        stop.set()
+        for thread in workers:
+            thread.join(timeout=120)
+        raise
     unsent = len(to_send) - sent
     summary.counts[Outcome.NOT_SENT] += unsent
     if auth_error:
         summary.stopped = str(auth_error[0])
         summary.authentication_failed = True
+    elif crashed:
+        summary.stopped = f"stopped: {crashed[0]}; nothing more was sent"
+        summary.crashed = True
     elif stop.is_set() and summary.stopped is None and unsent:
-        summary.stopped = "cancelled: no new rows were sent; answers in flight were recorded"
+        summary.stopped = CANCELLED
     summary.seconds = time.perf_counter() - started
     return summary

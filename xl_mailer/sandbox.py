@@ -235,8 +235,8 @@ class _Handler(BaseHTTPRequestHandler):
             user, _, password = base64.b64decode(header[6:]).decode("utf-8").partition(":")
         except (ValueError, UnicodeDecodeError):
             return False
-        ok = hmac.compare_digest(user, config.username) and hmac.compare_digest(
-            password, config.password
+        ok = hmac.compare_digest(user.encode(), config.username.encode()) and hmac.compare_digest(
+            password.encode(), config.password.encode()
         )
         return ok and not self.server.state.password_revoked
 

@@ -188,7 +188,14 @@ class FileSheet:
     def save(self) -> None:
         if self.target is None or not self._dirty:
             return
-        save_atomically(self.book, self.target)
+        try:
+            save_atomically(self.book, self.target)
+        except OSError as exc:
+            raise WorkbookError(
+                self.target,
+                f"could not be saved ({exc.strerror or exc}); it is unchanged, and the journal"
+                " beside it keeps every job id of this run",
+            ) from exc
         self._last_save = time.monotonic()
         self._dirty = False
         self.saves += 1

@@ -111,8 +111,8 @@ def build(
     return etree.tostring(element, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def records(body: bytes, tag: str) -> list[dict[str, str]]:
-    """The leaf fields of every ``tag`` element anywhere in a document (hardened parse)."""
+def list_records(body: bytes, tag: str) -> tuple[str, list[dict[str, str]]]:
+    """The root's name and the leaf fields of every ``tag`` element anywhere in a document."""
     if len(body) > MAX_BODY_BYTES * 8:
         raise NotADocument("a body too large to read")
     _refuse_dtd(body)
@@ -120,4 +120,14 @@ def records(body: bytes, tag: str) -> list[dict[str, str]]:
         root = etree.fromstring(body, parser=_PARSER)
     except etree.XMLSyntaxError as exc:
         raise NotADocument(f"text that is not XML ({_snippet(body)!r})") from exc
-    return [_children(element) for element in root.iter(tag)]
+    name = etree.QName(root).localname
+    return name, [
+        _children(element)
+        for element in root.iter()
+        if isinstance(element.tag, str) and etree.QName(element).localname == tag
+    ]
+
+
+def records(body: bytes, tag: str) -> list[dict[str, str]]:
+    """The leaf fields of every ``tag`` element anywhere in a document (hardened parse)."""
+    return list_records(body, tag)[1]
