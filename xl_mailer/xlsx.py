@@ -128,6 +128,7 @@ class FileSheet:
         self.target = target
         self.checkpoint_seconds = checkpoint_seconds
         self._last_save = time.monotonic()
+        self._save_seconds = 0.0
         self._dirty = False
         self.saves = 0
 
@@ -182,12 +183,16 @@ class FileSheet:
         self._dirty = True
 
     def checkpoint(self) -> None:
-        if self._dirty and time.monotonic() - self._last_save >= self.checkpoint_seconds:
+        # the journal already holds every id; saves only spare a long recovery, so they may
+        # take at most a tenth of the run (a 10,000-row workbook takes seconds to save)
+        interval = max(self.checkpoint_seconds, 10 * self._save_seconds)
+        if self._dirty and time.monotonic() - self._last_save >= interval:
             self.save()
 
     def save(self) -> None:
         if self.target is None or not self._dirty:
             return
+        started = time.monotonic()
         try:
             save_atomically(self.book, self.target)
         except OSError as exc:
@@ -197,6 +202,7 @@ class FileSheet:
                 " beside it keeps every job id of this run",
             ) from exc
         self._last_save = time.monotonic()
+        self._save_seconds = self._last_save - started
         self._dirty = False
         self.saves += 1
 
