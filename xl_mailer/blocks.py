@@ -58,9 +58,10 @@ class BlockBuffer:
         self._since = self._clock()
         if not ready:
             return
-        for row in ready:
-            del self._pending[row]
         self._flush(contiguous_blocks(list(ready.items())))
+        for row in ready:  # only once written: an interrupted write keeps them pending
+            if self._pending.get(row) is ready[row]:
+                del self._pending[row]
         self.flushes += 1
 
 

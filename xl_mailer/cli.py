@@ -12,8 +12,10 @@ import contextlib
 import datetime as dt
 import getpass
 import logging
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -177,17 +179,20 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
         label = connection.label if connection.label == where else f"{connection.label} ({where})"
         print(f"Endpoint: {label}", file=out)
         progress = _progress_bar()
+        cancel = threading.Event()
         try:
-            run = run_sheet(
-                port,
-                send=connection.client.create_job,
-                catalog=catalog,
-                concurrency=args.concurrency,
-                on_result=show,
-                preflight=connection.client.check_credentials_quietly,
-                progress=progress.update if progress else None,
-                journal=journal,
-            )
+            with _first_ctrl_c_cancels(cancel, out):
+                run = run_sheet(
+                    port,
+                    send=connection.client.create_job,
+                    catalog=catalog,
+                    concurrency=args.concurrency,
+                    on_result=show,
+                    preflight=connection.client.check_credentials_quietly,
+                    progress=progress.update if progress else None,
+                    journal=journal,
+                    cancel=cancel,
+                )
         finally:
             if progress:
                 progress.close()
@@ -197,9 +202,35 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
                 journal.close()
     for row, result in run.recovered:
         print(f"row {row:>5}: recovered from the journal: {result.description}", file=out)
-    if not run.summary.crashed:
-        journal.discard()  # the saved workbook now holds everything it recorded
+    if run.summary.stopped is None:
+        journal.discard()  # a clean finish: the saved workbook holds everything it recorded
     return _finish(run, out, where=port.target)
+
+
+@contextlib.contextmanager
+def _first_ctrl_c_cancels(cancel: threading.Event, out: TextIO) -> Iterator[None]:
+    """The first Ctrl-C stops sending new rows and lets the answers in flight arrive; a second
+    one interrupts at once (the journal still holds every id)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        print(
+            "Cancelling: no new rows will be sent; waiting for the answers in flight"
+            " (Ctrl-C again to stop now)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _check_output(source: Path, output: Path) -> None:
