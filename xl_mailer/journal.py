@@ -84,28 +84,41 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the file and the line count
+        self._sync_lock = threading.Lock()  # one fsync at a time
         self._handle: Any = None
+        self._written = 0
+        self._synced = 0
 
     # -- writing ---------------------------------------------------------
 
     def _append(self, record: dict[str, object], *, sync: bool) -> None:
+        """Append one line; with ``sync``, return only once it is on disk.
+
+        Group commit: one fsync makes every line written before it durable, so a
+        worker whose line an earlier fsync already covered does not sync again.
+        """
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
         with self._lock:
             if self._handle is None:
                 self._handle = self.path.open("a", encoding="utf-8")
             self._handle.write(line)
             self._handle.flush()
-            descriptor = self._handle.fileno()
-            if sync:
-                # outside the write lock, workers' fsyncs overlap; each still returns only
-                # once its own line is on disk
-                descriptor = os.dup(descriptor)
-        if sync:
+            self._written += 1
+            mine = self._written
+        if not sync:
+            return
+        with self._sync_lock:
+            if self._synced >= mine:
+                return  # another worker's fsync carried this line to disk
+            with self._lock:
+                covered = self._written  # every line up to here is flushed to the OS
+                descriptor = os.dup(self._handle.fileno())
             try:
                 os.fsync(descriptor)
             finally:
                 os.close(descriptor)
+            self._synced = covered
 
     def sending(self, request: JobRequest) -> None:
         """Record, durably, that this row is about to be sent with this key."""
