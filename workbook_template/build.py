@@ -30,7 +30,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xl_mailer.catalog import default_catalog
-from xl_mailer.models import OPTIONAL_PARAMS, OUTPUT_HEADERS, REQUIRED_PARAMS
+from xl_mailer.models import OPTION_PARAMS, OPTIONAL_PARAMS, OUTPUT_HEADERS, REQUIRED_PARAMS
 from xl_mailer.returncodes import DOCUMENTED
 from xl_mailer.settings import ENDPOINT_CHOICES
 
@@ -47,16 +47,7 @@ OPTIONAL_COLUMNS = (
     "appSignature",
 )
 COLUMNS = (*REQUIRED_PARAMS, *OPTIONAL_COLUMNS, *OUTPUT_HEADERS)
-LIST_FIELDS = (
-    "documentClass",
-    "layout",
-    "productionTime",
-    "envelope",
-    "color",
-    "paperType",
-    "printOption",
-    "mailClass",
-)
+LIST_FIELDS = OPTION_PARAMS  # the fields with dropdowns: every catalog-checked option
 HEADER_ROW = 4
 
 HELP = {

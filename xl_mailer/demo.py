@@ -9,22 +9,9 @@ from typing import TextIO
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from .models import RESULT_HEADERS
+from .models import REQUIRED_PARAMS, RESULT_HEADERS
 
-DEMO_HEADERS = (
-    "documentClass",
-    "layout",
-    "productionTime",
-    "envelope",
-    "color",
-    "paperType",
-    "printOption",
-    "documentId",
-    "addressId",
-    "rtnName",
-    "projectId",
-    "mailingDate",
-)
+DEMO_HEADERS = (*REQUIRED_PARAMS, "rtnName", "projectId", "mailingDate")
 
 LETTER = (
     "Letter 8.5 x 11",
