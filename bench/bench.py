@@ -55,6 +55,7 @@ REPO = Path(__file__).resolve().parent.parent
 if (REPO / "xl_mailer").is_dir() and str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from xl_mailer.demo import LETTER as DEMO_LETTER  # noqa: E402
 from xl_mailer.models import REQUIRED_PARAMS, RESULT_HEADERS  # noqa: E402
 from xl_mailer.sandbox import PASSWORD, USERNAME  # noqa: E402
 
@@ -70,17 +71,7 @@ QUICK_SKIP_SECONDS = 300.0
 REPEAT_UNDER_SECONDS = 30.0
 """Runs whose sleeps alone (N x L, or N x L / K) last at most this run ``--repeat`` times."""
 
-ROW: tuple[object, ...] = (
-    "Letter 8.5 x 11",
-    "Address on Separate Page",
-    "Next Day",
-    "#10 Double Window",
-    "Black and White",
-    "White 24#",
-    "Printing One side",
-    1001,
-    2001,
-)
+ROW: tuple[object, ...] = (*DEMO_LETTER, 1001, 2001)
 """One valid row, in the order of REQUIRED_PARAMS."""
 
 MEASURE = "_measure"

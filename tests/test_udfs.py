@@ -4,24 +4,12 @@ import datetime as dt
 
 import pytest
 
+from xl_mailer.models import REQUIRED_PARAMS
 from xl_mailer.udfs import C2M_OPTIONS, C2M_RETURN_CODE, C2M_VALIDATE
 
 from .conftest import LETTER
 
-ROW = [
-    LETTER[k]
-    for k in (
-        "documentClass",
-        "layout",
-        "productionTime",
-        "envelope",
-        "color",
-        "paperType",
-        "printOption",
-        "documentId",
-        "addressId",
-    )
-]
+ROW = [LETTER[k] for k in REQUIRED_PARAMS]
 
 
 def test_validate_says_ok_for_a_row_that_would_be_sent() -> None:
