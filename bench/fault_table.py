@@ -213,9 +213,10 @@ def markdown(results: list[Row], rows: int, command: str) -> str:
         " refused after that is marked failed (nothing was made) and the rerun sends it. A 401"
         " stops the run:"
         " rows not yet sent stay blank and are sent by the rerun. After SIGKILL, the journal"
-        " beside the workbook (written and fsynced before each request and after each created"
-        " job) holds the ids the killed process had received but not saved; the rerun puts"
-        " them back and marks the rows that were in flight UNKNOWN for reconciliation. The"
+        " beside the workbook (each request's record fsynced before it leaves, each answer"
+        " written the moment it arrives) holds the ids the killed process had received but not"
+        " saved; the rerun puts them back and marks the rows that were in flight, or journaled"
+        " to go next, UNKNOWN for reconciliation. The"
         " columns after the faulty run are read before anything else touches the workbook.",
         "",
         f"Regenerate: `{command}`",

@@ -207,11 +207,11 @@ def test_the_journal_puts_back_ids_the_workbook_never_got(
     made = JobRequest(
         2, (*params, ("appSignature", "xlm-2611281000-aaaaaa")), "xlm-2611281000-aaaaaa"
     )
-    journal.sending(made)
+    journal.sending([made])
     journal.result(made, JobResult(Outcome.CREATED, "Created", 777, 201, 0))
     params3 = tuple((k, str(v)) for k, v in numbered(3)[1].items())
     lost = JobRequest(3, params3, "xlm-2611281000-bbbbbb")
-    journal.sending(lost)
+    journal.sending([lost])
     journal.close()
     out = io.StringIO()
     assert main(["run", str(path)], out=out) == 1  # row 3 is UNKNOWN
@@ -232,7 +232,7 @@ def test_a_journal_entry_no_row_matches_stops_the_run_before_anything_is_sent(
     before = path.read_bytes()
     journal = Journal(journal_path(path))
     stray = JobRequest(9, (("documentClass", "Postcard 4.25 x 6"),), "xlm-2611281000-cccccc")
-    journal.sending(stray)
+    journal.sending([stray])
     if created:
         journal.result(stray, JobResult(Outcome.CREATED, "Created", 4242, 201, 0))
     journal.close()
@@ -248,7 +248,7 @@ def test_a_journal_entry_no_row_matches_stops_the_run_before_anything_is_sent(
 def test_a_cut_journal_line_is_ignored(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "j")
     request = JobRequest(2, (("documentId", "1"),), "k")
-    journal.sending(request)
+    journal.sending([request])
     journal.close()
     with (tmp_path / "j").open("a") as handle:
         handle.write('{"e":"result","row":2,"key":"k","outc')

@@ -96,7 +96,7 @@ def test_output_is_refused_while_the_source_has_an_unfinished_journal(
 ) -> None:
     source = write_book(tmp_path / "in.xlsx", [LETTER])
     journal = Journal(journal_path(source))
-    journal.sending(REQUEST)
+    journal.sending([REQUEST])
     journal.close()
     assert main(["run", str(source), "--output", str(tmp_path / "o.xlsx")]) == 2
     assert "has the journal of an unfinished run" in capsys.readouterr().err
@@ -232,7 +232,7 @@ def test_a_cleared_job_id_is_put_back_from_the_journal(
     journal = Journal(journal_path(path))
     params = tuple((k, str(v)) for k, v in LETTER.items())
     made = JobRequest(2, params, "xlm-2611281000-aaaaaa")
-    journal.sending(made)
+    journal.sending([made])
     journal.result(made, JobResult(Outcome.CREATED, "Created", 501, 201, 0))
     journal.close()
     assert main(["run", str(path)], out=io.StringIO()) == 0

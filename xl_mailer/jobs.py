@@ -271,8 +271,7 @@ def run_sheet(
             cancel=cancel,
             progress=progress,
             validate_only=validate_only,
-            before_send=journal.sending if journal is not None else None,
-            after_send=journal.result if journal is not None else None,
+            journal=journal,
         )
     finally:
         buffer.flush()

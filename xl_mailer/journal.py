@@ -2,7 +2,8 @@
 
 Before a row is sent, a ``send`` record (its row, request key and a digest of
 its parameters) is appended and forced to disk; when its answer arrives, a
-``result`` record follows (forced to disk for created and unknown outcomes).
+``result`` record follows at once, and reaches the disk with the next fsync.
+Rows journaled ahead but never sent (a cancelled run) get a ``withdrawn`` record.
 Every run reads the journal first and puts what it knows back into the sheet:
 a job id the workbook never got is filled in, and a row that was on its way
 when the process died is marked UNKNOWN, to be reconciled, never re-sent blindly.
@@ -14,6 +15,7 @@ import hashlib
 import json
 import os
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,74 +82,118 @@ class Entry:
 
 
 class Journal:
-    """Append-only, one JSON object per line, every important line fsynced."""
+    """Append-only, one JSON object per line.
+
+    Every line reaches the operating system as soon as it is written, so a killed
+    process loses none. ``sending`` returns only once its lines are on disk;
+    result lines get there with the next fsync, which ``sync`` forces.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = threading.Lock()  # guards the file and the line count
+        self._lock = threading.Lock()  # guards the descriptor and the line counts
         self._sync_lock = threading.Lock()  # one fsync at a time
-        self._handle: Any = None
+        self._fd: int | None = None
         self._written = 0
         self._synced = 0
+        self._last_sync = time.monotonic()
+        self.syncs = 0  # fsyncs made, for benchmarks and tests
 
     # -- writing ---------------------------------------------------------
 
-    def _append(self, record: dict[str, object], *, sync: bool) -> None:
-        """Append one line; with ``sync``, return only once it is on disk.
-
-        Group commit: one fsync makes every line written before it durable, so a
-        worker whose line an earlier fsync already covered does not sync again.
-        """
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+    def _write(self, records: Sequence[dict[str, object]], *, sync: bool) -> None:
+        """Append lines in one write; with ``sync``, return only once they are on disk."""
+        if not records:
+            return
+        text = "".join(
+            json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records
+        )
+        data = memoryview(text.encode("utf-8"))
         with self._lock:
-            if self._handle is None:
-                self._handle = self.path.open("a", encoding="utf-8")
-            self._handle.write(line)
-            self._handle.flush()
+            if self._fd is None:
+                flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
+                self._fd = os.open(self.path, flags, 0o600)
+            while data:
+                data = data[os.write(self._fd, data) :]
             self._written += 1
             mine = self._written
-        if not sync:
-            return
+        if sync:
+            self._sync_through(mine)
+
+    def _sync_through(self, mine: int) -> None:
+        """Group commit: one fsync makes every line written before it durable, so a thread
+        whose lines an earlier fsync already carried to disk does not sync again."""
         with self._sync_lock:
             if self._synced >= mine:
-                return  # another worker's fsync carried this line to disk
+                return
             with self._lock:
-                covered = self._written  # every line up to here is flushed to the OS
-                descriptor = os.dup(self._handle.fileno())
+                if self._fd is None:
+                    return
+                covered = self._written
+                descriptor = os.dup(self._fd)
             try:
                 os.fsync(descriptor)
             finally:
                 os.close(descriptor)
             self._synced = covered
+            self._last_sync = time.monotonic()
+            self.syncs += 1
 
-    def sending(self, request: JobRequest) -> None:
-        """Record, durably, that this row is about to be sent with this key."""
-        self._append(
-            {"e": "send", "row": request.row, "key": request.key, "digest": digest(request.params)},
+    def sending(self, requests: Sequence[JobRequest]) -> None:
+        """Record, durably, that these rows are about to be sent with these keys."""
+        self._write(
+            [
+                {"e": "send", "row": r.row, "key": r.key, "digest": digest(r.params)}
+                for r in requests
+            ],
             sync=True,
         )
 
     def result(self, request: JobRequest, result: JobResult) -> None:
-        """Record an answer; created and unknown outcomes are forced to disk at once."""
-        self._append(
-            {
-                "e": "result",
-                "row": request.row,
-                "key": request.key,
-                "outcome": result.outcome.value,
-                "job": result.job_id,
-                "http": result.http_status,
-                "code": result.code,
-                "text": result.description,
-            },
-            sync=result.outcome in (Outcome.CREATED, Outcome.UNKNOWN),
+        """Record an answer. It survives a killed process at once, and a power cut after
+        the next fsync (``sync``, or any ``sending``)."""
+        self._write(
+            [
+                {
+                    "e": "result",
+                    "row": request.row,
+                    "key": request.key,
+                    "outcome": result.outcome.value,
+                    "job": result.job_id,
+                    "http": result.http_status,
+                    "code": result.code,
+                    "text": result.description,
+                }
+            ],
+            sync=False,
         )
+
+    def withdrawn(self, requests: Sequence[JobRequest]) -> None:
+        """Record, durably, that rows journaled as about to be sent never left after all."""
+        self._write([{"e": "withdrawn", "row": r.row, "key": r.key} for r in requests], sync=True)
+
+    def sync(self, *, older_than: float = 0.0) -> None:
+        """Put every line written so far on disk. With ``older_than``, only when the last
+        fsync is at least that many seconds old, so that a burst of answers shares one."""
+        with self._lock:
+            mine = self._written
+        if self._synced >= mine:
+            return
+        if older_than and time.monotonic() - self._last_sync < older_than:
+            return
+        self._sync_through(mine)
+
+    @property
+    def unsynced(self) -> int:
+        """Writes not yet known to be on disk."""
+        with self._lock:
+            return self._written - self._synced
 
     def close(self) -> None:
         with self._lock:
-            if self._handle is not None:
-                self._handle.close()
-                self._handle = None
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
 
     def discard(self) -> None:
         """Remove the journal once the workbook holds everything it recorded."""
@@ -175,6 +221,8 @@ class Journal:
                     sends[key] = record
                 elif record.get("e") == "result":
                     results[key] = record
+                elif record.get("e") == "withdrawn":
+                    sends.pop(key, None)  # journaled ahead, never sent: nothing to know
         found: list[Entry] = []
         for key, send in sends.items():
             answer = results.get(key)

@@ -176,6 +176,7 @@ def reconcile_sheet(
         for p, (row, result) in zip(pending, settled, strict=True):
             if p.key and result.outcome is not Outcome.UNKNOWN:
                 journal.result(JobRequest(row, p.params, p.key), replace(result, request_key=p.key))
+        journal.sync()
     spans = result_spans(layout)
     for first, cells in contiguous_blocks([(row, list(r.cells)) for row, r in settled]):
         for column, indexes in spans:

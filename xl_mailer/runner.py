@@ -5,6 +5,12 @@ and a ``record`` callback, which always runs on the calling thread so that
 spreadsheet adapters never see two threads. A run stops sending new rows on
 an authentication failure or a cancel (Ctrl-C), and still records every answer
 that arrives for rows already sent.
+
+With a journal, no row leaves before its send record is on disk. Records are
+written in batches sized to what the workers take in about ``AHEAD_SECONDS``:
+one row at a time on a real network, up to ``AHEAD_MOST`` when answers come
+back at once. So a crash leaves at most that much journaled but never sent
+(UNKNOWN until reconciled), and a fast run does not wait on one fsync per row.
 """
 
 from __future__ import annotations
@@ -14,8 +20,10 @@ import queue
 import threading
 import time
 import typing
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from .errors import AuthenticationError
 from .models import JobRequest, JobResult, Outcome
@@ -63,6 +71,105 @@ class RunSummary:
 
 _DONE = object()
 CANCELLED = "cancelled: no new rows were sent; answers in flight were recorded"
+AHEAD_SECONDS = 0.05  # how far ahead of the workers send records may be written
+AHEAD_MOST = 64  # and at most this many rows at once
+SETTLE_SECONDS = 0.02  # a result line waits at most about this long for its fsync
+
+
+class RunJournal(Protocol):
+    """What a run writes ahead of and after each call (``journal.Journal``)."""
+
+    def sending(self, requests: Sequence[JobRequest]) -> None:
+        """Durably record that these rows are about to be sent."""
+        ...
+
+    def result(self, request: JobRequest, result: JobResult) -> None:
+        """Record an answer; durable after the next ``sync``."""
+        ...
+
+    def withdrawn(self, requests: Sequence[JobRequest]) -> None:
+        """Durably record that rows recorded by ``sending`` never left."""
+        ...
+
+    def sync(self, *, older_than: float = 0.0) -> None:
+        """Put what was written on disk (only if the last fsync is ``older_than`` old)."""
+        ...
+
+
+class JournalFailed(Exception):
+    """The send records of ``batch`` could not be written: none of those rows was sent."""
+
+    def __init__(self, batch: list[JobRequest], cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.batch = batch
+
+
+class Feed:
+    """Hands requests to the workers in row order, each one journaled before it can be taken.
+
+    Batch sizes follow the pace of the run: the first batch is one per worker;
+    after that, what the workers took per second since the last batch, times
+    ``ahead`` seconds (at most doubling each time, between 1 and ``most``).
+    """
+
+    def __init__(
+        self,
+        requests: Sequence[JobRequest],
+        journal: RunJournal | None,
+        *,
+        first: int,
+        ahead: float = AHEAD_SECONDS,
+        most: int = AHEAD_MOST,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._waiting = deque(requests)
+        self._ready: deque[JobRequest] = deque()
+        self._journal = journal
+        self._lock = threading.Lock()
+        self._size = max(1, min(first, most))
+        self._ahead = ahead
+        self._most = most
+        self._clock = clock
+        self._refilled: float | None = None
+        self.batches: list[int] = []
+
+    def _next_size(self) -> int:
+        if self._refilled is None:
+            return self._size
+        elapsed = self._clock() - self._refilled
+        taken = self.batches[-1]
+        wanted = self._most if elapsed <= 0 else int(taken * self._ahead / elapsed)
+        self._size = max(1, min(wanted, 2 * taken, self._most))
+        return self._size
+
+    def take(self) -> JobRequest | None:
+        """The next request, its send record on disk; None when none is left.
+
+        Raises JournalFailed with the rows that could not be journaled.
+        """
+        with self._lock:
+            if not self._ready:
+                if not self._waiting:
+                    return None
+                if self._journal is None:
+                    return self._waiting.popleft()
+                size = min(self._next_size(), len(self._waiting))
+                batch = [self._waiting.popleft() for _ in range(size)]
+                try:
+                    self._journal.sending(batch)
+                except Exception as exc:
+                    raise JournalFailed(batch, exc) from exc
+                self._ready.extend(batch)
+                self.batches.append(size)
+                self._refilled = self._clock()
+            return self._ready.popleft()
+
+    def leftover(self) -> list[JobRequest]:
+        """Requests journaled but never taken (the run stopped); none remain afterwards."""
+        with self._lock:
+            left = list(self._ready)
+            self._ready.clear()
+            return left
 
 
 def execute(
@@ -74,15 +181,15 @@ def execute(
     cancel: threading.Event | None = None,
     progress: Progress | None = None,
     validate_only: bool = False,
-    before_send: Callable[[JobRequest], None] | None = None,
-    after_send: Callable[[JobRequest, JobResult], None] | None = None,
+    journal: RunJournal | None = None,
 ) -> RunSummary:
     """Run every plan; return the summary. ``record`` sees each result exactly once.
 
     Rows planned with a result (invalid, skipped) are recorded first, without a
     call. With ``validate_only`` nothing is sent and valid rows are recorded
-    with the outcome VALID. ``before_send`` and ``after_send`` run on the worker
-    thread, right before the request leaves and right after its answer (a journal).
+    with the outcome VALID. With a ``journal``, each row's send record is on disk
+    before it leaves, its answer is written as soon as it arrives, and everything
+    written is on disk when this returns.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
@@ -104,40 +211,31 @@ def execute(
         summary.seconds = time.perf_counter() - started
         return summary
 
-    work: queue.SimpleQueue[JobRequest] = queue.SimpleQueue()
-    for request in to_send:
-        work.put(request)
+    feed = Feed(to_send, journal, first=concurrency)
     answers: queue.SimpleQueue[object] = queue.SimpleQueue()
     auth_error: list[AuthenticationError] = []
     crashed: list[str] = []
 
     def one(request: JobRequest) -> JobResult | None:
         """Send one row; whatever happens, the row gets a result (None: stopped by a 401)."""
-        if before_send is not None:
-            try:
-                before_send(request)
-            except Exception as exc:  # the journal cannot be written: send nothing more
-                crashed.append(f"the journal could not be written ({exc})")
-                stop.set()
-                return JobResult(Outcome.FAILED, "Not sent: the journal could not be written")
         try:
             result = send(request)
         except AuthenticationError as exc:
             auth_error.append(exc)
             stop.set()
             refused = JobResult(Outcome.FAILED, "Not sent: Click2Mail refused the credentials")
-            if after_send is not None:
+            if journal is not None:
                 with contextlib.suppress(Exception):
-                    after_send(request, replace(refused, request_key=request.key))
+                    journal.result(request, replace(refused, request_key=request.key))
             return None
         except Exception as exc:  # the request may have left: never guess it did not
             crashed.append(f"sending failed unexpectedly ({type(exc).__name__})")
             stop.set()
             result = unknown(f"sending failed unexpectedly ({type(exc).__name__}: {exc})")
         result = replace(result, request_key=request.key)
-        if after_send is not None:
+        if journal is not None:
             try:
-                after_send(request, result)
+                journal.result(request, result)
             except Exception as exc:
                 crashed.append(f"the journal could not be written ({exc})")
                 stop.set()
@@ -147,12 +245,39 @@ def execute(
         try:
             while not stop.is_set():
                 try:
-                    request = work.get_nowait()
-                except queue.Empty:
+                    request = feed.take()
+                except JournalFailed as exc:  # send nothing more; these rows never left
+                    crashed.append(f"the journal could not be written ({exc})")
+                    stop.set()
+                    failed = JobResult(Outcome.FAILED, "Not sent: the journal could not be written")
+                    for unsent in exc.batch:
+                        answers.put((unsent.row, failed))
+                    return
+                if request is None:
                     return
                 answers.put((request.row, one(request)))
         finally:
             answers.put(_DONE)
+
+    def settle(older_than: float) -> None:
+        """Give the answers written so far their fsync."""
+        if journal is None:
+            return
+        try:
+            journal.sync(older_than=older_than)
+        except Exception as exc:
+            crashed.append(f"the journal could not be written ({exc})")
+            stop.set()
+
+    def close_journal() -> None:
+        """Withdraw rows journaled but never taken, and put every line on disk."""
+        if journal is None:
+            return
+        try:
+            journal.withdrawn(feed.leftover())
+            journal.sync()
+        except Exception as exc:  # the rows left behind show UNKNOWN next time: safe
+            crashed.append(f"the journal could not be written ({exc})")
 
     workers = [
         threading.Thread(target=worker, name=f"xl-mailer-{i}", daemon=True)
@@ -165,7 +290,7 @@ def execute(
     try:
         while running:
             try:
-                item = answers.get(timeout=0.2)
+                item = answers.get(timeout=SETTLE_SECONDS)
                 if item is _DONE:
                     running -= 1
                     continue
@@ -175,9 +300,11 @@ def execute(
                 sent += 1
                 summary.add(result.outcome)
                 record(row, result)
+                settle(SETTLE_SECONDS)
                 if progress is not None:
                     progress(summary)
             except queue.Empty:
+                settle(0.0)  # nothing arriving: no answer waits for its fsync
                 continue
             except KeyboardInterrupt:
                 # stop sending; keep recording what arrives for rows already on their way
@@ -189,7 +316,9 @@ def execute(
         stop.set()
         for thread in workers:
             thread.join(timeout=120)
+        close_journal()
         raise
+    close_journal()
     unsent = len(to_send) - sent
     summary.counts[Outcome.NOT_SENT] += unsent
     if auth_error:
