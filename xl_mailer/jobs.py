@@ -10,7 +10,7 @@ import datetime as dt
 import secrets
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from .blocks import Block, BlockBuffer, bridge, contiguous_blocks
@@ -25,6 +25,8 @@ from .sheet import Layout, find_layout
 
 KEY_PREFIX = "xlm"
 _KEY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+# each random byte becomes one of the 32 letters; 256 is a multiple of 32, so all are equally likely
+_KEY_LETTERS = bytes(ord(_KEY_ALPHABET[b % len(_KEY_ALPHABET)]) for b in range(256))
 
 
 class JournalMismatch(XlMailerError):
@@ -77,7 +79,7 @@ def new_key(now: dt.datetime | None = None) -> str:
     """A request key: short enough for ``appSignature``, stamped with the minute it was made
     (UTC) so reconciliation knows where and how long to look, random so no two rows share one."""
     stamp = (now or dt.datetime.now(dt.UTC)).strftime("%y%m%d%H%M")
-    tail = "".join(secrets.choice(_KEY_ALPHABET) for _ in range(6))
+    tail = secrets.token_bytes(6).translate(_KEY_LETTERS).decode("ascii")
     return f"{KEY_PREFIX}-{stamp}-{tail}"
 
 
@@ -103,7 +105,7 @@ def with_key(request: JobRequest, key: str) -> JobRequest:
     params = request.params
     if request.get("appSignature") is None:
         params = (*params, ("appSignature", key))
-    return replace(request, params=params, key=key)
+    return JobRequest(request.row, params, key)
 
 
 @dataclass

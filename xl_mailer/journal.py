@@ -236,14 +236,8 @@ class Journal:
                     answer.get("http"),
                     answer.get("code"),
                 )
-            found.append(Entry(key, int(send["row"]), str(send["digest"]), _with_key(result, key)))
+            found.append(Entry(key, int(send["row"]), str(send["digest"]), result.keyed(key)))
         return found
-
-
-def _with_key(result: JobResult, key: str) -> JobResult:
-    return JobResult(
-        result.outcome, result.description, result.job_id, result.http_status, result.code, key
-    )
 
 
 def match_rows(

@@ -125,6 +125,12 @@ class JobResult:
     code: int | None = None
     request_key: str | None = None
 
+    def keyed(self, key: str | None) -> JobResult:
+        """The same result, for the request sent with ``key``."""
+        return JobResult(
+            self.outcome, self.description, self.job_id, self.http_status, self.code, key
+        )
+
     @property
     def cells(self) -> tuple[int | None, int | None, int | None, str, str | None]:
         """Values for the ``Job ID``, ``HTTP Status``, ``Return Code``, ``Description`` and

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from .blocks import contiguous_blocks
 from .jobs import SheetPort, key_date, key_time, result_spans
@@ -175,7 +175,7 @@ def reconcile_sheet(
     if journal is not None:
         for p, (row, result) in zip(pending, settled, strict=True):
             if p.key and result.outcome is not Outcome.UNKNOWN:
-                journal.result(JobRequest(row, p.params, p.key), replace(result, request_key=p.key))
+                journal.result(JobRequest(row, p.params, p.key), result.keyed(p.key))
         journal.sync()
     spans = result_spans(layout)
     for first, cells in contiguous_blocks([(row, list(r.cells)) for row, r in settled]):

@@ -22,7 +22,7 @@ import time
 import typing
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from .errors import AuthenticationError
@@ -172,6 +172,15 @@ class Feed:
             return left
 
 
+def _drain(answers: queue.SimpleQueue[object], into: deque[object]) -> None:
+    """Move every item already in ``answers`` to ``into``, without waiting."""
+    while True:
+        try:
+            into.append(answers.get_nowait())
+        except queue.Empty:
+            return
+
+
 def execute(
     plans: Sequence[RowPlan],
     send: Send,
@@ -226,13 +235,13 @@ def execute(
             refused = JobResult(Outcome.FAILED, "Not sent: Click2Mail refused the credentials")
             if journal is not None:
                 with contextlib.suppress(Exception):
-                    journal.result(request, replace(refused, request_key=request.key))
+                    journal.result(request, refused.keyed(request.key))
             return None
         except Exception as exc:  # the request may have left: never guess it did not
             crashed.append(f"sending failed unexpectedly ({type(exc).__name__})")
             stop.set()
             result = unknown(f"sending failed unexpectedly ({type(exc).__name__}: {exc})")
-        result = replace(result, request_key=request.key)
+        result = result.keyed(request.key)
         if journal is not None:
             try:
                 journal.result(request, result)
@@ -287,19 +296,24 @@ def execute(
         thread.start()
     running = len(workers)
     sent = 0
+    arrived: deque[object] = deque()
     try:
         while running:
             try:
-                item = answers.get(timeout=SETTLE_SECONDS)
-                if item is _DONE:
-                    running -= 1
-                    continue
-                row, result = typing.cast(tuple[int, JobResult | None], item)
-                if result is None:
-                    continue  # the 401 that stopped the run: not this row's failure
-                sent += 1
-                summary.add(result.outcome)
-                record(row, result)
+                if not arrived:
+                    arrived.append(answers.get(timeout=SETTLE_SECONDS))
+                    _drain(answers, arrived)  # answers already waiting share one pass
+                while arrived:
+                    item = arrived.popleft()
+                    if item is _DONE:
+                        running -= 1
+                        continue
+                    row, result = typing.cast(tuple[int, JobResult | None], item)
+                    if result is None:
+                        continue  # the 401 that stopped the run: not this row's failure
+                    sent += 1
+                    summary.add(result.outcome)
+                    record(row, result)
                 settle(SETTLE_SECONDS)
                 if progress is not None:
                     progress(summary)
