@@ -13,29 +13,30 @@ and, once:
 
 (c) openpyxl alone: ``load_workbook`` + ``save`` of the 10,000-row workbook;
 (d) xl-mailer's own CPU per row: ``plan_rows`` on 10,000 rows, then
-    ``xmlanswers.parse`` + ``outcomes.create_outcome`` on 10,000 answers.
+    ``xmlanswers.parse`` + ``outcomes.create_outcome`` on 10,000 answers;
+(e) xl-mailer's headless run of that workbook with the network taken out (an
+    instant stub answers), then (c) again on the workbook it saved;
+(f) the CPU, client and sandbox, of one ``POST /jobs`` through http.client,
+    requests and xl-mailer's client, against the sandbox at L=0.
 
 The sandbox runs in its own process (``python -m xl_mailer.cli sandbox``) on
 127.0.0.1, restarted for every run, so the CPU time measured is the client's
-only. Every measurement runs in a fresh child process of this script, which
+only. Every measurement runs in a fresh child process (``measure.py``), which
 reports its wall time, CPU time (``time.process_time``, all threads) and peak
 resident memory (``ru_maxrss``), then checks that every row got a Job ID.
 
-    python bench/bench.py                          # everything (about 35 minutes)
-    python bench/bench.py --quick                  # without the 17-minute baseline
+    python bench/bench.py --markdown docs/benchmarks.md   # everything (about 30 minutes)
+    python bench/bench.py --quick                          # without the 17-minute baseline
     python bench/bench.py --sizes 100 --latencies 0 --repeat 1
-    python bench/bench.py --markdown docs/benchmarks.md
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import io
 import json
 import os
 import platform
-import resource
 import select
 import shlex
 import shutil
@@ -44,26 +45,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
-REPO = Path(__file__).resolve().parent.parent
-"""The checkout this script lives in: its ``xl_mailer`` is the one measured, in every process."""
-if (REPO / "xl_mailer").is_dir() and str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from measure import CONCURRENCY, HTTP_CALLS, REFERENCE_ROWS, REPO, ROW, Sample
 
-from xl_mailer.demo import LETTER as DEMO_LETTER  # noqa: E402
-from xl_mailer.models import REQUIRED_PARAMS, RESULT_HEADERS  # noqa: E402
-from xl_mailer.sandbox import PASSWORD, USERNAME  # noqa: E402
+from xl_mailer.models import REQUIRED_PARAMS
 
 SIZES = (100, 1_000, 10_000)
 LATENCIES = (0.0, 0.1)
-CONCURRENCY = 8
-REFERENCE_ROWS = 10_000
-"""Rows of the workbook for (c) and (d), and the size the memory target applies to."""
 
 QUICK_SKIP_SECONDS = 300.0
 """``--quick`` skips baseline runs whose sleeps alone (N x L) exceed this (N=10,000, L=0.1)."""
@@ -71,259 +63,8 @@ QUICK_SKIP_SECONDS = 300.0
 REPEAT_UNDER_SECONDS = 30.0
 """Runs whose sleeps alone (N x L, or N x L / K) last at most this run ``--repeat`` times."""
 
-ROW: tuple[object, ...] = (*DEMO_LETTER, 1001, 2001)
-"""One valid row, in the order of REQUIRED_PARAMS."""
-
-MEASURE = "_measure"
-"""First argument of the child-process form of this script."""
-
-T = TypeVar("T")
-
-
-# -- what a child measures ---------------------------------------------------
-
-
-@dataclass
-class Sample:
-    """One measurement in one fresh process."""
-
-    wall: float
-    cpu: float
-    rss_mb: float
-    rows: int
-    created: int = 0
-    detail: dict[str, float] = field(default_factory=dict)
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
-
-
-def count_job_ids(path: Path) -> int:
-    """Rows below the header whose ``Job ID`` cell holds a whole number."""
-    from openpyxl import load_workbook
-
-    book = load_workbook(path, read_only=True)
-    try:
-        rows = book["Jobs"].iter_rows(values_only=True)
-        header = list(next(rows))
-        column = header.index("Job ID")
-        return sum(1 for row in rows if isinstance(row[column], int))
-    finally:
-        book.close()
-
-
-def measure_baseline(workbook: Path, url: str) -> Sample:
-    """(a): sequential, a new connection per call, results written cell by cell."""
-    import requests
-    from lxml import etree
-    from openpyxl import load_workbook
-
-    wall, cpu = time.perf_counter(), time.process_time()
-    book = load_workbook(workbook)
-    sheet = book["Jobs"]
-    names = [sheet.cell(1, c).value for c in range(1, len(REQUIRED_PARAMS) + 1)]
-    first = len(names) + 1
-    for offset, header in enumerate(RESULT_HEADERS):
-        sheet.cell(1, first + offset).value = header
-    rows = sheet.max_row - 1
-    for r in range(2, sheet.max_row + 1):
-        params = {str(name): sheet.cell(r, c).value for c, name in enumerate(names, start=1)}
-        response = requests.post(
-            f"{url}/jobs",
-            data=params,
-            auth=(USERNAME, PASSWORD),
-            headers={"Accept": "application/xml"},
-            timeout=60,
-        )
-        root = etree.fromstring(response.content)
-        sheet.cell(r, first).value = int(root.findtext("id") or 0) or None
-        sheet.cell(r, first + 1).value = response.status_code
-        sheet.cell(r, first + 2).value = int(root.findtext("status") or -1)
-        sheet.cell(r, first + 3).value = root.findtext("description")
-    book.save(workbook)
-    sample = Sample(time.perf_counter() - wall, time.process_time() - cpu, _peak_mb(), rows)
-    sample.created = count_job_ids(workbook)
-    return sample
-
-
-def measure_xl_mailer(workbook: Path, url: str, concurrency: int) -> Sample:
-    """(b): the headless run, exactly as the command line does it."""
-    from xl_mailer.cli import main
-
-    os.environ["C2M_USERNAME"] = USERNAME
-    os.environ["C2M_PASSWORD"] = PASSWORD
-    out = io.StringIO()
-    argv = ["run", str(workbook), "--endpoint", url, "--concurrency", str(concurrency), "--quiet"]
-    wall, cpu = time.perf_counter(), time.process_time()
-    code = main(argv, out=out)
-    sample = Sample(time.perf_counter() - wall, time.process_time() - cpu, _peak_mb(), 0)
-    if code != 0:
-        raise SystemExit(f"xl-mailer run exited with {code}:\n{out.getvalue()}")
-    sample.created = count_job_ids(workbook)
-    sample.rows = sample.created
-    return sample
-
-
-def measure_openpyxl(workbook: Path) -> Sample:
-    """(c): openpyxl alone, load and save, nothing else."""
-    from openpyxl import load_workbook
-
-    wall, cpu = time.perf_counter(), time.process_time()
-    book = load_workbook(workbook)
-    rows = book["Jobs"].max_row - 1
-    book.save(workbook)
-    return Sample(time.perf_counter() - wall, time.process_time() - cpu, _peak_mb(), rows)
-
-
-def measure_core(rows: int) -> Sample:
-    """(d): xl-mailer's own work per row: plan the rows, read the answers, decide outcomes."""
-    from xl_mailer import xmlanswers
-    from xl_mailer.catalog import default_catalog
-    from xl_mailer.models import Outcome
-    from xl_mailer.outcomes import create_outcome
-    from xl_mailer.rows import plan_rows
-    from xl_mailer.sheet import find_layout
-
-    values: list[list[object]] = [[*REQUIRED_PARAMS], *([*ROW] for _ in range(rows))]
-    bodies = [
-        xmlanswers.build(
-            "job",
-            {
-                "id": 245986 + i,
-                "status": 0,
-                "description": "Created",
-                "statusUrl": f"http://127.0.0.1:8080/molpro/jobs/{245986 + i}",
-            },
-        )
-        for i in range(rows)
-    ]
-    catalog = default_catalog()
-
-    wall, cpu = time.perf_counter(), time.process_time()
-    layout = find_layout(values, sheet="Jobs")
-    plans = plan_rows(values, layout, catalog=catalog)
-    plan_cpu = time.process_time() - cpu
-    parse_start = time.process_time()
-    created = 0
-    for body in bodies:
-        document = xmlanswers.parse(body)
-        result = create_outcome(
-            201,
-            root=document.root,
-            code=document.int_field("status"),
-            description=document.fields.get("description", ""),
-            job_id=document.int_field("id"),
-        )
-        created += result.outcome is Outcome.CREATED
-    parse_cpu = time.process_time() - parse_start
-    sample = Sample(time.perf_counter() - wall, time.process_time() - cpu, _peak_mb(), rows)
-    if sum(1 for plan in plans if plan.request is not None) != rows:
-        raise SystemExit("plan_rows did not plan every row for sending")
-    sample.created = created
-    sample.detail = {
-        "plan_us": plan_cpu / rows * 1e6,
-        "parse_us": parse_cpu / rows * 1e6,
-    }
-    return sample
-
-
-def measure_offline(workbook: Path, concurrency: int) -> Sample:
-    """(e): the headless run with the network taken out: every row is read, planned, journaled
-    (fsync and all), answered at once by a stub, written in blocks and saved atomically."""
-    from xl_mailer.catalog import default_catalog
-    from xl_mailer.jobs import run_sheet
-    from xl_mailer.journal import Journal, journal_path
-    from xl_mailer.models import JobRequest, JobResult, Outcome
-
-    counter = iter(range(245986, 10**9))
-
-    def instant(request: JobRequest) -> JobResult:
-        return JobResult(Outcome.CREATED, "Created", next(counter), 201, 0)
-
-    from xl_mailer.xlsx import open_sheet
-
-    wall, cpu = time.perf_counter(), time.process_time()
-    port = open_sheet(workbook)
-    journal = Journal(journal_path(workbook))
-    run = run_sheet(
-        port, send=instant, catalog=default_catalog(), concurrency=concurrency, journal=journal
-    )
-    port.save()
-    journal.discard()
-    sample = Sample(
-        time.perf_counter() - wall, time.process_time() - cpu, _peak_mb(), run.summary.created
-    )
-    sample.created = count_job_ids(workbook)
-    return sample
-
-
-def profiled(work: Callable[[], T], *, top: int = 30) -> tuple[T, str]:
-    """Run ``work`` under cProfile in every thread (the runner sends from worker threads)."""
-    import cProfile
-    import pstats
-    import threading
-
-    profiles: list[cProfile.Profile] = []
-
-    def start(frame: object, event: str, arg: object) -> None:
-        profile = cProfile.Profile()
-        profiles.append(profile)
-        profile.enable()
-
-    main = cProfile.Profile()
-    threading.setprofile(start)
-    main.enable()
-    try:
-        result = work()
-    finally:
-        main.disable()
-        threading.setprofile(None)
-    text = io.StringIO()
-    stats = pstats.Stats(main, stream=text)
-    for profile in profiles:
-        stats.add(profile)
-    text.write(f"cProfile of the main thread and {len(profiles)} worker threads\n")
-    stats.sort_stats("tottime").print_stats(top)
-    stats.sort_stats("cumulative").print_stats(top)
-    return result, text.getvalue()
-
-
-def child_main(argv: Sequence[str]) -> int:
-    """The child-process form: measure once, print the Sample as the last line of stdout."""
-    parser = argparse.ArgumentParser(prog=f"bench.py {MEASURE}")
-    parser.add_argument("mode", choices=("a", "b", "c", "d", "e"))
-    parser.add_argument("--workbook", type=Path)
-    parser.add_argument("--url", default="")
-    parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
-    parser.add_argument("--rows", type=int, default=REFERENCE_ROWS)
-    parser.add_argument("--profile", action="store_true")
-    args = parser.parse_args(argv)
-    # Import what a run needs before the clock starts: start-up is not the run.
-    import lxml.etree  # noqa: F401
-    import openpyxl  # noqa: F401
-    import requests  # noqa: F401
-
-    import xl_mailer.cli  # noqa: F401
-
-    work: Callable[[], Sample]
-    if args.mode == "a":
-        work = lambda: measure_baseline(args.workbook, args.url)  # noqa: E731
-    elif args.mode == "b":
-        work = lambda: measure_xl_mailer(args.workbook, args.url, args.concurrency)  # noqa: E731
-    elif args.mode == "c":
-        work = lambda: measure_openpyxl(args.workbook)  # noqa: E731
-    elif args.mode == "e":
-        work = lambda: measure_offline(args.workbook, args.concurrency)  # noqa: E731
-    else:
-        work = lambda: measure_core(args.rows)  # noqa: E731
-    if args.profile:
-        sample, report = profiled(work)
-        print(report)
-    else:
-        sample = work()
-    print(json.dumps(asdict(sample)), flush=True)
-    return 0
+MEASURE = Path(__file__).resolve().with_name("measure.py")
+"""The child form: one measurement per fresh process."""
 
 
 # -- the parent: sandbox, workbooks, runs ------------------------------------
@@ -351,9 +92,17 @@ def child_environment() -> dict[str, str]:
     return env
 
 
+@dataclass(frozen=True)
+class Server:
+    """A running sandbox process: its base URL and process id."""
+
+    url: str
+    pid: int
+
+
 @contextmanager
-def sandbox(latency: float, *, start_timeout: float = 30.0) -> Iterator[str]:
-    """A fresh sandbox process on 127.0.0.1; yields its base URL, stops it on the way out."""
+def sandbox(latency: float, *, start_timeout: float = 30.0) -> Iterator[Server]:
+    """A fresh sandbox process on 127.0.0.1; yields it, stops it on the way out."""
     command = [sys.executable, "-m", "xl_mailer.cli", "sandbox", "--port", "0"]
     command += ["--latency", f"{latency:g}"]
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
@@ -380,7 +129,7 @@ def sandbox(latency: float, *, start_timeout: float = 30.0) -> Iterator[str]:
                 url = line.split(" at ", 1)[1].strip()
         if not url.startswith("http://127.0.0.1:"):
             raise RuntimeError(f"the sandbox is not on loopback: {url}")
-        yield url
+        yield Server(url, process.pid)
     finally:
         process.terminate()  # SIGTERM: SIGINT is ignored when this script runs in the background
         try:
@@ -394,7 +143,7 @@ def sandbox(latency: float, *, start_timeout: float = 30.0) -> Iterator[str]:
 
 def run_child(args: Sequence[str], *, timeout: float) -> tuple[Sample, str]:
     """Run this script's child form; return its Sample and whatever else it printed."""
-    command = [sys.executable, str(Path(__file__).resolve()), MEASURE, *args]
+    command = [sys.executable, str(MEASURE), *args]
     done = subprocess.run(  # noqa: S603 - our own interpreter and script
         command,
         env=child_environment(),
@@ -470,8 +219,8 @@ class Bench:
         samples = []
         for i in range(self.repeats(sleeping)):
             workbook = self.fresh_copy(rows, f"{mode}-{rows}-{latency:g}-{i}")
-            with sandbox(latency) as url:
-                extra = ["--url", url, "--concurrency", str(self.concurrency)]
+            with sandbox(latency) as server:
+                extra = ["--url", server.url, "--concurrency", str(self.concurrency)]
                 sample, _ = run_child([mode, "--workbook", str(workbook), *extra], timeout=timeout)
             if sample.created != rows:
                 raise RuntimeError(f"({mode}) N={rows} L={latency:g}: {sample.created} Job IDs")
@@ -487,13 +236,25 @@ class Bench:
             workbook.unlink()
         return combine(samples)
 
-    def offline(self, rows: int) -> Result:
-        samples = []
+    def offline(self, rows: int) -> tuple[Result, Result]:
+        """(e), then (c) once more on the workbook (e) saved: openpyxl alone loading and
+        saving the same rows with their results written."""
+        runs, again = [], []
         for i in range(self.repeat):
             workbook = self.fresh_copy(rows, f"e-{rows}-{i}")
             args = ["e", "--workbook", str(workbook), "--concurrency", str(self.concurrency)]
-            samples.append(run_child(args, timeout=600)[0])
+            runs.append(run_child(args, timeout=600)[0])
+            again.append(run_child(["c", "--workbook", str(workbook)], timeout=600)[0])
             workbook.unlink()
+        return combine(runs), combine(again)
+
+    def http_cost(self, calls: int) -> Result:
+        """(f): the cost of one call through each layer, against a sandbox at L=0."""
+        samples = []
+        for _ in range(self.repeat):
+            with sandbox(0.0) as server:
+                args = ["f", "--url", server.url, "--server-pid", str(server.pid)]
+                samples.append(run_child([*args, "--calls", str(calls)], timeout=600)[0])
         return combine(samples)
 
     def core(self, rows: int) -> Result:
@@ -505,8 +266,8 @@ class Bench:
     def profile(self, rows: int) -> str:
         """One extra run of (b) at L=0 under cProfile; timings in it are inflated."""
         workbook = self.fresh_copy(rows, f"profile-{rows}")
-        with sandbox(0.0) as url:
-            extra = ["--url", url, "--concurrency", str(self.concurrency), "--profile"]
+        with sandbox(0.0) as server:
+            extra = ["--url", server.url, "--concurrency", str(self.concurrency), "--profile"]
             sample, report = run_child(["b", "--workbook", str(workbook), *extra], timeout=1200)
         workbook.unlink()
         return f"(b) N={rows} L=0 under cProfile: {sample.wall:.2f} s wall\n{report}"
@@ -715,6 +476,50 @@ def machine() -> dict[str, str]:
     }
 
 
+def anatomy(
+    openpyxl: Result, offline: Result, again: Result, http: Result, big: Config | None
+) -> list[str]:
+    """The 10,000-row target taken apart: what openpyxl alone needs, what the run adds, and
+    what the network alone costs on this machine."""
+    budget = 1.5 * openpyxl.wall
+    allowance = budget - openpyxl.wall
+    rows = offline.rows
+    d, e, f = openpyxl.detail, offline.detail, http.detail
+    lines = [
+        f"- The target allows 1.5 x {openpyxl.wall:.2f} s = {budget:.2f} s, so"
+        f" {allowance:.2f} s for everything beyond openpyxl loading ({d['load_s']:.2f} s) and"
+        f" saving ({d['save_s']:.2f} s) the workbook (c).",
+        f"- With the network taken out (e): load {e['load_s']:.2f} s, the run"
+        f" {e['run_s']:.2f} s (read, plan, {e['fsyncs']:.0f} journal fsyncs, block writes),"
+        f" save {e['save_s']:.2f} s; {offline.wall:.2f} s in all,"
+        f" {offline.wall / openpyxl.wall:.2f}x (c).",
+        f"- openpyxl alone loading and saving the workbook (e) wrote, with its five result"
+        f" columns: {again.wall:.2f} s ({again.wall / openpyxl.wall:.2f}x (c)): the bigger file"
+        f" takes {again.wall - openpyxl.wall:.2f} s of the {allowance:.2f} s before any of"
+        " xl-mailer's own work.",
+        f"- One `POST /jobs` on a kept-alive connection to the sandbox at L=0 (f), CPU per call"
+        f" (client + sandbox): the standard library's http.client {f['httpclient_client_ms']:.3f}"
+        f" + {f['httpclient_server_ms']:.3f} ms; requests {f['requests_client_ms']:.3f}"
+        f" + {f['requests_server_ms']:.3f} ms; xl-mailer's client (requests, reading the answer,"
+        f" deciding the outcome) {f['xlmailer_client_ms']:.3f}"
+        f" + {f['xlmailer_server_ms']:.3f} ms.",
+        f"- So {rows:,} calls cost {rows * f['xlmailer_client_ms'] / 1e3:.2f} s of client CPU"
+        f" and {rows * f['xlmailer_server_ms'] / 1e3:.2f} s of sandbox CPU, sharing"
+        f" {os.cpu_count()} cores:"
+        f" {rows * f['xlmailer_client_ms'] / 1e3 / allowance:.1f}x the allowance for the client"
+        " alone. Even bare http.client would need"
+        f" {rows * f['httpclient_client_ms'] / 1e3:.2f} s. The target as written is out of reach"
+        " for any run that makes one HTTP call per row from Python on this machine.",
+    ]
+    if big is not None:
+        lines.append(
+            f"- Measured (b) at N={rows:,}, L=0: {big.b.wall:.2f} s,"
+            f" {big.b.wall / openpyxl.wall:.2f}x (c); the one-call-at-a-time baseline (a):"
+            + (f" {big.a.wall:.2f} s." if big.a else " not run.")
+        )
+    return lines
+
+
 def write_markdown(
     path: Path,
     *,
@@ -723,6 +528,8 @@ def write_markdown(
     openpyxl: Result,
     core: Result,
     offline: Result,
+    again: Result,
+    http: Result,
     targets: Sequence[Target],
     concurrency: int,
     skipped: Sequence[str],
@@ -754,10 +561,14 @@ def write_markdown(
         f"- (e) the headless run of the {offline.rows:,}-row workbook with the network taken"
         " out (read, plan, journal with its fsyncs, an instant stub answer, block writes, atomic"
         f" save): {offline.wall:.2f} s wall, {offline.rss_mb:.1f} MB peak.",
+        f"- (f) the CPU of one `POST /jobs` through http.client, requests and xl-mailer's client,"
+        f" {http.rows:,} calls each against a sandbox at L=0 (details below).",
     ]
     lines += [f"- Not run: {what}." for what in skipped]
     lines += ["", "## Targets", "", "| target | measured | result |", "|---|---|---|"]
     lines += [f"| {t.name} | {t.measured} | {verdict(t)} |" for t in targets]
+    lines += ["", f"## The {offline.rows:,}-row target, taken apart", ""]
+    lines += anatomy(openpyxl, offline, again, http, find(configs, offline.rows, 0.0))
     lines += ["", "## Machine", "", header_text, ""]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines), encoding="utf-8")
@@ -812,8 +623,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == [MEASURE]:
-        return child_main(argv[1:])
     args = build_parser().parse_args(argv)
     command = shlex.join(["python", "bench/bench.py", *argv])
     if args.repeat < 1 or args.concurrency < 1:
@@ -855,8 +664,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(f"(c) openpyxl load+save of {REFERENCE_ROWS:,} rows: {openpyxl.wall:.2f} s")
         core = bench.core(REFERENCE_ROWS)
         say(f"(d) our own CPU: {core.cpu / core.rows * 1e6:.1f} µs per row")
-        offline = bench.offline(REFERENCE_ROWS)
+        offline, again = bench.offline(REFERENCE_ROWS)
         say(f"(e) headless run without the network: {offline.wall:.2f} s")
+        http = bench.http_cost(HTTP_CALLS)
+        say(f"(f) one call through xl-mailer's client: {http.detail['xlmailer_client_ms']:.3f} ms")
 
         targets = evaluate(configs, openpyxl, core, args.concurrency, offline)
         print()
@@ -864,6 +675,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         for target in targets:
             print(f"{verdict(target):4}  {target.name}: {target.measured}")
+        print()
+        print("\n".join(anatomy(openpyxl, offline, again, http, find(configs, REFERENCE_ROWS, 0))))
         if args.markdown:
             write_markdown(
                 args.markdown,
@@ -872,6 +685,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 openpyxl=openpyxl,
                 core=core,
                 offline=offline,
+                again=again,
+                http=http,
                 targets=targets,
                 concurrency=args.concurrency,
                 skipped=skipped,

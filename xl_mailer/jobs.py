@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -244,13 +245,13 @@ def run_sheet(
         port.checkpoint()
 
     written: dict[int, list[object]] = {}
-    awaited = sorted(p.row for p in plans if p.request is not None)
+    awaited = deque(sorted(p.row for p in plans if p.request is not None))
     done: set[int] = set()
 
     def frontier() -> int | None:
         """The first row still awaited: results beyond it wait, so blocks stay whole."""
         while awaited and awaited[0] in done:
-            awaited.pop(0)
+            awaited.popleft()
         return awaited[0] if awaited else None
 
     buffer = BlockBuffer(flush, rows=block_rows, seconds=block_seconds, frontier=frontier)
