@@ -16,7 +16,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,14 +111,25 @@ class Journal:
         data = memoryview(text.encode("utf-8"))
         with self._lock:
             if self._fd is None:
-                flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
-                self._fd = os.open(self.path, flags, 0o600)
+                self._fd = self._open()
             while data:
                 data = data[os.write(self._fd, data) :]
             self._written += 1
             mine = self._written
         if sync:
             self._sync_through(mine)
+
+    def _open(self) -> int:
+        """Open for appending. A line cut short by a crash gets its end first, so that the
+        next record starts on a line of its own instead of being read as part of the torn one."""
+        flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
+        descriptor = os.open(self.path, flags, 0o600)
+        size = os.fstat(descriptor).st_size
+        if size:
+            os.lseek(descriptor, size - 1, os.SEEK_SET)  # writes still go to the end
+            if os.read(descriptor, 1) != b"\n":
+                os.write(descriptor, b"\n")
+        return descriptor
 
     def _sync_through(self, mine: int) -> None:
         """Group commit: one fsync makes every line written before it durable, so a thread
@@ -194,6 +205,42 @@ class Journal:
             if self._fd is not None:
                 os.close(self._fd)
                 self._fd = None
+
+    def compact(self, settled: Collection[str]) -> int:
+        """Rewrite the journal without the lines of the ``settled`` request keys (the saved
+        workbook holds their outcome) and without torn lines; returns how many lines went.
+
+        The rest goes to a temporary file beside it, which is fsynced and then takes the
+        journal's place, so a crash leaves the old journal or the new one, never half of one.
+        The journal is removed when nothing is left.
+        """
+        if not self.path.exists():
+            return 0
+        self.close()
+        kept: list[bytes] = []
+        dropped = 0
+        with self.path.open("rb") as handle:
+            for line in handle:
+                try:
+                    key = json.loads(line).get("key")
+                except ValueError:
+                    key = None
+                if key is None or key in settled:
+                    dropped += 1
+                else:
+                    kept.append(line if line.endswith(b"\n") else line + b"\n")
+        if not dropped:
+            return 0
+        if not kept:
+            self.path.unlink()
+            return dropped
+        temp = self.path.with_name(self.path.name + ".new")
+        with temp.open("wb") as handle:
+            handle.writelines(kept)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, self.path)
+        return dropped
 
     def discard(self) -> None:
         """Remove the journal once the workbook holds everything it recorded."""
