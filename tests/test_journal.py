@@ -125,3 +125,72 @@ def test_an_answer_is_in_the_file_at_once_and_on_disk_after_sync(tmp_path: Path)
     journal.sync()
     assert journal.unsynced == 0
     journal.close()
+
+
+def test_compact_forgets_settled_keys_and_keeps_the_rest(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal")
+    first, second, third = _requests(3)
+    journal.sending([first, second, third])
+    journal.result(first, JobResult(Outcome.CREATED, "Created", 101, 201, 0))
+    journal.result(second, JobResult(Outcome.CREATED, "Created", 102, 201, 0))
+    assert journal.compact({"k2"}) == 2  # the send line and the result line of k2
+    entries = {e.key: e.result for e in Journal(journal.path).entries()}
+    assert entries.keys() == {"k3", "k4"}
+    assert entries["k3"].job_id == 102
+    assert entries["k4"].outcome is Outcome.UNKNOWN  # sent, no answer: kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["journal"]  # no temporary left
+    journal.sending(_requests(4)[3:])  # appending after a compaction still works
+    assert len(Journal(journal.path).entries()) == 3
+    assert journal.compact({"k3", "k4", "k5"}) == 4
+    assert not journal.path.exists()  # nothing left to keep
+
+
+def test_a_torn_last_line_does_not_swallow_the_next_record(tmp_path: Path) -> None:
+    path = tmp_path / "journal"
+    (request,) = _requests(1)
+    Journal(path).sending([request])
+    with path.open("ab") as handle:
+        handle.write(b'{"e":"result","row":2,"key":"k2","outc')  # a crash mid-line
+    later = JobRequest(9, (("documentId", "1"),), key="k9")
+    Journal(path).sending([later])
+    keys = {e.key for e in Journal(path).entries()}
+    assert keys == {"k2", "k9"}
+
+
+def test_settled_keys_are_those_the_saved_sheet_holds_or_that_made_no_job() -> None:
+    from xl_mailer.jobs import settled_keys
+    from xl_mailer.journal import Entry
+    from xl_mailer.models import OUTPUT_HEADERS, REQUIRED_PARAMS
+    from xl_mailer.sheet import find_layout
+
+    header = [*REQUIRED_PARAMS, *OUTPUT_HEADERS]
+    blank = [None] * len(REQUIRED_PARAMS)
+    saved: list[list[object]] = [
+        header,
+        [*blank, 101, 201, 0, "Created", "k-saved"],
+        [*blank, 102.0, 201, 0, "Created", "k-float"],  # Excel may keep a whole number as float
+        [*blank, None, None, None, "UNKNOWN: no answer", "k-marked"],
+        [*blank, None, None, None, "", "k-blank"],
+    ]
+    layout = find_layout(saved, sheet="Jobs")
+
+    def entry(key: str, outcome: Outcome, job: int | None = None) -> Entry:
+        return Entry(key, 2, "digest", JobResult(outcome, "", job))
+
+    entries = [
+        entry("k-saved", Outcome.CREATED, 101),
+        entry("k-float", Outcome.CREATED, 102),
+        entry("k-other-row", Outcome.CREATED, 101),  # the id is in the file, whatever the row
+        entry("k-missing", Outcome.CREATED, 999),  # the file never got it: keep
+        entry("k-refused", Outcome.FAILED),  # made no job
+        entry("k-marked", Outcome.UNKNOWN),  # the file shows it UNKNOWN: never re-sent
+        entry("k-blank", Outcome.UNKNOWN),  # the file does not show it: keep
+        entry("k-absent", Outcome.UNKNOWN),
+    ]
+    assert settled_keys(entries, saved, layout) == {
+        "k-saved",
+        "k-float",
+        "k-other-row",
+        "k-refused",
+        "k-marked",
+    }

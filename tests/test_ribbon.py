@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 import keyring
 import pytest
 import xlwings as xw
 from keyring.backend import KeyringBackend
+from openpyxl import load_workbook
 
 from xl_mailer import ribbon
 from xl_mailer.credentials import service_name
+from xl_mailer.journal import Journal, journal_path
 from xl_mailer.models import REQUIRED_PARAMS, Outcome
 from xl_mailer.sandbox import Sandbox
 
 from .conftest import LETTER, start_sandbox
-from .remote import actions, payload_from_workbook
+from .remote import TEMPLATE, actions, payload_from_workbook
 
 FIRST = 5  # the template's first data row
 JOB_ID, HTTP, CODE, TEXT = 20, 21, 22, 23  # 1-based columns T, U, V, W
@@ -333,3 +337,61 @@ def test_selected_rows_must_be_on_the_jobs_sheet(sandbox: Sandbox, password: Non
     assert ribbon.create_selected_jobs(book) is None
     assert alerts(book) == ["Select the rows to send on the Jobs sheet first."]
     assert sandbox.state.create_requests == 0
+
+
+KEY = TEXT + 1  # the Request Key column, right of Description
+
+
+def book_at(
+    path: Path, jobs: dict[tuple[int, int], object], settings: dict[tuple[int, int], object]
+) -> xw.Book:
+    """A book whose file is ``path``: the remote engine reports the payload's name as the
+    book's full name, which is how the ribbon finds the journal beside the file."""
+    payload = payload_from_workbook(changes={"Jobs": jobs, "Settings": settings})
+    payload["book"]["name"] = str(path)
+    return xw.Book(json=payload)
+
+
+def save_in_excel(path: Path, cells: dict[tuple[int, int], object]) -> None:
+    """What the user's Save puts in the file: here, the results the ribbon wrote."""
+    book = load_workbook(path, keep_vba=True)
+    for (row, column), value in cells.items():
+        book["Jobs"].cell(row, column, value)
+    book.save(path)
+
+
+def test_the_ribbon_journal_forgets_what_the_saved_file_holds(
+    tmp_path: Path, sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
+) -> None:
+    path = tmp_path / "jobs.xlsm"
+    shutil.copyfile(TEMPLATE, path)
+    book = book_at(path, rows_of(LETTER, LETTER, LETTER), settings_for)
+    assert ribbon.create_jobs(book).created == 3
+    journal = Journal(journal_path(path))
+    assert len(journal.entries()) == 3  # kept: Excel saves the book, not xl-mailer
+    results = {
+        cell: value for cell, value in written(book).items() if cell[1] in (JOB_ID, TEXT, KEY)
+    }
+    save_in_excel(path, results)
+    # the user deletes the three finished rows, types two new ones and creates their jobs
+    book = book_at(path, rows_of(bad(addressId=2002), bad(addressId=2003)), settings_for)
+    assert ribbon.create_jobs(book).created == 2
+    assert sandbox.state.create_requests == 5
+    # the three saved ids are forgotten; the two new ones are kept until the next save
+    assert len(journal.entries()) == 2
+
+
+def test_rows_deleted_before_their_ids_were_saved_still_stop_the_run(
+    tmp_path: Path, sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
+) -> None:
+    path = tmp_path / "jobs.xlsm"
+    shutil.copyfile(TEMPLATE, path)
+    assert ribbon.create_jobs(book_at(path, rows_of(LETTER), settings_for)).created == 1
+    (made,) = sandbox.state.jobs
+    # never saved: the file does not have the id, and the row is gone from the sheet
+    book = book_at(path, rows_of(bad(addressId=2002)), settings_for)
+    assert ribbon.create_jobs(book) is None
+    (text,) = alerts(book)
+    assert f"job {made}" in text and "Nothing was sent" in text
+    assert sandbox.state.create_requests == 1
+    assert len(Journal(journal_path(path)).entries()) == 1

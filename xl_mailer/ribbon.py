@@ -25,7 +25,7 @@ from .catalog import default_catalog
 from .cells import is_blank
 from .connection import connect
 from .errors import XlMailerError
-from .jobs import run_sheet
+from .jobs import run_sheet, settled_keys
 from .journal import Journal, journal_path
 from .models import JobRequest, JobResult, Outcome
 from .reconcile import reconcile_sheet
@@ -34,6 +34,7 @@ from .runner import RunSummary
 from .settings import Settings, from_mapping, with_environment
 from .sheet import find_layout
 from .xlbook import BookSheet, quiet_excel, status
+from .xlsx import cached_values
 
 TITLE = "Click2Mail"
 JOBS_SHEET = "Jobs"
@@ -112,19 +113,34 @@ def _log(book: xw.Book, endpoint: str, summary: RunSummary) -> None:
     sheet.range((last + 1, 1)).value = [row]
 
 
-def book_journal(book: xw.Book) -> Journal | None:
-    """The journal beside the book's file, when the book is a file on this machine."""
+def book_journal(book: xw.Book, sheet: str) -> Journal | None:
+    """The journal beside the book's file, when the book is a file on this machine.
+
+    Excel saves the book, not xl-mailer, so the journal outlives each run; here
+    it forgets what the file as last saved already holds (``settled_keys``). That
+    keeps it small, and keeps rows deleted after a save from stopping later runs.
+    """
     try:
         path = Path(book.fullname)
     except (AttributeError, NotImplementedError):
         return None
-    return Journal(journal_path(path)) if path.is_absolute() and path.exists() else None
+    if not (path.is_absolute() and path.exists()):
+        return None
+    journal = Journal(journal_path(path))
+    if journal.path.exists():
+        try:
+            saved = cached_values(path, sheet)
+            layout = find_layout(saved, sheet=sheet)
+        except Exception:  # the saved file cannot be read now: keep the whole journal
+            return journal
+        journal.compact(settled_keys(journal.entries(), saved, layout))
+    return journal
 
 
 def _create(book: xw.Book, rows: list[int] | None) -> RunSummary:
     settings = read_settings(book)
     port = _jobs(book)
-    journal = book_journal(book)
+    journal = book_journal(book, port.name)
     with connect(
         settings.endpoint,
         username=settings.username,
@@ -284,7 +300,7 @@ def reconcile(book: xw.Book) -> int:
         ) as connection,
         quiet_excel(book),
     ):
-        journal = book_journal(book)
+        journal = book_journal(book, port.name)
         settled = reconcile_sheet(port, connection.client.find_jobs, journal=journal)
         if journal is not None:
             journal.close()
