@@ -7,6 +7,7 @@ import importlib.util
 import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import xlwings
@@ -153,9 +154,15 @@ def test_jobs_sheet_keeps_the_quickstart_code_name_and_has_its_columns() -> None
     assert jobs.tables["C2MJobs"].ref == "A4:X204"
 
 
+def named_values(book: Any, name: str) -> list[object]:
+    """The values of the one-column range a defined name refers to."""
+    sheet, cells = book.defined_names[name].attr_text.split("!")
+    return [row[0].value for row in book[sheet][cells.replace("$", "")]]
+
+
 def test_dropdowns_come_from_the_catalog_through_the_lists_sheet() -> None:
     book = load_workbook(TEMPLATE)
-    jobs, lists = book["Jobs"], book["Lists"]
+    jobs = book["Jobs"]
     rules = {str(dv.sqref): dv for dv in jobs.data_validations.dataValidation}
     catalog = default_catalog()
     for c, field in enumerate(
@@ -172,12 +179,20 @@ def test_dropdowns_come_from_the_catalog_through_the_lists_sheet() -> None:
     ):
         letter = "ABCDEFG"[c - 1]
         rule = rules[f"{letter}5:{letter}204"]
-        assert (rule.type, rule.formula1) == ("list", f"=C2M_{field}")
+        assert rule.type == "list"
         assert rule.prompt
-        ref = book.defined_names[f"C2M_{field}"].attr_text
-        sheet_name, cells = ref.split("!")
-        values = [row[0].value for row in lists[cells.replace("$", "")]]
-        assert values == [v for v in catalog.allowed(field) if v]
+        assert named_values(book, f"C2M_{field}") == [v for v in catalog.allowed(field) if v]
+        if field == "documentClass":
+            assert rule.formula1 == "=C2M_documentClass"
+            continue
+        # the row's class picks its own list; an empty or unknown class offers every value
+        number = "MATCH($A5,C2M_documentClass,0)"
+        assert rule.formula1 == (
+            f'=IF(ISNUMBER({number}),INDIRECT("C2M_{field}_"&{number}),C2M_{field})'
+        )
+        for n, document_class in enumerate(catalog.document_classes, start=1):
+            allowed = [v for v in catalog.allowed(field, document_class) if v]
+            assert named_values(book, f"C2M_{field}_{n}") == (allowed or [None])
     for letter in "HI":
         rule = rules[f"{letter}5:{letter}204"]
         assert (rule.type, rule.operator, rule.formula1) == ("whole", "greaterThan", "0")

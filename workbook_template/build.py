@@ -29,7 +29,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xl_mailer.catalog import default_catalog
+from xl_mailer.catalog import CLASS_FIELDS, default_catalog
 from xl_mailer.models import OPTION_PARAMS, OPTIONAL_PARAMS, OUTPUT_HEADERS, REQUIRED_PARAMS
 from xl_mailer.returncodes import DOCUMENTED
 from xl_mailer.settings import ENDPOINT_CHOICES
@@ -217,7 +217,37 @@ def build_lists(book, catalog) -> dict[str, str]:  # type: ignore[no-untyped-def
         len(LIST_FIELDS) + 2,
         "Generated from xl-mailer's catalog; do not edit by hand (rebuild the template instead).",
     ).font = Font(italic=True, color="808080")
+    _lists_per_class(book, sheet, catalog, first_column=len(LIST_FIELDS) + 4)
     return refs
+
+
+def _lists_per_class(book, sheet: Worksheet, catalog, *, first_column: int) -> None:  # type: ignore[no-untyped-def]
+    """One column per document class and field: what that class allows, named
+    ``C2M_<field>_<n>`` for the n-th class of ``C2M_documentClass``. The Jobs sheet's
+    dropdowns pick the list of their row's class (``_class_list``)."""
+    column = first_column
+    for number, document_class in enumerate(catalog.document_classes, start=1):
+        for field in CLASS_FIELDS:
+            values = [v for v in catalog.allowed(field, document_class) if v]
+            sheet.cell(1, column, f"{field} | {document_class}").font = BOLD
+            for r, value in enumerate(values, start=2):
+                sheet.cell(r, column, value)
+            letter = _column(column)
+            # a class that allows no value (postcards take no envelope) gets one empty cell
+            last = max(len(values), 1) + 1
+            name = f"C2M_{field}_{number}"
+            book.defined_names[name] = DefinedName(
+                name, attr_text=f"Lists!${letter}$2:${letter}${last}"
+            )
+            column += 1
+
+
+def _class_list(field: str, row: int) -> str:
+    """A dropdown's source for ``field`` in ``row``: the values the row's documentClass allows,
+    or every value while the class is empty or not in the catalog."""
+    cls = f"${_column(COLUMNS.index('documentClass') + 1)}{row}"
+    number = f"MATCH({cls},C2M_documentClass,0)"
+    return f'=IF(ISNUMBER({number}),INDIRECT("C2M_{field}_"&{number}),C2M_{field})'
 
 
 def build_jobs(sheet: Worksheet, catalog) -> None:  # type: ignore[no-untyped-def]
@@ -301,15 +331,20 @@ def _validations(sheet: Worksheet, end_row: int) -> None:
     for c, name in enumerate(COLUMNS, start=1):
         span = f"{_column(c)}{first}:{_column(c)}{end_row}"
         if name in LIST_FIELDS:
+            by_class = name in CLASS_FIELDS
             rule = DataValidation(
                 type="list",
-                formula1=f"=C2M_{name}",
+                formula1=_class_list(name, first) if by_class else f"=C2M_{name}",
                 allow_blank=True,
                 errorStyle="warning",
                 showErrorMessage=True,
                 errorTitle="Not in the catalog",
-                error="This value is not in xl-mailer's catalog. Keep it only"
-                " if your Click2Mail account offers it.",
+                error=(
+                    "xl-mailer's catalog does not list this value for the row's documentClass."
+                    if by_class
+                    else "This value is not in xl-mailer's catalog."
+                )
+                + " Keep it only if your Click2Mail account offers it.",
             )
         elif name in ("documentId", "addressId"):
             rule = DataValidation(
