@@ -47,13 +47,49 @@ def jobs_per_row(box: Sandbox) -> Counter[str]:
     return Counter(job.params.get("rtnName", "") for job in box.state.jobs.values())
 
 
+def test_a_run_never_gives_two_rows_one_key_nor_reuses_a_key_in_the_sheet() -> None:
+    from xl_mailer.catalog import default_catalog
+    from xl_mailer.jobs import run_sheet
+    from xl_mailer.models import OUTPUT_HEADERS, REQUIRED_PARAMS, JobResult, Outcome
+
+    from .conftest import LETTER as ROW
+
+    header = [*REQUIRED_PARAMS, *OUTPUT_HEADERS]
+    done = [ROW[p] for p in REQUIRED_PARAMS] + [7, 201, 0, "Created", "k-old"]
+    values = [header, done, *([ROW[p] for p in REQUIRED_PARAMS] for _ in range(3))]
+    made = iter(["k-old", "k-a", "k-a", "k-b", "k-a", "k-c"])  # a generator that repeats itself
+    sent: list[str | None] = []
+
+    class Sheet:
+        name = "Jobs"
+
+        def values(self) -> list[list[object]]:
+            return [list(line) for line in values]
+
+        def write_block(self, row: int, column: int, block: list[list[object]]) -> None:
+            pass
+
+        def checkpoint(self) -> None:
+            pass
+
+        def row_notes(self, layout: object) -> dict[int, str]:
+            return {}
+
+    def send(request: JobRequest) -> JobResult:
+        sent.append(request.key)
+        return JobResult(Outcome.CREATED, "Created", len(sent), 201, 0)
+
+    run_sheet(Sheet(), send=send, catalog=default_catalog(), make_key=lambda: next(made))
+    assert sorted(k for k in sent if k) == ["k-a", "k-b", "k-c"]
+
+
 def test_request_keys_are_unique_dated_and_sent_as_app_signature(
     tmp_path: Path, sandbox_env: Sandbox
 ) -> None:
     made = dt.datetime(2026, 11, 28, 13, 45, tzinfo=dt.UTC)
     assert key_date(new_key(made)) == dt.date(2026, 11, 28)
     assert key_time(new_key(made)) == made
-    assert len(new_key()) <= 21
+    assert len(new_key()) == 25
     assert len({new_key() for _ in range(1000)}) == 1000
     path = write_book(tmp_path / "jobs.xlsx", numbered(3), headers=HEADERS)
     assert main(["run", str(path)], out=io.StringIO()) == 0

@@ -26,6 +26,7 @@ from .sheet import Layout, find_layout
 
 KEY_PREFIX = "xlm"
 _KEY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+KEY_LETTERS = 10  # 50 random bits: 100,000 keys made in one minute share one about 1 in 225,000
 # each random byte becomes one of the 32 letters; 256 is a multiple of 32, so all are equally likely
 _KEY_LETTERS = bytes(ord(_KEY_ALPHABET[b % len(_KEY_ALPHABET)]) for b in range(256))
 
@@ -80,8 +81,23 @@ def new_key(now: dt.datetime | None = None) -> str:
     """A request key: short enough for ``appSignature``, stamped with the minute it was made
     (UTC) so reconciliation knows where and how long to look, random so no two rows share one."""
     stamp = (now or dt.datetime.now(dt.UTC)).strftime("%y%m%d%H%M")
-    tail = secrets.token_bytes(6).translate(_KEY_LETTERS).decode("ascii")
+    tail = secrets.token_bytes(KEY_LETTERS).translate(_KEY_LETTERS).decode("ascii")
     return f"{KEY_PREFIX}-{stamp}-{tail}"
+
+
+def _unique_keys(make_key: Callable[[], str], taken: set[str]) -> Callable[[], str]:
+    """``make_key``, never repeating a key of ``taken`` or one it gave before: two rows with
+    one key would share a job id in the journal and in reconciliation."""
+
+    def unique() -> str:
+        for _ in range(100):
+            key = make_key()
+            if key not in taken:
+                taken.add(key)
+                return key
+        raise XlMailerError("could not make a request key that is not in use; check make_key")
+
+    return unique
 
 
 def key_time(key: str) -> dt.datetime | None:
@@ -268,8 +284,11 @@ def run_sheet(
         plans = [plan for plan in plans if plan.row in wanted]
     if preflight is not None and not validate_only and any(p.request for p in plans):
         preflight()
+    key_col = layout.results[KEY_HEADER]
+    in_use = {str(line[key_col]) for line in values if key_col < len(line) and line[key_col]}
+    next_key = _unique_keys(make_key, in_use)
     plans = [
-        RowPlan(p.row, request=with_key(p.request, make_key())) if p.request else p for p in plans
+        RowPlan(p.row, request=with_key(p.request, next_key())) if p.request else p for p in plans
     ]
     spans = result_spans(layout)
     outcome = SheetRun(summary=RunSummary(), layout=layout, recovered=recovered, orphans=orphans)
