@@ -4,7 +4,8 @@ disk, rows journaled ahead but never sent are withdrawn, and every answer reache
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from xl_mailer.journal import Journal
@@ -44,7 +45,7 @@ class EventJournal:
             self.withdrawn_keys.update(r.key for r in requests)
             self.unsynced.clear()
 
-    def sync(self, *, older_than: float = 0.0) -> None:
+    def sync(self) -> None:
         with self.lock:
             self.unsynced.clear()
 
@@ -112,7 +113,18 @@ def test_a_cancelled_run_withdraws_the_rows_it_journaled_ahead(tmp_path: Path) -
     assert journal.unsynced == 0
 
 
-def test_an_answer_is_in_the_file_at_once_and_on_disk_after_sync(tmp_path: Path) -> None:
+def _wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+def test_an_answer_is_in_the_file_at_once_and_on_disk_soon_without_being_asked(
+    tmp_path: Path,
+) -> None:
     journal = Journal(tmp_path / "journal")
     (request,) = _requests(1)
     journal.sending([request])
@@ -121,10 +133,54 @@ def test_an_answer_is_in_the_file_at_once_and_on_disk_after_sync(tmp_path: Path)
     # a killed process loses nothing the OS already has; another reader sees the id
     (entry,) = Journal(journal.path).entries()
     assert entry.result.job_id == 4711
-    assert journal.unsynced == 1
-    journal.sync()
+    assert _wait_until(lambda: journal.unsynced == 0)  # the flusher's fsync, nobody asked
+    later = JobRequest(3, (("documentId", "1"),), key="k3")
+    journal.result(later, JobResult(Outcome.CREATED, "Created", 4712, 201, 0))
+    journal.close()  # closing puts the rest on disk too
     assert journal.unsynced == 0
+
+
+def test_answers_reach_the_disk_while_the_recording_thread_is_busy(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal")
+    seen: list[bool] = []
+
+    def record(row: int, result: JobResult) -> None:
+        if not seen:  # a checkpoint save, or Excel busy: nobody in the run calls sync
+            seen.append(_wait_until(lambda: journal.unsynced == 0))
+
+    def send(request: JobRequest) -> JobResult:
+        return JobResult(Outcome.CREATED, "Created", request.row, 201, 0)
+
+    plans = [RowPlan(r.row, request=r) for r in _requests(8)]
+    execute(plans, send, record=record, concurrency=2, journal=journal)
+    assert seen == [True]
     journal.close()
+
+
+class FailingJournal(EventJournal):
+    """Its second batch of send records cannot be written (a full disk)."""
+
+    def sending(self, requests: Sequence[JobRequest]) -> None:
+        if self.batches:
+            raise OSError(28, "No space left on device")
+        super().sending(requests)
+
+
+def test_rows_whose_send_records_cannot_be_written_are_not_sent_and_are_withdrawn() -> None:
+    journal = FailingJournal()
+    sent: list[str] = []
+
+    def send(request: JobRequest) -> JobResult:
+        sent.append(str(request.key))
+        return JobResult(Outcome.CREATED, "Created", request.row, 201, 0)
+
+    plans = [RowPlan(r.row, request=r) for r in _requests(10)]
+    summary = execute(plans, send, record=lambda row, result: None, concurrency=1, journal=journal)
+    assert sent == ["k2"]  # the first batch held one row (one worker); nothing after it
+    assert summary.created == 1 and summary.failed == 0
+    assert summary.counts[Outcome.NOT_SENT] == 9
+    assert summary.stopped and "journal could not be written" in summary.stopped
+    assert journal.withdrawn_keys  # the failed batch is marked as never sent, if it can be
 
 
 def test_compact_forgets_settled_keys_and_keeps_the_rest(tmp_path: Path) -> None:
@@ -155,6 +211,9 @@ def test_a_torn_last_line_does_not_swallow_the_next_record(tmp_path: Path) -> No
     Journal(path).sending([later])
     keys = {e.key for e in Journal(path).entries()}
     assert keys == {"k2", "k9"}
+    with path.open("ab") as handle:
+        handle.write("é".encode()[:1])  # a crash in the middle of a two-byte character
+    assert {e.key for e in Journal(path).entries()} == {"k2", "k9"}
 
 
 def test_settled_keys_are_those_the_saved_sheet_holds_or_that_made_no_job() -> None:

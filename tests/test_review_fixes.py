@@ -188,7 +188,7 @@ def test_ctrl_c_while_recording_stops_sending_and_records_what_arrives() -> None
     summary = execute(plans, send, record=record, concurrency=4)
     time.sleep(0.1)
     assert len(sent) < 20  # sending stopped
-    assert len(recorded) == len(sent) - 1  # all but the interrupted one were recorded
+    assert sorted(recorded) == sorted(sent)  # the interrupted answer is recorded again: none lost
     assert summary.stopped and summary.stopped.startswith("cancelled")
 
 

@@ -11,6 +11,7 @@ when the process died is marked UNKNOWN, to be reconciled, never re-sent blindly
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -26,6 +27,7 @@ from .models import JobRequest, JobResult, Outcome
 from .outcomes import unknown
 
 SUFFIX = ".xl-mailer-journal"
+SYNC_WITHIN = 0.02  # seconds an answer may wait for its fsync, however busy the run is
 
 
 def journal_path(workbook: Path) -> Path:
@@ -96,8 +98,11 @@ class Journal:
         self._fd: int | None = None
         self._written = 0
         self._synced = 0
-        self._last_sync = time.monotonic()
+        self._due = threading.Event()  # answers wait for an fsync
+        self._closing = threading.Event()
+        self._flusher: threading.Thread | None = None
         self.syncs = 0  # fsyncs made, for benchmarks and tests
+        self.flush_error: OSError | None = None  # the last fsync of the flusher that failed
 
     # -- writing ---------------------------------------------------------
 
@@ -138,8 +143,8 @@ class Journal:
             if self._synced >= mine:
                 return
             with self._lock:
-                if self._fd is None:
-                    return
+                if self._fd is None:  # closed meanwhile: an fsync through a new descriptor
+                    self._fd = self._open()  # reaches the same file's lines
                 covered = self._written
                 descriptor = os.dup(self._fd)
             try:
@@ -147,7 +152,6 @@ class Journal:
             finally:
                 os.close(descriptor)
             self._synced = covered
-            self._last_sync = time.monotonic()
             self.syncs += 1
 
     def sending(self, requests: Sequence[JobRequest]) -> None:
@@ -161,8 +165,8 @@ class Journal:
         )
 
     def result(self, request: JobRequest, result: JobResult) -> None:
-        """Record an answer. It survives a killed process at once, and a power cut after
-        the next fsync (``sync``, or any ``sending``)."""
+        """Record an answer. It survives a killed process at once, and a power cut within
+        ``SYNC_WITHIN`` seconds: a flusher thread fsyncs the answers of that span together."""
         self._write(
             [
                 {
@@ -178,21 +182,41 @@ class Journal:
             ],
             sync=False,
         )
+        self._sync_soon()
+
+    def _sync_soon(self) -> None:
+        self._due.set()
+        if self._flusher is None:
+            with self._lock:
+                if self._flusher is None:
+                    self._closing.clear()
+                    self._flusher = threading.Thread(
+                        target=self._flush, name="xl-mailer-journal", daemon=True
+                    )
+                    self._flusher.start()
+
+    def _flush(self) -> None:
+        """The flusher: after an answer is written, wait ``SYNC_WITHIN`` for more, then fsync
+        them all at once; the answers of a busy second share a few dozen fsyncs."""
+        while not self._closing.is_set():  # close() sets it before waking us
+            self._due.wait()
+            time.sleep(SYNC_WITHIN)
+            self._due.clear()
+            try:
+                self.sync()
+            except OSError as exc:  # the run's own final sync reports it
+                self.flush_error = exc
 
     def withdrawn(self, requests: Sequence[JobRequest]) -> None:
         """Record, durably, that rows journaled as about to be sent never left after all."""
         self._write([{"e": "withdrawn", "row": r.row, "key": r.key} for r in requests], sync=True)
 
-    def sync(self, *, older_than: float = 0.0) -> None:
-        """Put every line written so far on disk. With ``older_than``, only when the last
-        fsync is at least that many seconds old, so that a burst of answers shares one."""
+    def sync(self) -> None:
+        """Put every line written so far on disk."""
         with self._lock:
             mine = self._written
-        if self._synced >= mine:
-            return
-        if older_than and time.monotonic() - self._last_sync < older_than:
-            return
-        self._sync_through(mine)
+        if self._synced < mine:
+            self._sync_through(mine)
 
     @property
     def unsynced(self) -> int:
@@ -201,7 +225,17 @@ class Journal:
             return self._written - self._synced
 
     def close(self) -> None:
-        with self._lock:
+        """Stop the flusher, put what was written on disk (as far as the disk lets us), and
+        close the file. Writing again reopens it."""
+        flusher = self._flusher
+        if flusher is not None:
+            self._closing.set()
+            self._due.set()
+            flusher.join(timeout=5)
+            self._flusher = None
+        with contextlib.suppress(OSError):  # the lines stay with the OS; the run reported it
+            self.sync()
+        with self._sync_lock, self._lock:
             if self._fd is not None:
                 os.close(self._fd)
                 self._fd = None
@@ -255,7 +289,7 @@ class Journal:
             return []
         sends: dict[str, dict[str, Any]] = {}
         results: dict[str, dict[str, Any]] = {}
-        with self.path.open(encoding="utf-8") as handle:
+        with self.path.open(encoding="utf-8", errors="replace") as handle:
             for line in handle:
                 try:
                     record = json.loads(line)

@@ -73,7 +73,7 @@ _DONE = object()
 CANCELLED = "cancelled: no new rows were sent; answers in flight were recorded"
 AHEAD_SECONDS = 0.05  # how far ahead of the workers send records may be written
 AHEAD_MOST = 64  # and at most this many rows at once
-SETTLE_SECONDS = 0.02  # a result line waits at most about this long for its fsync
+POLL_SECONDS = 0.2  # how often the recording thread looks up when no answer arrives
 
 
 class RunJournal(Protocol):
@@ -84,15 +84,15 @@ class RunJournal(Protocol):
         ...
 
     def result(self, request: JobRequest, result: JobResult) -> None:
-        """Record an answer; durable after the next ``sync``."""
+        """Record an answer; durable soon after, and after the next ``sync`` at the latest."""
         ...
 
     def withdrawn(self, requests: Sequence[JobRequest]) -> None:
         """Durably record that rows recorded by ``sending`` never left."""
         ...
 
-    def sync(self, *, older_than: float = 0.0) -> None:
-        """Put what was written on disk (only if the last fsync is ``older_than`` old)."""
+    def sync(self) -> None:
+        """Put what was written on disk."""
         ...
 
 
@@ -121,8 +121,10 @@ class Feed:
         ahead: float = AHEAD_SECONDS,
         most: int = AHEAD_MOST,
         clock: Callable[[], float] = time.monotonic,
+        stop: threading.Event | None = None,
     ) -> None:
         self._waiting = deque(requests)
+        self._stop = stop or threading.Event()
         self._ready: deque[JobRequest] = deque()
         self._journal = journal
         self._lock = threading.Lock()
@@ -143,11 +145,14 @@ class Feed:
         return self._size
 
     def take(self) -> JobRequest | None:
-        """The next request, its send record on disk; None when none is left.
+        """The next request, its send record on disk; None when none is left or the run
+        is stopping (checked under the lock, so no batch is journaled after a stop).
 
         Raises JournalFailed with the rows that could not be journaled.
         """
         with self._lock:
+            if self._stop.is_set():
+                return None
             if not self._ready:
                 if not self._waiting:
                     return None
@@ -220,7 +225,7 @@ def execute(
         summary.seconds = time.perf_counter() - started
         return summary
 
-    feed = Feed(to_send, journal, first=concurrency)
+    feed = Feed(to_send, journal, first=concurrency, stop=stop)
     answers: queue.SimpleQueue[object] = queue.SimpleQueue()
     auth_error: list[AuthenticationError] = []
     crashed: list[str] = []
@@ -258,25 +263,15 @@ def execute(
                 except JournalFailed as exc:  # send nothing more; these rows never left
                     crashed.append(f"the journal could not be written ({exc})")
                     stop.set()
-                    failed = JobResult(Outcome.FAILED, "Not sent: the journal could not be written")
-                    for unsent in exc.batch:
-                        answers.put((unsent.row, failed))
+                    if journal is not None:
+                        with contextlib.suppress(Exception):  # else UNKNOWN next time: safe
+                            journal.withdrawn(exc.batch)
                     return
                 if request is None:
                     return
                 answers.put((request.row, one(request)))
         finally:
             answers.put(_DONE)
-
-    def settle(older_than: float) -> None:
-        """Give the answers written so far their fsync."""
-        if journal is None:
-            return
-        try:
-            journal.sync(older_than=older_than)
-        except Exception as exc:
-            crashed.append(f"the journal could not be written ({exc})")
-            stop.set()
 
     def close_journal() -> None:
         """Withdraw rows journaled but never taken, and put every line on disk."""
@@ -294,32 +289,42 @@ def execute(
     ]
     for thread in workers:
         thread.start()
-    running = len(workers)
+    finished = 0  # workers whose last answer has arrived
     sent = 0
     arrived: deque[object] = deque()
+
+    def over() -> bool:
+        """Every answer is in: each worker said so (or died), and nothing is left queued."""
+        done = finished == len(workers) or not any(t.is_alive() for t in workers)
+        return done and answers.empty()
+
     try:
-        while running:
+        while True:
             try:
                 if not arrived:
-                    arrived.append(answers.get(timeout=SETTLE_SECONDS))
+                    if over():
+                        break
+                    try:
+                        arrived.append(answers.get(timeout=POLL_SECONDS))
+                    except queue.Empty:
+                        continue
                     _drain(answers, arrived)  # answers already waiting share one pass
                 while arrived:
-                    item = arrived.popleft()
+                    # an item leaves ``arrived`` only once handled: a Ctrl-C meanwhile means it
+                    # is handled again (the same cells once more), never that it is lost
+                    item = arrived[0]
                     if item is _DONE:
-                        running -= 1
+                        arrived.popleft()
+                        finished += 1  # if a Ctrl-C loses this count, over() asks the threads
                         continue
                     row, result = typing.cast(tuple[int, JobResult | None], item)
-                    if result is None:
-                        continue  # the 401 that stopped the run: not this row's failure
-                    sent += 1
-                    summary.add(result.outcome)
-                    record(row, result)
-                settle(SETTLE_SECONDS)
+                    if result is not None:  # None: the 401 that stopped the run
+                        record(row, result)
+                        sent += 1
+                        summary.add(result.outcome)
+                    arrived.popleft()
                 if progress is not None:
                     progress(summary)
-            except queue.Empty:
-                settle(0.0)  # nothing arriving: no answer waits for its fsync
-                continue
             except KeyboardInterrupt:
                 # stop sending; keep recording what arrives for rows already on their way
                 stop.set()
