@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import pytest
+
 from xl_mailer.journal import Journal
 from xl_mailer.models import JobRequest, JobResult, Outcome
 from xl_mailer.rows import RowPlan
@@ -253,3 +255,46 @@ def test_settled_keys_are_those_the_saved_sheet_holds_or_that_made_no_job() -> N
         "k-refused",
         "k-marked",
     }
+
+
+def test_a_failed_fsync_of_the_flusher_stops_the_run_with_a_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    real = os.fsync
+    calls: list[int] = []
+
+    def fsync(descriptor: int) -> None:
+        calls.append(descriptor)
+        if len(calls) == 2:  # the flusher's: Linux reports a writeback error to one fsync only
+            raise OSError(5, "Input/output error")
+        real(descriptor)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    journal = Journal(tmp_path / "journal")
+
+    def record(row: int, result: JobResult) -> None:
+        _wait_until(lambda: len(calls) >= 2)  # the flusher runs while the row is recorded
+
+    plans = [RowPlan(r.row, request=r) for r in _requests(1)]
+    summary = execute(
+        plans,
+        lambda request: JobResult(Outcome.CREATED, "Created", 7, 201, 0),
+        record=record,
+        concurrency=1,
+        journal=journal,
+    )
+    assert summary.crashed and summary.stopped
+    assert "Input/output error" in summary.stopped
+    journal.close()
+
+
+def test_compact_forgets_rows_that_were_withdrawn(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal")
+    sent, ahead = _requests(2)
+    journal.sending([sent, ahead])
+    journal.result(sent, JobResult(Outcome.CREATED, "Created", 5, 201, 0))
+    journal.withdrawn([ahead])
+    assert journal.compact(set()) == 2  # the send and withdrawn lines of the row never sent
+    assert [e.key for e in Journal(journal.path).entries()] == ["k2"]

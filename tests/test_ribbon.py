@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from xl_mailer import ribbon
 from xl_mailer.credentials import service_name
-from xl_mailer.journal import Journal, journal_path
+from xl_mailer.journal import Journal, RunLock, journal_path
 from xl_mailer.models import REQUIRED_PARAMS, Outcome
 from xl_mailer.sandbox import Sandbox
 
@@ -395,3 +395,33 @@ def test_rows_deleted_before_their_ids_were_saved_still_stop_the_run(
     assert f"job {made}" in text and "Nothing was sent" in text
     assert sandbox.state.create_requests == 1
     assert len(Journal(journal_path(path)).entries()) == 1
+
+
+def test_a_window_opened_before_the_save_gets_its_ids_back_and_sends_nothing(
+    tmp_path: Path, sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
+) -> None:
+    path = tmp_path / "jobs.xlsm"
+    shutil.copyfile(TEMPLATE, path)
+    first = book_at(path, rows_of(LETTER, LETTER), settings_for)
+    assert ribbon.create_jobs(first).created == 2
+    results = {c: v for c, v in written(first).items() if c[1] in (JOB_ID, TEXT, KEY)}
+    save_in_excel(path, results)
+    # a second window, opened before the save, still shows the rows without their ids
+    stale = book_at(path, rows_of(LETTER, LETTER), settings_for)
+    summary = ribbon.create_jobs(stale)
+    assert summary is not None and summary.created == 0
+    assert sandbox.state.create_requests == 2
+    ids = {written(stale)[(r, JOB_ID)] for r in (FIRST, FIRST + 1)}
+    assert ids == set(sandbox.state.jobs)
+
+
+def test_a_ribbon_run_waits_for_no_other_run_on_the_same_file(
+    tmp_path: Path, sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
+) -> None:
+    path = tmp_path / "jobs.xlsm"
+    shutil.copyfile(TEMPLATE, path)
+    with RunLock(path):  # another window (or the command line) is running on this file
+        book = book_at(path, rows_of(LETTER), settings_for)
+        assert ribbon.create_jobs(book) is None
+    assert "another xl-mailer run is working on it" in alerts(book)[0]
+    assert sandbox.state.create_requests == 0

@@ -102,7 +102,7 @@ class Journal:
         self._closing = threading.Event()
         self._flusher: threading.Thread | None = None
         self.syncs = 0  # fsyncs made, for benchmarks and tests
-        self.flush_error: OSError | None = None  # the last fsync of the flusher that failed
+        self._flush_error: OSError | None = None  # a failed fsync of the flusher
 
     # -- writing ---------------------------------------------------------
 
@@ -203,16 +203,23 @@ class Journal:
             time.sleep(SYNC_WITHIN)
             self._due.clear()
             try:
-                self.sync()
-            except OSError as exc:  # the run's own final sync reports it
-                self.flush_error = exc
+                self._sync_all()
+            except OSError as exc:  # Linux reports a writeback error to one fsync only:
+                self._flush_error = exc  # keep it for the run's own sync to raise
 
     def withdrawn(self, requests: Sequence[JobRequest]) -> None:
         """Record, durably, that rows journaled as about to be sent never left after all."""
         self._write([{"e": "withdrawn", "row": r.row, "key": r.key} for r in requests], sync=True)
 
     def sync(self) -> None:
-        """Put every line written so far on disk."""
+        """Put every line written so far on disk. Raises OSError if that failed, here or in
+        an fsync of the flusher since the last call."""
+        failed, self._flush_error = self._flush_error, None
+        if failed is not None:
+            raise failed
+        self._sync_all()
+
+    def _sync_all(self) -> None:
         with self._lock:
             mine = self._written
         if self._synced < mine:
@@ -251,18 +258,21 @@ class Journal:
         if not self.path.exists():
             return 0
         self.close()
-        kept: list[bytes] = []
-        dropped = 0
+        lines: list[tuple[object, bytes]] = []
+        never_sent: set[object] = set()  # withdrawn: journaled ahead, never left
         with self.path.open("rb") as handle:
             for line in handle:
-                try:
-                    key = json.loads(line).get("key")
-                except ValueError:
-                    key = None
-                if key is None or key in settled:
-                    dropped += 1
-                else:
-                    kept.append(line if line.endswith(b"\n") else line + b"\n")
+                record = _record(line)
+                lines.append((record.get("key"), line))
+                if record.get("e") == "withdrawn":
+                    never_sent.add(record.get("key"))
+        kept: list[bytes] = []
+        dropped = 0
+        for key, line in lines:
+            if not isinstance(key, str) or key in settled or key in never_sent:
+                dropped += 1
+            else:
+                kept.append(line if line.endswith(b"\n") else line + b"\n")
         if not dropped:
             return 0
         if not kept:
@@ -291,10 +301,7 @@ class Journal:
         results: dict[str, dict[str, Any]] = {}
         with self.path.open(encoding="utf-8", errors="replace") as handle:
             for line in handle:
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    continue  # a line cut short by a crash: its send was never confirmed
+                record = _record(line)  # a line cut short by a crash reads as {}
                 key = record.get("key")
                 if not isinstance(key, str):
                     continue
@@ -319,6 +326,15 @@ class Journal:
                 )
             found.append(Entry(key, int(send["row"]), str(send["digest"]), result.keyed(key)))
         return found
+
+
+def _record(line: str | bytes) -> dict[str, Any]:
+    """One journal line as a record; {} for a line a crash cut short (or that is not one)."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return {}
+    return record if isinstance(record, dict) else {}
 
 
 def match_rows(

@@ -8,12 +8,13 @@ alert, never as a traceback, and never contain a secret.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import getpass
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,8 +26,8 @@ from .catalog import default_catalog
 from .cells import is_blank
 from .connection import connect
 from .errors import XlMailerError
-from .jobs import run_sheet, settled_keys
-from .journal import Journal, journal_path
+from .jobs import recover, run_sheet, settled_keys
+from .journal import Journal, RunLock, journal_path
 from .models import JobRequest, JobResult, Outcome
 from .reconcile import reconcile_sheet
 from .rows import UNKNOWN_PREFIX
@@ -113,40 +114,61 @@ def _log(book: xw.Book, endpoint: str, summary: RunSummary) -> None:
     sheet.range((last + 1, 1)).value = [row]
 
 
-def book_journal(book: xw.Book, sheet: str) -> Journal | None:
-    """The journal beside the book's file, when the book is a file on this machine.
+@contextlib.contextmanager
+def book_journal(book: xw.Book, port: BookSheet) -> Iterator[Journal | None]:
+    """The journal beside the book's file (None when the book is no file on this machine),
+    under the file's run lock for the whole action, and closed afterwards.
 
-    Excel saves the book, not xl-mailer, so the journal outlives each run; here
-    it forgets what the file as last saved already holds (``settled_keys``). That
-    keeps it small, and keeps rows deleted after a save from stopping later runs.
+    Excel saves the book, not xl-mailer, so the journal outlives each run. Here it
+    first forgets what the file as last saved holds and the open book does not
+    need from it (``_forget_saved``): that keeps it small, and keeps rows deleted
+    after a save from stopping later runs.
     """
     try:
         path = Path(book.fullname)
     except (AttributeError, NotImplementedError):
-        return None
-    if not (path.is_absolute() and path.exists()):
-        return None
-    journal = Journal(journal_path(path))
-    if journal.path.exists():
+        path = None
+    if path is None or not (path.is_absolute() and path.exists()):
+        yield None
+        return
+    with RunLock(path):  # another window's run, or a compaction, must not interleave
+        journal = Journal(journal_path(path))
         try:
-            saved = cached_values(path, sheet)
-            layout = find_layout(saved, sheet=sheet)
-        except Exception:  # the saved file cannot be read now: keep the whole journal
-            return journal
-        journal.compact(settled_keys(journal.entries(), saved, layout))
-    return journal
+            if journal.path.exists():
+                _forget_saved(journal, path, port)
+            yield journal
+        finally:
+            journal.close()
+
+
+def _forget_saved(journal: Journal, path: Path, port: BookSheet) -> None:
+    """Drop the journal's entries that the saved file holds (``settled_keys``), except those
+    the open book still lacks and would get back from the journal (a window opened before
+    the save, ids cleared since): those stay, so that their rows are never sent again."""
+    try:
+        saved = cached_values(path, port.name)
+        saved_layout = find_layout(saved, sheet=port.name)
+        current = port.values()
+        layout = find_layout(current, sheet=port.name)
+    except Exception:  # the saved file or the sheet cannot be read now: keep everything
+        return
+    needed, _ = recover(current, layout, journal, catalog=None)
+    keep = {result.request_key for _, result in needed}
+    journal.compact(settled_keys(journal.entries(), saved, saved_layout) - keep)
 
 
 def _create(book: xw.Book, rows: list[int] | None) -> RunSummary:
     settings = read_settings(book)
     port = _jobs(book)
-    journal = book_journal(book, port.name)
-    with connect(
-        settings.endpoint,
-        username=settings.username,
-        timeout=settings.timeout,
-        concurrency=settings.concurrency,
-    ) as connection:
+    with (
+        connect(
+            settings.endpoint,
+            username=settings.username,
+            timeout=settings.timeout,
+            concurrency=settings.concurrency,
+        ) as connection,
+        book_journal(book, port) as journal,  # kept: the user saves the book, not us
+    ):
         with quiet_excel(book):
             run = run_sheet(
                 port,
@@ -158,8 +180,6 @@ def _create(book: xw.Book, rows: list[int] | None) -> RunSummary:
                 progress=_Progress(book, "Creating jobs"),
                 journal=journal,
             )
-        if journal is not None:
-            journal.close()  # kept: the book is saved by the user, not by us
         label = connection.label
     status(book, None)
     _log(book, label, run.summary)
@@ -298,12 +318,10 @@ def reconcile(book: xw.Book) -> int:
         connect(
             settings.endpoint, username=settings.username, timeout=settings.timeout, concurrency=1
         ) as connection,
+        book_journal(book, port) as journal,
         quiet_excel(book),
     ):
-        journal = book_journal(book, port.name)
         settled = reconcile_sheet(port, connection.client.find_jobs, journal=journal)
-        if journal is not None:
-            journal.close()
     found = sum(1 for _, r in settled if r.outcome is Outcome.CREATED)
     left = sum(1 for _, r in settled if r.outcome is Outcome.UNKNOWN)
     _alert(

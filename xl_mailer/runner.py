@@ -310,19 +310,20 @@ def execute(
                         continue
                     _drain(answers, arrived)  # answers already waiting share one pass
                 while arrived:
-                    # an item leaves ``arrived`` only once handled: a Ctrl-C meanwhile means it
-                    # is handled again (the same cells once more), never that it is lost
-                    item = arrived[0]
+                    item = arrived.popleft()
                     if item is _DONE:
-                        arrived.popleft()
                         finished += 1  # if a Ctrl-C loses this count, over() asks the threads
                         continue
                     row, result = typing.cast(tuple[int, JobResult | None], item)
-                    if result is not None:  # None: the 401 that stopped the run
+                    if result is None:
+                        continue  # the 401 that stopped the run: not this row's failure
+                    try:
                         record(row, result)
-                        sent += 1
-                        summary.add(result.outcome)
-                    arrived.popleft()
+                    except KeyboardInterrupt:
+                        arrived.appendleft(item)  # record it again (the same cells): not lost
+                        raise
+                    sent += 1
+                    summary.add(result.outcome)
                 if progress is not None:
                     progress(summary)
             except KeyboardInterrupt:
