@@ -360,7 +360,7 @@ def save_in_excel(path: Path, cells: dict[tuple[int, int], object]) -> None:
     book.save(path)
 
 
-def test_the_ribbon_journal_forgets_what_the_saved_file_holds(
+def test_the_ribbon_journal_forgets_what_the_saved_file_and_the_open_book_hold(
     tmp_path: Path, sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
 ) -> None:
     path = tmp_path / "jobs.xlsm"
@@ -373,12 +373,32 @@ def test_the_ribbon_journal_forgets_what_the_saved_file_holds(
         cell: value for cell, value in written(book).items() if cell[1] in (JOB_ID, TEXT, KEY)
     }
     save_in_excel(path, results)
-    # the user deletes the three finished rows, types two new ones and creates their jobs
-    book = book_at(path, rows_of(bad(addressId=2002), bad(addressId=2003)), settings_for)
+    # the next day: the finished rows are still there, two new ones below them
+    done = [
+        {**LETTER, "_results": {JOB_ID: results[(r, JOB_ID)], KEY: results[(r, KEY)]}}
+        for r in range(FIRST, FIRST + 3)
+    ]
+    book = book_at(path, rows_of(*done, bad(addressId=2002), bad(addressId=2003)), settings_for)
     assert ribbon.create_jobs(book).created == 2
     assert sandbox.state.create_requests == 5
-    # the three saved ids are forgotten; the two new ones are kept until the next save
+    # the three saved ids are forgotten; the two new ones are kept until they are saved
     assert len(journal.entries()) == 2
+
+
+def test_rows_deleted_after_the_save_but_before_the_journal_forgot_them_stop_the_run(
+    tmp_path: Path, sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
+) -> None:
+    path = tmp_path / "jobs.xlsm"
+    shutil.copyfile(TEMPLATE, path)
+    book = book_at(path, rows_of(LETTER), settings_for)
+    assert ribbon.create_jobs(book).created == 1
+    save_in_excel(path, {c: v for c, v in written(book).items() if c[1] in (JOB_ID, TEXT, KEY)})
+    # the open book has lost the row: deleted on purpose, or a window opened before the run
+    # with the row edited. The two look alike, so the run stops rather than risk a second job.
+    book = book_at(path, rows_of(bad(addressId=2002)), settings_for)
+    assert ribbon.create_jobs(book) is None
+    assert "Nothing was sent" in alerts(book)[0]
+    assert sandbox.state.create_requests == 1
 
 
 def test_rows_deleted_before_their_ids_were_saved_still_stop_the_run(
@@ -424,4 +444,30 @@ def test_a_ribbon_run_waits_for_no_other_run_on_the_same_file(
         book = book_at(path, rows_of(LETTER), settings_for)
         assert ribbon.create_jobs(book) is None
     assert "another xl-mailer run is working on it" in alerts(book)[0]
+    assert sandbox.state.create_requests == 0
+
+
+def test_a_window_opened_before_the_save_with_a_row_inserted_sends_nothing_twice(
+    tmp_path: Path, sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
+) -> None:
+    path = tmp_path / "jobs.xlsm"
+    shutil.copyfile(TEMPLATE, path)
+    first = book_at(path, rows_of(LETTER, LETTER), settings_for)
+    assert ribbon.create_jobs(first).created == 2
+    save_in_excel(path, {c: v for c, v in written(first).items() if c[1] in (JOB_ID, TEXT, KEY)})
+    # the stale window: a new row typed above the two letters, which show no ids there
+    stale = book_at(path, rows_of(bad(addressId=2002), LETTER, LETTER), settings_for)
+    ribbon.create_jobs(stale)
+    assert sandbox.state.create_requests == 2  # neither letter is mailed again
+
+
+def test_a_lock_file_that_cannot_be_made_is_an_alert_and_nothing_is_sent(
+    tmp_path: Path, sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
+) -> None:
+    path = tmp_path / "jobs.xlsm"
+    shutil.copyfile(TEMPLATE, path)
+    RunLock(path).path.mkdir()  # something in the lock file's place
+    book = book_at(path, rows_of(LETTER), settings_for)
+    assert ribbon.create_jobs(book) is None
+    assert "lock file" in alerts(book)[0]
     assert sandbox.state.create_requests == 0

@@ -43,7 +43,13 @@ class RunLock:
         self._handle: Any = None
 
     def __enter__(self) -> RunLock:
-        self._handle = self.path.open("a+b")
+        name = self.path.name.removeprefix(".").removesuffix(".xl-mailer-lock")
+        try:
+            self._handle = self.path.open("a+b")
+        except OSError as exc:
+            raise WorkbookError(
+                name, f"its lock file {self.path} cannot be made ({exc.strerror or exc})"
+            ) from exc
         try:
             if os.name == "nt":  # pragma: no cover - Windows
                 import msvcrt
@@ -56,12 +62,16 @@ class RunLock:
         except OSError as exc:
             self._handle.close()
             raise WorkbookError(
-                self.path.name.removeprefix(".").removesuffix(".xl-mailer-lock"),
-                "another xl-mailer run is working on it; wait for that run to finish",
+                name, "another xl-mailer run is working on it; wait for that run to finish"
             ) from exc
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if os.name == "nt":  # pragma: no cover - Windows cannot delete a file still open
+            self._handle.close()
+            with contextlib.suppress(OSError):  # another run has it open now: it stays
+                self.path.unlink(missing_ok=True)
+            return
         # removed while still held, so no later run can find it stale; closing releases it
         self.path.unlink(missing_ok=True)
         self._handle.close()
@@ -102,7 +112,7 @@ class Journal:
         self._closing = threading.Event()
         self._flusher: threading.Thread | None = None
         self.syncs = 0  # fsyncs made, for benchmarks and tests
-        self._flush_error: OSError | None = None  # a failed fsync of the flusher
+        self._failed: OSError | None = None  # the first fsync that failed
 
     # -- writing ---------------------------------------------------------
 
@@ -140,6 +150,8 @@ class Journal:
         """Group commit: one fsync makes every line written before it durable, so a thread
         whose lines an earlier fsync already carried to disk does not sync again."""
         with self._sync_lock:
+            if self._failed is not None:  # after a failed fsync nothing written counts as safe
+                raise self._failed
             if self._synced >= mine:
                 return
             with self._lock:
@@ -149,6 +161,9 @@ class Journal:
                 descriptor = os.dup(self._fd)
             try:
                 os.fsync(descriptor)
+            except OSError as exc:  # Linux reports a writeback error to one fsync only
+                self._failed = exc
+                raise
             finally:
                 os.close(descriptor)
             self._synced = covered
@@ -202,24 +217,18 @@ class Journal:
             self._due.wait()
             time.sleep(SYNC_WITHIN)
             self._due.clear()
-            try:
-                self._sync_all()
-            except OSError as exc:  # Linux reports a writeback error to one fsync only:
-                self._flush_error = exc  # keep it for the run's own sync to raise
+            with contextlib.suppress(OSError):  # kept: every later sync raises it
+                self.sync()
 
     def withdrawn(self, requests: Sequence[JobRequest]) -> None:
         """Record, durably, that rows journaled as about to be sent never left after all."""
         self._write([{"e": "withdrawn", "row": r.row, "key": r.key} for r in requests], sync=True)
 
     def sync(self) -> None:
-        """Put every line written so far on disk. Raises OSError if that failed, here or in
-        an fsync of the flusher since the last call."""
-        failed, self._flush_error = self._flush_error, None
-        if failed is not None:
-            raise failed
-        self._sync_all()
-
-    def _sync_all(self) -> None:
+        """Put every line written so far on disk. Raises OSError if that failed, now or in
+        any earlier fsync of this journal (the flusher's included)."""
+        if self._failed is not None:
+            raise self._failed
         with self._lock:
             mine = self._written
         if self._synced < mine:

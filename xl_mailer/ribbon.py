@@ -26,7 +26,7 @@ from .catalog import default_catalog
 from .cells import is_blank
 from .connection import connect
 from .errors import XlMailerError
-from .jobs import recover, run_sheet, settled_keys
+from .jobs import run_sheet, settled_keys
 from .journal import Journal, RunLock, journal_path
 from .models import JobRequest, JobResult, Outcome
 from .reconcile import reconcile_sheet
@@ -120,9 +120,8 @@ def book_journal(book: xw.Book, port: BookSheet) -> Iterator[Journal | None]:
     under the file's run lock for the whole action, and closed afterwards.
 
     Excel saves the book, not xl-mailer, so the journal outlives each run. Here it
-    first forgets what the file as last saved holds and the open book does not
-    need from it (``_forget_saved``): that keeps it small, and keeps rows deleted
-    after a save from stopping later runs.
+    first forgets what the file as last saved and the open book both hold
+    (``_forget_saved``), which keeps it small.
     """
     try:
         path = Path(book.fullname)
@@ -142,9 +141,10 @@ def book_journal(book: xw.Book, port: BookSheet) -> Iterator[Journal | None]:
 
 
 def _forget_saved(journal: Journal, path: Path, port: BookSheet) -> None:
-    """Drop the journal's entries that the saved file holds (``settled_keys``), except those
-    the open book still lacks and would get back from the journal (a window opened before
-    the save, ids cleared since): those stay, so that their rows are never sent again."""
+    """Drop the journal's entries that both the file as last saved and the open book hold
+    (``settled_keys`` of each). An id only one of them shows stays: a window opened before
+    the save lacks it (the run puts it back), and rows deleted since stop the run, naming
+    the jobs, rather than risk mailing them twice."""
     try:
         saved = cached_values(path, port.name)
         saved_layout = find_layout(saved, sheet=port.name)
@@ -152,9 +152,10 @@ def _forget_saved(journal: Journal, path: Path, port: BookSheet) -> None:
         layout = find_layout(current, sheet=port.name)
     except Exception:  # the saved file or the sheet cannot be read now: keep everything
         return
-    needed, _ = recover(current, layout, journal, catalog=None)
-    keep = {result.request_key for _, result in needed}
-    journal.compact(settled_keys(journal.entries(), saved, saved_layout) - keep)
+    entries = journal.entries()
+    settled = settled_keys(entries, saved, saved_layout) & settled_keys(entries, current, layout)
+    with contextlib.suppress(OSError):  # the journal cannot be rewritten now: keep it whole
+        journal.compact(settled)
 
 
 def _create(book: xw.Book, rows: list[int] | None) -> RunSummary:

@@ -310,20 +310,19 @@ def execute(
                         continue
                     _drain(answers, arrived)  # answers already waiting share one pass
                 while arrived:
-                    item = arrived.popleft()
+                    item = arrived[0]
                     if item is _DONE:
+                        arrived.popleft()
                         finished += 1  # if a Ctrl-C loses this count, over() asks the threads
                         continue
                     row, result = typing.cast(tuple[int, JobResult | None], item)
-                    if result is None:
-                        continue  # the 401 that stopped the run: not this row's failure
-                    try:
+                    if result is not None:  # None: the 401 that stopped the run
+                        # a Ctrl-C in here leaves the answer queued: recorded again, not lost
                         record(row, result)
-                    except KeyboardInterrupt:
-                        arrived.appendleft(item)  # record it again (the same cells): not lost
-                        raise
-                    sent += 1
-                    summary.add(result.outcome)
+                    arrived.popleft()
+                    if result is not None:
+                        sent += 1
+                        summary.add(result.outcome)
                 if progress is not None:
                     progress(summary)
             except KeyboardInterrupt:
