@@ -360,19 +360,26 @@ def save_in_excel(path: Path, cells: dict[tuple[int, int], object]) -> None:
     book.save(path)
 
 
+def run_and_save(
+    tmp_path: Path, settings: dict[tuple[int, int], object], *rows: dict[str, object]
+) -> tuple[Path, dict[tuple[int, int], object]]:
+    """Create Jobs for ``rows`` in a book that is a file, then save its results as Excel
+    would; returns the file and the result cells."""
+    path = tmp_path / "jobs.xlsm"
+    shutil.copyfile(TEMPLATE, path)
+    book = book_at(path, rows_of(*rows), settings)
+    assert ribbon.create_jobs(book).created == len(rows)
+    results = {c: v for c, v in written(book).items() if c[1] in (JOB_ID, TEXT, KEY)}
+    save_in_excel(path, results)
+    return path, results
+
+
 def test_the_ribbon_journal_forgets_what_the_saved_file_and_the_open_book_hold(
     tmp_path: Path, sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
 ) -> None:
-    path = tmp_path / "jobs.xlsm"
-    shutil.copyfile(TEMPLATE, path)
-    book = book_at(path, rows_of(LETTER, LETTER, LETTER), settings_for)
-    assert ribbon.create_jobs(book).created == 3
+    path, results = run_and_save(tmp_path, settings_for, LETTER, LETTER, LETTER)
     journal = Journal(journal_path(path))
     assert len(journal.entries()) == 3  # kept: Excel saves the book, not xl-mailer
-    results = {
-        cell: value for cell, value in written(book).items() if cell[1] in (JOB_ID, TEXT, KEY)
-    }
-    save_in_excel(path, results)
     # the next day: the finished rows are still there, two new ones below them
     done = [
         {**LETTER, "_results": {JOB_ID: results[(r, JOB_ID)], KEY: results[(r, KEY)]}}
@@ -388,11 +395,7 @@ def test_the_ribbon_journal_forgets_what_the_saved_file_and_the_open_book_hold(
 def test_rows_deleted_after_the_save_but_before_the_journal_forgot_them_stop_the_run(
     tmp_path: Path, sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
 ) -> None:
-    path = tmp_path / "jobs.xlsm"
-    shutil.copyfile(TEMPLATE, path)
-    book = book_at(path, rows_of(LETTER), settings_for)
-    assert ribbon.create_jobs(book).created == 1
-    save_in_excel(path, {c: v for c, v in written(book).items() if c[1] in (JOB_ID, TEXT, KEY)})
+    path, _ = run_and_save(tmp_path, settings_for, LETTER)
     # the open book has lost the row: deleted on purpose, or a window opened before the run
     # with the row edited. The two look alike, so the run stops rather than risk a second job.
     book = book_at(path, rows_of(bad(addressId=2002)), settings_for)
@@ -420,12 +423,7 @@ def test_rows_deleted_before_their_ids_were_saved_still_stop_the_run(
 def test_a_window_opened_before_the_save_gets_its_ids_back_and_sends_nothing(
     tmp_path: Path, sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
 ) -> None:
-    path = tmp_path / "jobs.xlsm"
-    shutil.copyfile(TEMPLATE, path)
-    first = book_at(path, rows_of(LETTER, LETTER), settings_for)
-    assert ribbon.create_jobs(first).created == 2
-    results = {c: v for c, v in written(first).items() if c[1] in (JOB_ID, TEXT, KEY)}
-    save_in_excel(path, results)
+    path, _ = run_and_save(tmp_path, settings_for, LETTER, LETTER)
     # a second window, opened before the save, still shows the rows without their ids
     stale = book_at(path, rows_of(LETTER, LETTER), settings_for)
     summary = ribbon.create_jobs(stale)
@@ -450,11 +448,7 @@ def test_a_ribbon_run_waits_for_no_other_run_on_the_same_file(
 def test_a_window_opened_before_the_save_with_a_row_inserted_sends_nothing_twice(
     tmp_path: Path, sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
 ) -> None:
-    path = tmp_path / "jobs.xlsm"
-    shutil.copyfile(TEMPLATE, path)
-    first = book_at(path, rows_of(LETTER, LETTER), settings_for)
-    assert ribbon.create_jobs(first).created == 2
-    save_in_excel(path, {c: v for c, v in written(first).items() if c[1] in (JOB_ID, TEXT, KEY)})
+    path, _ = run_and_save(tmp_path, settings_for, LETTER, LETTER)
     # the stale window: a new row typed above the two letters, which show no ids there
     stale = book_at(path, rows_of(bad(addressId=2002), LETTER, LETTER), settings_for)
     ribbon.create_jobs(stale)
