@@ -147,3 +147,31 @@ def test_ctrl_c_on_the_command_line_keeps_every_job_it_made(tmp_path: Path) -> N
         ids = [r[9] for r in table if r[9]]
         assert sorted(ids) == sorted(box.state.jobs)
         assert len(ids) < 80
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs POSIX interval timers")
+def test_a_second_ctrl_c_stops_at_once_without_waiting_for_answers_in_flight() -> None:
+    cancel = threading.Event()
+    release = threading.Event()
+    answered: list[int] = []
+
+    def send(request: JobRequest) -> JobResult:
+        cancel.set()  # the first Ctrl-C, as the command line's handler gives it
+        release.wait(30)  # an answer that takes its time
+        answered.append(request.row)
+        return JobResult(Outcome.CREATED, "Created", request.row)
+
+    def second_ctrl_c(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    plans = [RowPlan(r, request=JobRequest(r, (("documentId", "1"),))) for r in range(2, 6)]
+    previous = signal.signal(signal.SIGALRM, second_ctrl_c)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            execute(plans, send, record=lambda row, result: None, concurrency=2, cancel=cancel)
+        assert answered == []  # it did not wait for the answers still on their way
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        release.set()

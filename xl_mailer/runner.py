@@ -326,12 +326,20 @@ def execute(
                 if progress is not None:
                     progress(summary)
             except KeyboardInterrupt:
+                if stop.is_set():
+                    raise  # a second Ctrl-C (or one after a cancel): stop now
                 # stop sending; keep recording what arrives for rows already on their way
                 stop.set()
                 summary.stopped = CANCELLED
+    except KeyboardInterrupt:
+        # stop now: the rows on their way keep their send records, so they show UNKNOWN
+        # next time unless their answer reaches the journal before the process ends
+        stop.set()
+        close_journal()
+        raise
     except BaseException:
-        # recording failed (a save, a second Ctrl-C): send nothing more, and let the workers
-        # finish the rows they hold, so that the journal has every answer
+        # recording failed (a save): send nothing more, and let the workers finish the rows
+        # they hold, so that the journal has every answer
         stop.set()
         for thread in workers:
             thread.join(timeout=120)
