@@ -8,26 +8,24 @@ alert, never as a traceback, and never contain a secret.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import getpass
 import re
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import xlwings as xw
 
 from . import credentials, endpoints
 from .blocks import contiguous_blocks
+from .bookjournal import book_journal
 from .catalog import default_catalog
 from .cells import is_blank
 from .connection import connect
 from .errors import XlMailerError
-from .jobs import run_sheet, settled_keys
-from .journal import Journal, RunLock, journal_path
+from .jobs import run_sheet
 from .models import JobRequest, JobResult, Outcome
 from .reconcile import reconcile_sheet
 from .rows import UNKNOWN_PREFIX
@@ -35,7 +33,6 @@ from .runner import RunSummary
 from .settings import Settings, from_mapping, with_environment
 from .sheet import find_layout
 from .xlbook import BookSheet, quiet_excel, status
-from .xlsx import cached_values
 
 TITLE = "Click2Mail"
 JOBS_SHEET = "Jobs"
@@ -112,50 +109,6 @@ def _log(book: xw.Book, endpoint: str, summary: RunSummary) -> None:
         round(summary.seconds, 1),
     ]
     sheet.range((last + 1, 1)).value = [row]
-
-
-@contextlib.contextmanager
-def book_journal(book: xw.Book, port: BookSheet) -> Iterator[Journal | None]:
-    """The journal beside the book's file (None when the book is no file on this machine),
-    under the file's run lock for the whole action, and closed afterwards.
-
-    Excel saves the book, not xl-mailer, so the journal outlives each run. Here it
-    first forgets what the file as last saved and the open book both hold
-    (``_forget_saved``), which keeps it small.
-    """
-    try:
-        path = Path(book.fullname)
-    except (AttributeError, NotImplementedError):
-        path = None
-    if path is None or not (path.is_absolute() and path.exists()):
-        yield None
-        return
-    with RunLock(path):  # another window's run, or a compaction, must not interleave
-        journal = Journal(journal_path(path))
-        try:
-            if journal.path.exists():
-                _forget_saved(journal, path, port)
-            yield journal
-        finally:
-            journal.close()
-
-
-def _forget_saved(journal: Journal, path: Path, port: BookSheet) -> None:
-    """Drop the journal's entries that both the file as last saved and the open book hold
-    (``settled_keys`` of each). An id only one of them shows stays: a window opened before
-    the save lacks it (the run puts it back), and rows deleted since stop the run, naming
-    the jobs, rather than risk mailing them twice."""
-    try:
-        saved = cached_values(path, port.name)
-        saved_layout = find_layout(saved, sheet=port.name)
-        current = port.values()
-        layout = find_layout(current, sheet=port.name)
-    except Exception:  # the saved file or the sheet cannot be read now: keep everything
-        return
-    entries = journal.entries()
-    settled = settled_keys(entries, saved, saved_layout) & settled_keys(entries, current, layout)
-    with contextlib.suppress(OSError):  # the journal cannot be rewritten now: keep it whole
-        journal.compact(settled)
 
 
 def _create(book: xw.Book, rows: list[int] | None) -> RunSummary:
