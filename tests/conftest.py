@@ -42,6 +42,16 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
 
 
+@pytest.fixture(autouse=True)
+def _state_folder(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Journals, locks and the path index of each test in a folder of its own."""
+    folder = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("XL_MAILER_STATE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     with Sandbox() as box:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import os
 import re
 import shutil
 import zipfile
@@ -18,6 +19,7 @@ from openpyxl import Workbook, load_workbook
 from xl_mailer.cli import main
 from xl_mailer.models import REQUIRED_PARAMS
 from xl_mailer.sandbox import Sandbox
+from xl_mailer.workbooks import journal_for
 
 from .conftest import LETTER, write_book
 
@@ -278,12 +280,6 @@ FILE_CASES: list[tuple[str, str, Callable[[Path], None], str]] = [
         book_with([list(REQUIRED_PARAMS)], sheet="Mailings"),
         "has no sheet 'Jobs' (it has 'Mailings'); use --sheet NAME",
     ),
-    (
-        "results blocked by a user column",
-        "blocked.xlsx",
-        book_with([[*REQUIRED_PARAMS, "Notes"], GOOD_ROW]),
-        "cell J1 is in use",
-    ),
     (".xls given", "old.xls", raw(OLE), "is an old .xls workbook"),
     (".csv given", "rows.csv", raw(b"documentClass,layout\n"), "is a .csv file"),
     (".ods given", "calc.ods", raw(b"PK\x03\x04rest"), "is a .ods file"),
@@ -355,25 +351,36 @@ def test_a_folder_or_a_missing_file_is_refused(
     assert "is a folder, not a workbook" in err and "no such file" in err
 
 
-def test_a_failed_save_leaves_the_original_and_no_temporary_file(
+def test_a_full_disk_at_save_names_the_ids_only_the_journal_holds(
     tmp_path: Path,
     sandbox_env: Sandbox,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from openpyxl.workbook.workbook import Workbook as Book
+    import tempfile
 
     path = write_book(tmp_path / "jobs.xlsx", [LETTER])
-    before = digest(path)
+    real_mkstemp = tempfile.mkstemp
+    saves: list[str] = []
 
-    def broken_save(self: Book, filename: str) -> None:
-        Path(filename).write_bytes(b"half a workbook")
-        raise OSError("disk full")
+    def full_disk(*args: object, **kwargs: object) -> tuple[int, str]:
+        handle, name = real_mkstemp(*args, **kwargs)  # type: ignore[call-overload]
+        saves.append(name)
+        if len(saves) == 1:  # the save that gives the file its identity, before sending
+            return handle, name
+        os.close(handle)
+        return os.open("/dev/full", os.O_WRONLY), name  # every write: No space left on device
 
-    monkeypatch.setattr(Book, "save", broken_save)
+    monkeypatch.setattr("xl_mailer.xlsx.tempfile.mkstemp", full_disk)
     assert run(path) == 2
-    assert "could not be saved (disk full); it is unchanged" in capsys.readouterr().err
-    assert digest(path) == before
-    leftovers = sorted(p.name for p in tmp_path.iterdir())
-    assert leftovers == [".jobs.xlsx.xl-mailer-journal", "jobs.xlsx"]  # the journal keeps the id
+    err = capsys.readouterr().err
+    assert "could not be saved (No space left on device); it is unchanged." in err
+    assert "These 1 job id(s) are only in the journal at" in err
+    assert "Traceback" not in err and "Exception ignored" not in err
+    assert load_workbook(path)["Jobs"].max_column == 9  # as before the run, but for its identity
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["jobs.xlsx"]  # no temporary file
+    journal = journal_for(path)
+    assert journal is not None
+    (entry,) = journal.entries()  # the journal, in the state folder, keeps the id
+    assert entry.result.job_id is not None
     shutil.rmtree(tmp_path, ignore_errors=True)

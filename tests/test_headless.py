@@ -55,14 +55,14 @@ def test_shuffled_columns_and_user_columns_are_left_untouched(
         tmp_path / "jobs.xlsx",
         [letter(Notes="call first")],
         headers=headers,
-        extra={"P1": "Total", "P2": "=1+2"},
+        extra={"R1": "Total", "R2": "=1+2"},
     )
     assert run(str(path)) == 0
     book = load_workbook(path)
     ws = book["Jobs"]
     assert ws["A2"].value == "call first"
-    assert ws["P2"].value == "=1+2"  # the user's formula is still a formula
-    assert ws["P1"].value == "Total"
+    assert ws["R2"].value == "=1+2"  # the user's formula is still a formula
+    assert ws["R1"].value == "Total"
     assert [ws.cell(1, c).value for c in range(11, 15)] == list(RESULT_HEADERS)
     assert ws["L2"].value == 201
 

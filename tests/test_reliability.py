@@ -21,6 +21,7 @@ from xl_mailer.journal import Journal, journal_path
 from xl_mailer.models import REQUIRED_PARAMS, JobRequest, JobResult, Outcome
 from xl_mailer.reconcile import Pending, settle, start_date
 from xl_mailer.sandbox import Sandbox, SandboxConfig
+from xl_mailer.workbooks import journal_for
 
 from .conftest import LETTER, start_sandbox, write_book
 
@@ -154,11 +155,19 @@ def test_reconcile_fills_in_lost_ids_or_marks_rows_safe_then_each_row_has_one_jo
         assert {r[JOB] for r in rows(path)} == set(box.state.jobs)
 
 
+SENT = dt.datetime(2026, 11, 28, 10, 0, 0)  # UTC, naive, as the Sent (UTC) column holds it
+
+
 def pending(key: str | None, **params: str) -> Pending:
     base = {k: str(v) for k, v in LETTER.items()}
     base.update(params)
     items = tuple(base.items()) + ((("appSignature", key),) if key else ())
-    return Pending(row=7, key=key, params=items)
+    return Pending(7, key, items, SENT, SENT + dt.timedelta(seconds=30))
+
+
+def made(minutes: float) -> str:
+    """A listing's createdDate this many minutes after SENT."""
+    return (SENT + dt.timedelta(minutes=minutes)).isoformat()
 
 
 LISTED = {k: str(v) for k, v in LETTER.items()}
@@ -195,12 +204,44 @@ LISTED = {k: str(v) for k, v in LETTER.items()}
             Outcome.UNKNOWN,
             "UNKNOWN: 2 jobs at Click2Mail match this row (5, 6)",
         ),
-        (pending(None), [{**LISTED, "id": "8"}], Outcome.CREATED, "Reconciled: job 8"),
         (
             pending(None),
-            [{**LISTED, "id": "8"}, {**LISTED, "id": "9"}],
+            [{**LISTED, "id": "8", "createdDate": made(1)}],
+            Outcome.CREATED,
+            "Reconciled: job 8",
+        ),
+        (
+            pending(None),
+            [
+                {**LISTED, "id": "8", "createdDate": made(1)},
+                {**LISTED, "id": "9", "createdDate": made(2)},
+            ],
             Outcome.UNKNOWN,
             "UNKNOWN: 2 jobs at Click2Mail match this row",
+        ),
+        (  # item 6: an earlier job with the same values is not this row's
+            pending(None),
+            [{**LISTED, "id": "4", "createdDate": made(-60)}],
+            Outcome.FAILED,
+            "Safe to send again: Click2Mail has no job with these parameters",
+        ),
+        (  # made about when the row left: cannot be told apart
+            pending(None),
+            [{**LISTED, "id": "4", "createdDate": made(0)}],
+            Outcome.UNKNOWN,
+            "UNKNOWN: job 4 has this row's values and appSignature and was made about when",
+        ),
+        (  # a listing that does not say when its jobs were made proves nothing
+            pending(None),
+            [{**LISTED, "id": "4"}],
+            Outcome.UNKNOWN,
+            "UNKNOWN: Click2Mail's listing does not say when its jobs were made",
+        ),
+        (  # a job another row holds is not this row's
+            pending(None),
+            [{**LISTED, "id": "77", "createdDate": made(1)}],
+            Outcome.FAILED,
+            "Safe to send again",
         ),
         (
             pending(None),
@@ -213,15 +254,19 @@ LISTED = {k: str(v) for k, v in LETTER.items()}
 def test_settle_decides_from_the_listing(
     row: Pending, jobs: list[dict[str, str]], outcome: Outcome, text: str
 ) -> None:
-    long_after = dt.datetime(2026, 11, 28, 23, 0, tzinfo=dt.UTC)
-    result = settle(row, jobs, dt.date(2026, 11, 28), now=long_after)
+    long_after = dt.datetime(2026, 11, 28, 23, 0)
+    claimed = {77: "row 3"}
+    result = settle(row, jobs, dt.date(2026, 11, 28), now=long_after, claimed=claimed)
     assert result.outcome is outcome
     assert result.description.startswith(text)
 
 
-def test_the_listing_starts_a_day_before_the_oldest_key() -> None:
+def test_the_listing_starts_a_day_before_the_earliest_send() -> None:
     today = dt.date(2026, 11, 28)
-    keys = [Pending(1, "xlm-2611201000-aaaaaa", ()), Pending(2, "xlm-2611252359-bbbbbb", ())]
+    keys = [
+        Pending(1, "k1", (), dt.datetime(2026, 11, 20, 10, 0)),
+        Pending(2, "k2", (), dt.datetime(2026, 11, 25, 23, 59)),
+    ]
     assert start_date(keys, today) == dt.date(2026, 11, 19)
     assert start_date([Pending(1, None, ())], today) == dt.date(2026, 11, 20)
 
@@ -275,10 +320,14 @@ def test_a_journal_entry_no_row_matches_stops_the_run_before_anything_is_sent(
     assert main(["run", str(path)]) == 2
     err = capsys.readouterr().err
     what = "job 4242" if created else "a request whose answer was lost"
-    assert f"row 9: {what} (request key xlm-2611281000-cccccc)" in err
-    assert "Nothing was sent" in err
+    assert f"{what} (sent from row 9, request key xlm-2611281000-cccccc)" in err
+    assert "Nothing new was sent" in err and "xl-mailer unclaimed" in err
+    assert "delete the journal" not in err and "then delete" not in err  # it may hold other ids
     assert sandbox_env.state.create_requests == 0
-    assert journal_path(path).exists() and path.read_bytes() == before
+    assert path.read_bytes() == before
+    assert not journal_path(path).exists()  # an old journal beside the book moved in
+    moved = journal_for(path)
+    assert moved is not None and [e.key for e in moved.entries()] == [stray.key]
 
 
 def test_a_cut_journal_line_is_ignored(tmp_path: Path) -> None:

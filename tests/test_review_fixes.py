@@ -25,6 +25,7 @@ from xl_mailer.reconcile import Pending, settle
 from xl_mailer.rows import RowPlan
 from xl_mailer.runner import execute
 from xl_mailer.sandbox import Sandbox, SandboxConfig
+from xl_mailer.workbooks import journal_for
 
 from .conftest import LETTER, Canned, write_book
 
@@ -91,15 +92,21 @@ def test_an_existing_output_is_refused_so_a_rerun_cannot_send_everything_again(
     assert sandbox_env.state.create_requests == 2
 
 
-def test_output_is_refused_while_the_source_has_an_unfinished_journal(
-    tmp_path: Path, sandbox_env: Sandbox, capsys: pytest.CaptureFixture[str]
+def test_an_output_run_of_a_source_with_an_unfinished_journal_sends_none_of_its_rows(
+    tmp_path: Path, sandbox_env: Sandbox
 ) -> None:
     source = write_book(tmp_path / "in.xlsx", [LETTER])
-    journal = Journal(journal_path(source))
+    before = source.read_bytes()
+    journal = Journal(journal_path(source))  # beside the book, as earlier versions kept it
     journal.sending([REQUEST])
     journal.close()
-    assert main(["run", str(source), "--output", str(tmp_path / "o.xlsx")]) == 2
-    assert "has the journal of an unfinished run" in capsys.readouterr().err
+    output = tmp_path / "o.xlsx"
+    assert main(["run", str(source), "--output", str(output)], out=io.StringIO()) == 1
+    sheet = load_workbook(output)["Jobs"]
+    row = {sheet.cell(1, c.column).value: c.value for c in sheet[2]}
+    assert str(row["Description"]).startswith("UNKNOWN: the previous run stopped while this row")
+    assert sandbox_env.state.create_requests == 0
+    assert source.read_bytes() == before
 
 
 def test_two_runs_on_one_workbook_cannot_overlap(
@@ -133,21 +140,29 @@ def test_a_listing_that_is_not_one_settles_nothing(
 
 
 def test_a_listing_without_app_signature_never_declares_a_row_safe() -> None:
-    row = Pending(7, "xlm-2611281000-aaaaaa", REQUEST.params)
+    sent = dt.datetime(2026, 11, 28, 10, 0)
+    row = Pending(7, "xlm-2611281000-aaaaaa", REQUEST.params, sent, sent)
     listing = [{"id": "777", **{k: str(v) for k, v in LETTER.items()}}]
-    later = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
+    later = dt.datetime(2026, 11, 29)
     result = settle(row, listing, later.date(), now=later)
     assert result.outcome is Outcome.UNKNOWN
     assert "does not show appSignature" in result.description
 
 
 def test_a_row_is_not_declared_safe_while_its_job_may_still_be_in_the_making() -> None:
-    row = Pending(7, "xlm-2611281000-aaaaaa", REQUEST.params)
-    soon = dt.datetime(2026, 11, 28, 10, 2, tzinfo=dt.UTC)
+    # the key was made at 10:00, but the request last left at 10:04:10 (a 429 pause)
+    row = Pending(
+        7,
+        "xlm-2611281000-aaaaaa",
+        REQUEST.params,
+        dt.datetime(2026, 11, 28, 10, 0),
+        dt.datetime(2026, 11, 28, 10, 4, 10),
+    )
+    soon = dt.datetime(2026, 11, 28, 10, 6)
     result = settle(row, [], soon.date(), now=soon)
     assert result.outcome is Outcome.UNKNOWN
-    assert "reconcile again after 10:05 UTC" in result.description
-    later = dt.datetime(2026, 11, 28, 10, 6, tzinfo=dt.UTC)
+    assert "reconcile again after 2026-11-28 10:09:10 UTC" in result.description
+    later = dt.datetime(2026, 11, 28, 10, 9, 10)
     assert settle(row, [], later.date(), now=later).outcome is Outcome.FAILED
 
 
@@ -164,7 +179,8 @@ def test_a_crash_while_sending_marks_the_row_unknown_and_keeps_the_journal(
     assert main(["run", str(path)], out=io.StringIO()) == 2
     row = [c.value for c in load_workbook(path)["Jobs"][2]]
     assert str(row[TEXT]).startswith("UNKNOWN: sending failed unexpectedly (RuntimeError")
-    assert journal_path(path).exists()
+    kept = journal_for(path)
+    assert kept is not None and kept.path.exists()
 
 
 def test_ctrl_c_while_recording_stops_sending_and_records_what_arrives() -> None:

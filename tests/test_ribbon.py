@@ -14,9 +14,10 @@ from openpyxl import load_workbook
 
 from xl_mailer import ribbon
 from xl_mailer.credentials import service_name
-from xl_mailer.journal import Journal, RunLock, journal_path
+from xl_mailer.journal import RunLock
 from xl_mailer.models import REQUIRED_PARAMS, Outcome
 from xl_mailer.sandbox import Sandbox
+from xl_mailer.workbooks import journal_for
 
 from .conftest import LETTER, start_sandbox
 from .remote import TEMPLATE, actions, payload_from_workbook
@@ -378,8 +379,10 @@ def test_the_ribbon_journal_forgets_what_the_saved_file_and_the_open_book_hold(
     tmp_path: Path, sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
 ) -> None:
     path, results = run_and_save(tmp_path, settings_for, LETTER, LETTER, LETTER)
-    journal = Journal(journal_path(path))
-    assert len(journal.entries()) == 3  # kept: Excel saves the book, not xl-mailer
+    journal = journal_for(path)
+    assert (
+        journal is not None and len(journal.entries()) == 3
+    )  # kept: Excel saves the book, not xl-mailer
     # the next day: the finished rows are still there, two new ones below them
     done = [
         {**LETTER, "_results": {JOB_ID: results[(r, JOB_ID)], KEY: results[(r, KEY)]}}
@@ -400,7 +403,7 @@ def test_rows_deleted_after_the_save_but_before_the_journal_forgot_them_stop_the
     # with the row edited. The two look alike, so the run stops rather than risk a second job.
     book = book_at(path, rows_of(bad(addressId=2002)), settings_for)
     assert ribbon.create_jobs(book) is None
-    assert "Nothing was sent" in alerts(book)[0]
+    assert "Nothing new was sent" in alerts(book)[0]
     assert sandbox.state.create_requests == 1
 
 
@@ -415,9 +418,9 @@ def test_rows_deleted_before_their_ids_were_saved_still_stop_the_run(
     book = book_at(path, rows_of(bad(addressId=2002)), settings_for)
     assert ribbon.create_jobs(book) is None
     (text,) = alerts(book)
-    assert f"job {made}" in text and "Nothing was sent" in text
+    assert f"job {made}" in text and "Nothing new was sent" in text
     assert sandbox.state.create_requests == 1
-    assert len(Journal(journal_path(path)).entries()) == 1
+    assert len(journal_for(path).entries()) == 1  # type: ignore[union-attr]
 
 
 def test_a_window_opened_before_the_save_gets_its_ids_back_and_sends_nothing(

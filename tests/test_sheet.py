@@ -45,8 +45,9 @@ def test_existing_result_columns_are_found_by_header_wherever_they_are() -> None
         "Return Code": 11,
         "HTTP Status": 12,
         "Request Key": 13,
+        "Sent (UTC)": 14,
     }
-    assert layout.missing_headers == [(13, "Request Key")]
+    assert layout.missing_headers == [(13, "Request Key"), (14, "Sent (UTC)")]
 
 
 def test_header_beyond_row_ten_is_not_found() -> None:
@@ -71,18 +72,21 @@ def test_duplicate_header_is_refused_naming_both_columns() -> None:
         find_layout([[*REQUIRED_PARAMS, "Layout"]])
 
 
-def test_the_request_key_column_is_not_created_over_a_users_column() -> None:
-    rows = [[*REQUIRED_PARAMS, "Job ID", "HTTP Status", "Return Code", "Description", "Notes"]]
-    with pytest.raises(
-        SheetLayoutError, match=r"\(Request Key\) go .* in N, but cell N1 is in use"
-    ):
-        find_layout(rows)
+def test_missing_output_columns_go_right_of_a_users_column_instead_of_over_it() -> None:
+    rows = [
+        [*REQUIRED_PARAMS, "Job ID", "HTTP Status", "Return Code", "Description", "Notes"],
+        [None] * 13 + ["mine", None, "also mine"],
+    ]
+    layout = find_layout(rows)
+    assert layout.results["Request Key"] == 16  # Q: right of the last used column (P)
+    assert layout.results["Sent (UTC)"] == 17
 
 
 def test_result_columns_are_not_created_over_a_users_column() -> None:
     rows = [[*REQUIRED_PARAMS, None, "my notes"], ["x"] * 9]
-    with pytest.raises(SheetLayoutError, match="cell K1 is in use"):
-        find_layout(rows)
+    layout = find_layout(rows)
+    assert layout.results["Job ID"] == 11  # L: right of the user's notes in K
+    assert sorted(layout.results.values()) == list(range(11, 17))
 
 
 def test_some_but_not_all_result_headers_is_refused() -> None:

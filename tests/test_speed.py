@@ -48,7 +48,7 @@ def test_a_thousand_rows_take_a_handful_of_block_writes_through_the_remote_engin
     assert n / 50 <= len(writes) <= n / 50 + 3
     # blocks are joined across rows still in flight: a few rows are written twice, none lost
     assert n <= sum(a["row_count"] for a in writes) <= n * 1.1
-    assert {a["column_count"] for a in writes} == {5}
+    assert {a["column_count"] for a in writes} == {6}
 
 
 def test_the_headless_run_writes_in_blocks_too(

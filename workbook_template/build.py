@@ -76,6 +76,8 @@ HELP = {
     "Description": "Written by xl-mailer: what Click2Mail said, or why the row was not sent.",
     "Request Key": "Written by xl-mailer before sending, and sent as appSignature: it lets"
     " Reconcile find a job whose answer was lost.",
+    "Sent (UTC)": "Written by xl-mailer: when the row's request last left (UTC). Reconcile"
+    " waits five minutes from it before it calls a row safe to send again.",
 }
 
 RIBBON_BUTTONS = (
@@ -279,6 +281,8 @@ def build_jobs(sheet: Worksheet, catalog) -> None:  # type: ignore[no-untyped-de
             width = 60
         if name == "Request Key":
             width = 22
+        if name == "Sent (UTC)":
+            width = 20
         sheet.column_dimensions[letter].width = min(width, 36 if name != "Description" else 60)
         for r in range(HEADER_ROW + 1, end_row + 1):
             sheet.cell(r, c).font = BODY
@@ -290,6 +294,9 @@ def build_jobs(sheet: Worksheet, catalog) -> None:  # type: ignore[no-untyped-de
         if name == "mailingDate":
             for r in range(HEADER_ROW + 1, end_row + 1):
                 sheet.cell(r, c).number_format = "yyyy-mm-dd"
+        if name == "Sent (UTC)":
+            for r in range(HEADER_ROW + 1, end_row + 1):
+                sheet.cell(r, c).number_format = "yyyy-mm-dd hh:mm:ss"
     sheet.row_dimensions[HEADER_ROW].height = 20
     sheet.freeze_panes = f"B{HEADER_ROW + 1}"
     for selection in sheet.sheet_view.selection:

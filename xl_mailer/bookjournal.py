@@ -13,21 +13,23 @@ from pathlib import Path
 
 import xlwings as xw
 
-from .jobs import settled_keys
-from .journal import Journal, RunLock, journal_path
-from .sheet import find_layout
-from .xlbook import BookSheet
+from .journal import Journal, RunLock
+from .workbooks import BookState, book_state, forget_settled, partner_values
+from .xlbook import BookSheet, book_identity, set_book_identity
 from .xlsx import cached_values
 
 
 @contextlib.contextmanager
 def book_journal(book: xw.Book, port: BookSheet) -> Iterator[Journal | None]:
-    """The journal beside the book's file (None when the book is no file on this machine),
-    under the file's run lock for the whole action, and closed afterwards.
+    """The journal of the book (None when the book is no file on this machine), under the
+    file's run lock and the workbook identity's lock for the whole action, and closed
+    afterwards.
 
-    Excel saves the book, not xl-mailer, so the journal outlives each run. Here it
-    first forgets what the file as last saved and the open book both hold
-    (``_forget_saved``), which keeps it small.
+    The journal follows the book's identity (a hidden name in the book, given to it
+    here if it has none), so a renamed or moved file keeps it. Excel saves the book,
+    not xl-mailer, so the journal outlives each run. Here it first forgets what the
+    file as last saved and the open book both hold (``_forget_saved``), which keeps
+    it small.
     """
     try:
         path = Path(book.fullname)
@@ -36,29 +38,22 @@ def book_journal(book: xw.Book, port: BookSheet) -> Iterator[Journal | None]:
     if path is None or not (path.is_absolute() and path.exists()):
         yield None
         return
-    with RunLock(path):  # another window's run, or a compaction, must not interleave
-        journal = Journal(journal_path(path))
-        try:
-            if journal.path.exists():
-                _forget_saved(journal, path, port)
-            yield journal
-        finally:
-            journal.close()
+    carried = book_identity(book)
+    with RunLock(path), book_state(path, carried=carried) as state:
+        set_book_identity(book, state.identity)
+        if state.journal.path.exists():
+            _forget_saved(state, port)
+        yield state.journal
 
 
-def _forget_saved(journal: Journal, path: Path, port: BookSheet) -> None:
-    """Drop the journal's entries that both the file as last saved and the open book hold
-    (``settled_keys`` of each). An id only one of them shows stays: a window opened before
-    the save lacks it (the run puts it back), and rows deleted since stop the run, naming
-    the jobs, rather than risk mailing them twice."""
+def _forget_saved(state: BookState, port: BookSheet) -> None:
+    """Drop the journal's entries that the file as last saved, the open book and any other
+    file of this logical book all hold (``settled_keys`` of each). An id only some of them
+    show stays: a window opened before the save lacks it (the run puts it back), and rows
+    deleted since stop the run, naming the jobs, rather than risk mailing them twice."""
     try:
-        saved = cached_values(path, port.name)
-        saved_layout = find_layout(saved, sheet=port.name)
-        current = port.values()
-        layout = find_layout(current, sheet=port.name)
-    except Exception:  # the saved file or the sheet cannot be read now: keep everything
+        copies = [cached_values(state.path, port.name), port.values()]
+        copies += partner_values(state, port.name)
+        forget_settled(state.journal, port.name, copies)
+    except Exception:  # a copy cannot be read now, or the journal rewritten: keep everything
         return
-    entries = journal.entries()
-    settled = settled_keys(entries, saved, saved_layout) & settled_keys(entries, current, layout)
-    with contextlib.suppress(OSError):  # the journal cannot be rewritten now: keep it whole
-        journal.compact(settled)

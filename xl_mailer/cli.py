@@ -20,17 +20,20 @@ from pathlib import Path
 from typing import TextIO
 
 from . import __version__, credentials, endpoints
+from .bookid import real_path
 from .catalog import Catalog, default_catalog
+from .claims import DecisionError, attach, clear_results, parse_rows, release, unclaimed
 from .client import DEFAULT_TIMEOUT
 from .connection import connect, endpoint_name
-from .errors import ApiError, AuthenticationError, WorkbookError, XlMailerError
+from .errors import JournalError, WorkbookError, XlMailerError
 from .jobs import SheetRun, run_sheet
-from .journal import Journal, RunLock, journal_path
+from .journal import Entry, Journal, RunLock
 from .models import JobResult, Outcome
-from .reconcile import MIN_AGE, reconcile_sheet
+from .reconcile import MIN_AGE, reconcile_sheet, reconcile_summary
 from .runner import RunSummary
 from .sandbox import FAULTS, Sandbox, SandboxConfig
-from .xlsx import open_sheet
+from .workbooks import BookState, book_state, forget_settled, partner_values
+from .xlsx import FileSheet, open_sheet
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_STOPPED = 0, 1, 2
 
@@ -124,6 +127,34 @@ def build_parser() -> argparse.ArgumentParser:
         " Click2Mail may still be making a job whose answer timed out)",
     )
 
+    clear = commands.add_parser(
+        "clear", help="clear the results of rows without a job, to send them again on purpose"
+    )
+    clear.add_argument("workbook", type=Path)
+    clear.add_argument("--sheet", default="Jobs", help="sheet to process (default: Jobs)")
+    clear.add_argument("--rows", help="only these rows, e.g. 5,7-9 (default: every row)")
+
+    claims = commands.add_parser(
+        "unclaimed",
+        help="list the jobs the journal holds that no row claims; attach or release them",
+    )
+    claims.add_argument("workbook", type=Path)
+    claims.add_argument("--sheet", default="Jobs", help="sheet to process (default: Jobs)")
+    claims.add_argument(
+        "--attach",
+        action="append",
+        metavar="JOB=ROW",
+        help="give a job (its id, or the request key of a lost answer) to a row; repeatable",
+    )
+    claims.add_argument(
+        "--release",
+        action="append",
+        metavar="JOB",
+        help="record that a job is not this workbook's to track; repeatable",
+    )
+    claims.add_argument("--why", help="the reason recorded with --release")
+    claims.add_argument("--all", action="store_true", help="also list jobs released earlier")
+
     login = commands.add_parser("login", help="keep a password in the OS keyring")
     login.add_argument("--endpoint", help="stage, production or a URL (default: stage)")
     login.add_argument("--username", help="the Click2Mail username (default: $C2M_USERNAME)")
@@ -153,33 +184,59 @@ def exit_code(summary: RunSummary) -> int:
     return EXIT_ROWS_FAILED if bad else EXIT_OK
 
 
+@contextlib.contextmanager
+def held_workbook(
+    path: Path,
+    *,
+    sheet: str,
+    output: Path | None = None,
+    note: bool = True,
+) -> Iterator[tuple[FileSheet, BookState]]:
+    """The workbook at ``path`` held for an action that sends or settles: its file's lock
+    (symbolic links followed) taken before it is read, then its identity's lock and its
+    journal, all kept until the caller has saved. Results go into the real file (or
+    ``output``); a link stays a link."""
+    source = real_path(path)
+    target = real_path(output) if output is not None else None
+    with RunLock(source):
+        port = open_sheet(source, sheet=sheet, output=target)
+        with book_state(source, carried=port.identity, output=target, note=note) as state:
+            port.set_identity(state.identity)
+            yield port, state
+
+
 def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
     catalog = load_catalog(args.catalog, check=not args.no_catalog_check)
-    write = not args.validate_only
-    port = open_sheet(args.workbook, sheet=args.sheet, output=args.output, write=write)
     show = (
         (lambda row, result: None)
         if args.quiet
         else (lambda row, result: print(describe_row(row, result), file=out, flush=True))
     )
     if args.validate_only:
+        port = open_sheet(real_path(args.workbook), sheet=args.sheet, write=False)
         run = run_sheet(port, send=_never_send, catalog=catalog, validate_only=True, on_result=show)
         return _finish(run, out, where=None)
-    target = port.target or args.workbook
     if args.output is not None:
-        _check_output(args.workbook, args.output)
-    journal = Journal(journal_path(target))
+        _check_output(args.output)
     with (
-        RunLock(target),
+        held_workbook(args.workbook, sheet=args.sheet, output=args.output) as (port, state),
         connect(
             endpoint_name(args.endpoint), timeout=args.timeout, concurrency=args.concurrency
         ) as connection,
     ):
+        journal = state.journal
         where = connection.client.base_url
         label = connection.label if connection.label == where else f"{connection.label} ({where})"
         print(f"Endpoint: {label}", file=out)
+
+        def preflight() -> None:
+            connection.client.check_credentials()
+            if state.needs_identity:
+                port.save(force=True)  # the file carries its identity before a request leaves
+
         progress = _progress_bar()
         cancel = threading.Event()
+        run: SheetRun | None = None
         try:
             with _first_ctrl_c_cancels(cancel, out):
                 run = run_sheet(
@@ -188,7 +245,7 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
                     catalog=catalog,
                     concurrency=args.concurrency,
                     on_result=show,
-                    preflight=connection.client.check_credentials_quietly,
+                    preflight=preflight,
                     progress=progress.update if progress else None,
                     journal=journal,
                     cancel=cancel,
@@ -196,15 +253,42 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
         finally:
             if progress:
                 progress.close()
-            try:
-                port.save()
-            finally:
-                journal.close()
+            _save(port, journal, run)
+        tampered = journal.tampered()
+        if tampered:
+            raise JournalError(
+                port.target,
+                f"{tampered}. Its results are saved in the workbook; the journal's earlier"
+                " records may be lost, so check at Click2Mail before sending rows that were"
+                " UNKNOWN",
+            )
+        if run.summary.stopped is None:
+            # a clean finish: forget what every copy of this workbook holds now
+            with contextlib.suppress(XlMailerError, OSError):
+                forget_settled(
+                    journal, port.name, [port.values(), *partner_values(state, port.name)]
+                )
     for row, result in run.recovered:
         print(f"row {row:>5}: recovered from the journal: {result.description}", file=out)
-    if run.summary.stopped is None:
-        journal.discard()  # a clean finish: the saved workbook holds everything it recorded
     return _finish(run, out, where=port.target)
+
+
+def _save(port: FileSheet, journal: Journal, run: SheetRun | None) -> None:
+    """Save the results; if that fails, say exactly which job ids only the journal holds."""
+    try:
+        port.save()
+    except WorkbookError as exc:
+        held = [r.job_id for _, r in (run.results + run.recovered if run else [])]
+        ids = [str(i) for i in held if i is not None]
+        if ids:
+            shown = ", ".join(ids[:20]) + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
+            raise WorkbookError(
+                exc.path,
+                f"{exc.reason}. These {len(ids)} job id(s) are only in the journal at"
+                f" {journal.path}: {shown}. Free the space or fix the file, then run again:"
+                " they are put back into their rows, and nothing is sent twice",
+            ) from exc
+        raise
 
 
 @contextlib.contextmanager
@@ -233,7 +317,7 @@ def _first_ctrl_c_cancels(cancel: threading.Event, out: TextIO) -> Iterator[None
         signal.signal(signal.SIGINT, previous)
 
 
-def _check_output(source: Path, output: Path) -> None:
+def _check_output(output: Path) -> None:
     """Refuse an --output that would hide an earlier run's job ids from this one."""
     if output.exists():
         raise WorkbookError(
@@ -241,39 +325,86 @@ def _check_output(source: Path, output: Path) -> None:
             "exists already and may hold job ids of an earlier run. To continue that run, run"
             f" 'xl-mailer run {output}'; to start afresh, choose another --output",
         )
-    if journal_path(source).exists():
-        raise WorkbookError(
-            source,
-            f"has the journal of an unfinished run ({journal_path(source).name}); run it"
-            " once without --output so that its job ids are put back first",
-        )
 
 
 def reconcile_workbook(args: argparse.Namespace, out: TextIO) -> int:
-    port = open_sheet(args.workbook, sheet=args.sheet, output=args.output)
-    target = port.target or args.workbook
-    journal = Journal(journal_path(target))
-    with RunLock(target), connect(endpoint_name(args.endpoint), timeout=args.timeout) as c:
-        settled = reconcile_sheet(
-            port, c.client.find_jobs, journal=journal, min_age=dt.timedelta(seconds=args.min_age)
-        )
+    with (
+        held_workbook(args.workbook, sheet=args.sheet, output=args.output) as (port, state),
+        connect(endpoint_name(args.endpoint), timeout=args.timeout) as c,
+    ):
         try:
-            port.save()
+            settled = reconcile_sheet(
+                port,
+                c.client.find_jobs,
+                journal=state.journal,
+                min_age=dt.timedelta(seconds=args.min_age),
+            )
         finally:
-            journal.close()
+            port.save()
     if not settled:
         print("Nothing to reconcile: no row is UNKNOWN.", file=out)
         return EXIT_OK
     for row, result in settled:
         print(describe_row(row, result), file=out)
+    print(reconcile_summary(settled) + ".", file=out)
     left = sum(1 for _, r in settled if r.outcome is Outcome.UNKNOWN)
-    found = sum(1 for _, r in settled if r.outcome is Outcome.CREATED)
+    return EXIT_ROWS_FAILED if left else EXIT_OK
+
+
+def clear_workbook(args: argparse.Namespace, out: TextIO) -> int:
+    rows = parse_rows(args.rows) if args.rows else None
+    with held_workbook(args.workbook, sheet=args.sheet, note=False) as (port, _):
+        cleared = clear_results(port, rows)
+        port.save()
     print(
-        f"Reconciled {len(settled)} row(s): {found} job(s) found, {len(settled) - found - left}"
-        f" safe to send again, {left} still unknown",
+        f"Cleared {len(cleared.rows)} row(s)"
+        + (f" ({', '.join(map(str, cleared.rows[:20]))})" if cleared.rows else "")
+        + f". Kept {cleared.kept} row(s) that have a job or await reconciliation.",
         file=out,
     )
+    return EXIT_OK
+
+
+def unclaimed_jobs(args: argparse.Namespace, out: TextIO) -> int:
+    decisions = [_decision(text) for text in args.attach or []]
+    with held_workbook(args.workbook, sheet=args.sheet, note=False) as (port, state):
+        if decisions:
+            for done in attach(port, state.journal, decisions):
+                print(f"row {done.row:>5}: now holds {_entry_text(done.entry)}", file=out)
+            port.save()
+        if args.release:
+            entries = unclaimed(port, state.journal)
+            why = args.why or "released by hand: not from this workbook"
+            for entry in release(state.journal, entries, args.release, why):
+                print(f"released {_entry_text(entry)}: {why}", file=out)
+        left = unclaimed(port, state.journal)
+        if not left:
+            print("No unclaimed jobs: every job the journal holds is in its row.", file=out)
+        for entry in left:
+            print(f"unclaimed: {_entry_text(entry)}", file=out)
+        if left:
+            print(
+                "Attach each to its row (--attach JOB=ROW, or KEY=ROW for a lost answer), or"
+                " release it (--release JOB) if it is not this workbook's to track.",
+                file=out,
+            )
+        for gone in state.journal.releases() if args.all else []:
+            print(f"released earlier: request {gone.key} job {gone.job_id} ({gone.why})", file=out)
     return EXIT_ROWS_FAILED if left else EXIT_OK
+
+
+def _decision(text: str) -> tuple[str, int]:
+    what, _, row = text.partition("=")
+    if not row.strip().isdigit() or not what.strip():
+        raise DecisionError(f"--attach takes JOB=ROW (e.g. 245985=12), not {text!r}")
+    return what.strip(), int(row)
+
+
+def _entry_text(entry: Entry) -> str:
+    job = f"job {entry.result.job_id}" if entry.result.job_id is not None else "a lost answer"
+    sent = entry.result.sent_at or entry.sent_from
+    when = f", sent {sent:%Y-%m-%d %H:%M} UTC" if sent else ""
+    return f"{job} (request key {entry.key}, sent from row {entry.row}{when})"
 
 
 def _never_send(request: object) -> JobResult:  # pragma: no cover - validate_only never sends
@@ -367,12 +498,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             return reconcile_workbook(args, out)
         if args.command == "login":
             return login(args, out)
-    except AuthenticationError as exc:
-        print(f"xl-mailer: {exc}", file=sys.stderr)
-        return EXIT_STOPPED
-    except ApiError as exc:
-        print(f"xl-mailer: {exc}", file=sys.stderr)
-        return EXIT_STOPPED
+        if args.command == "clear":
+            return clear_workbook(args, out)
+        if args.command == "unclaimed":
+            return unclaimed_jobs(args, out)
     except XlMailerError as exc:
         print(f"xl-mailer: {exc}", file=sys.stderr)
         return EXIT_STOPPED
@@ -383,8 +512,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         if args.verbose:
             raise
         print(
-            f"xl-mailer: stopped by an unexpected {type(exc).__name__}; every job id received is"
-            " in the journal beside the workbook. Run again with -v for details.",
+            f"xl-mailer: stopped by an unexpected {type(exc).__name__}; run again with -v for"
+            " details. Any job id a run received is in its workbook or in its journal.",
             file=sys.stderr,
         )
         return EXIT_STOPPED

@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -47,6 +49,56 @@ class Answer:
     problem: str  # what came instead of a document, when document is None
     body: bytes
     retry_after: float = 0.0
+    server_time: dt.datetime | None = None  # the Date header, UTC, naive
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The jobs ``GET /jobs`` listed since a day, read to the end, and whether it can be
+    trusted to show every job: ``problem`` says why not (then no row may be declared safe)."""
+
+    jobs: list[dict[str, str]]
+    server_time: dt.datetime | None
+    problem: str | None = None
+
+
+MAX_PAGES = 100
+"""Pages of a listing followed at most: more is not understood."""
+
+_KEY_SHAPE = re.compile(r"xlm-\d{10}-[a-z2-9]{10}")
+_COUNT_FIELDS = ("totalCount", "total", "count", "totalRecords", "totalJobs", "recordCount")
+_PAGES_FIELDS = ("totalPages", "pages", "pageCount", "numberOfPages")
+_NEXT_FIELDS = ("next", "nextPage", "nextUrl", "nextPageUrl")
+
+
+def _round_cap(count: int) -> bool:
+    """A number of jobs that looks like a page or result limit rather than a real count."""
+    return count >= 10 and (count % 50 == 0 or count in (10, 20, 25))
+
+
+def listing_problem(jobs: list[dict[str, str]], fields: Mapping[str, str]) -> str | None:
+    """Why a complete-looking listing may still not show every job, or None.
+
+    Click2Mail does not document the listing's shape ([U] in API.md); this is the
+    one place that decides when it is understood, so that it can be corrected here.
+    """
+    for name in _COUNT_FIELDS:
+        text = fields.get(name, "").strip()
+        if text.isdigit() and int(text) != len(jobs):
+            return f"the listing says it has {text} jobs but shows {len(jobs)}"
+    if _round_cap(len(jobs)) and not any(fields.get(n, "").strip() for n in _COUNT_FIELDS):
+        return (
+            f"the listing has exactly {len(jobs)} jobs, a round number that may be a page or"
+            " size limit"
+        )
+    for job in jobs:
+        signature = job.get("appSignature", "")
+        if signature.startswith("xlm") and not _KEY_SHAPE.fullmatch(signature):
+            return (
+                f"the listing shows the request key {signature!r} cut short or changed, so"
+                " keys cannot be matched"
+            )
+    return None
 
 
 class SharedBackoff:
@@ -232,17 +284,42 @@ class Click2MailClient:
             not_a_document=answer.problem,
         )
 
-    def find_jobs(self, start: dt.date) -> list[dict[str, str]]:
-        """``GET /jobs?startDate=yyyy-MM-dd``: the jobs made since a day, one dict each.
+    def find_jobs(self, start: dt.date) -> Listing:
+        """``GET /jobs?startDate=yyyy-MM-dd``: the jobs made since a day, one dict each, every
+        page followed to the end.
 
         The listing's shape is not documented: this is the one place that reads it
-        (every ``<job>`` element's fields). Raises ApiError when it cannot be read,
-        so that no row is ever declared safe on a listing that was not understood.
+        (every ``<job>`` element's fields; page counts and next links when present).
+        Raises ApiError when it cannot be read; returns a Listing whose ``problem``
+        says why it may be incomplete, so that no row is declared safe on it.
         """
+        params = {"startDate": start.isoformat()}
+        jobs: list[dict[str, str]] = []
+        answer, fields = self._list_page("/jobs", params, jobs)
+        page = fields
+        server_time = answer.server_time
+        pages = next((fields[n] for n in _PAGES_FIELDS if fields.get(n, "").isdigit()), "1")
+        for number in range(2, int(pages) + 1):
+            if number > MAX_PAGES:
+                return Listing(jobs, server_time, f"the listing has more than {MAX_PAGES} pages")
+            self._list_page("/jobs", {**params, "page": str(number)}, jobs)
+        seen = 1
+        while link := next((page[n] for n in _NEXT_FIELDS if page.get(n)), ""):
+            seen += 1
+            if seen > MAX_PAGES or not link.startswith((self.base_url + "/", "/")):
+                return Listing(jobs, server_time, f"the listing's next page ({link}) was not read")
+            path = link.removeprefix(self.base_url) if link.startswith("http") else link
+            path = path.removeprefix(urlsplit(self.base_url).path)
+            _, page = self._list_page(path, None, jobs)
+        return Listing(jobs, server_time, listing_problem(jobs, fields))
+
+    def _list_page(
+        self, path: str, params: Mapping[str, str] | None, into: list[dict[str, str]]
+    ) -> tuple[Answer, dict[str, str]]:
+        """One page of a job listing: its jobs are added to ``into``; returns the answer and
+        the page's own fields (page counts, next links)."""
         try:
-            answer = self._request(
-                "GET", "/jobs", params={"startDate": start.isoformat()}, limit=LIST_BODY_BYTES
-            )
+            answer = self._request("GET", path, params=params, limit=LIST_BODY_BYTES)
         except requests.RequestException as exc:
             raise TransportError(f"Cannot reach {self.base_url}: {_reason(exc)}") from exc
         if answer.http_status != 200:
@@ -259,6 +336,7 @@ class Click2MailClient:
                 http_status=answer.http_status,
                 body_snippet=snippet(answer.body),
             ) from exc
+        fields = dict(answer.document.fields) if answer.document is not None else {}
         status = answer.document.int_field("status") if answer.document is not None else None
         if root != "jobs" or status not in (None, 0):
             raise ApiError(
@@ -268,7 +346,8 @@ class Click2MailClient:
                 http_status=answer.http_status,
                 body_snippet=snippet(answer.body),
             )
-        return jobs
+        into.extend(jobs)
+        return answer, fields
 
     def job_status(self, job_id: int) -> Document:
         """``GET /jobs/{id}``: the job's state (its ``status`` is a state code, not an error)."""
@@ -349,13 +428,27 @@ class Click2MailClient:
             retry_after = retry_after_seconds(
                 response.headers.get("Retry-After"), default=self._delay(1)
             )
+            server_time = _http_date(response.headers.get("Date"))
         try:
             document: Document | None = parse(body)
             problem = ""
         except NotADocument as exc:
             document, problem = None, str(exc)
         log.debug("%s %s -> %s", method, url, response.status_code)
-        return Answer(response.status_code, document, problem, body, retry_after)
+        return Answer(response.status_code, document, problem, body, retry_after, server_time)
+
+
+def _http_date(value: str | None) -> dt.datetime | None:
+    """An HTTP ``Date`` header as UTC (naive), or None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return when
+    return when.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def _read_bounded(response: requests.Response, limit: int) -> bytes:

@@ -5,6 +5,8 @@
     │   ├── CredentialsMissing    no username or password was found
     │   └── InsecureEndpoint      plain HTTP to a host that is not this machine
     ├── WorkbookError             a workbook that cannot be read or written
+    │   ├── JournalError          a journal that cannot be read, or was changed under a run
+    │   └── UnclaimedJobs         jobs the journal holds that no row claims: a person decides
     └── ApiError                  Click2Mail answered in a way that stops the run
         ├── AuthenticationError   HTTP 401, or 400 / 9 "Not authenticated"
         └── TransportError        the server could not be reached at all
@@ -40,6 +42,21 @@ class WorkbookError(XlMailerError):
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+
+
+class JournalError(WorkbookError):
+    """A workbook's journal cannot be read as it is, or was deleted, replaced or cut short
+    while a run was writing it. The message names the file, the line and what to do."""
+
+
+class UnclaimedJobs(WorkbookError):
+    """The journal holds jobs (or requests that may have made one) that no row of the
+    workbook claims any more: nothing new is sent until each is attached to a row or
+    released with ``xl-mailer unclaimed``."""
+
+    def __init__(self, path: object, reason: str, entries: object = ()) -> None:
+        super().__init__(path, reason)
+        self.entries = entries
 
 
 class ApiError(XlMailerError):

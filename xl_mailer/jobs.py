@@ -16,9 +16,9 @@ from typing import Protocol
 
 from .blocks import Block, BlockBuffer, bridge, contiguous_blocks
 from .catalog import Catalog
-from .errors import XlMailerError
+from .errors import UnclaimedJobs, XlMailerError
 from .journal import Entry, Journal, digest, match_rows
-from .models import KEY_HEADER, OUTPUT_HEADERS, JobRequest, JobResult, Outcome
+from .models import KEY_HEADER, OUTPUT_HEADERS, JobRequest, JobResult, Outcome, utc_now
 from .outcomes import UNKNOWN_PREFIX
 from .rows import RowPlan, plan_rows
 from .runner import Progress, RunSummary, Send, execute
@@ -31,25 +31,26 @@ KEY_LETTERS = 10  # 50 random bits: 100,000 keys made in one minute share one ab
 _KEY_LETTERS = bytes(ord(_KEY_ALPHABET[b % len(_KEY_ALPHABET)]) for b in range(256))
 
 
-class JournalMismatch(XlMailerError):
-    """The journal records requests that no row of the sheet matches any more: nothing is sent
-    until a person has looked, because those rows may already have their jobs."""
-
-    def __init__(self, journal: Journal, orphans: Sequence[Entry]) -> None:
-        lines = []
-        for entry in orphans:
-            what = (
-                f"job {entry.result.job_id}"
-                if entry.result.job_id is not None
-                else "a request whose answer was lost"
-            )
-            lines.append(f"row {entry.row}: {what} (request key {entry.key})")
-        super().__init__(
-            "the journal of an earlier run records " + "; ".join(lines) + ", but no row matches"
-            " it now (the rows were changed or moved). Nothing was sent. Check those jobs at"
-            f" Click2Mail, put their ids in the right rows, then delete {journal.path}"
+def unclaimed_error(journal: Journal, where: object, entries: Sequence[Entry]) -> UnclaimedJobs:
+    """The stop for journal entries that no row claims: names each, and the way forward."""
+    lines = []
+    for entry in entries[:10]:
+        what = (
+            f"job {entry.result.job_id}"
+            if entry.result.job_id is not None
+            else "a request whose answer was lost"
         )
-        self.orphans = list(orphans)
+        lines.append(f"{what} (sent from row {entry.row}, request key {entry.key})")
+    more = f" and {len(entries) - 10} more" if len(entries) > 10 else ""
+    return UnclaimedJobs(
+        where,
+        "its journal holds " + "; ".join(lines) + more + ", but no row claims it now (the"
+        " rows were edited, moved or deleted since). Every other job id the journal held is"
+        " back in its row. Nothing new was sent. Run 'xl-mailer unclaimed' on this workbook (or"
+        " press Unclaimed Jobs) to see them, then attach each to its row (--attach JOB=ROW) or"
+        " release it as not from this workbook (--release JOB)",
+        list(entries),
+    )
 
 
 class SheetPort(Protocol):
@@ -133,7 +134,6 @@ class SheetRun:
     layout: Layout
     results: list[tuple[int, JobResult]] = field(default_factory=list)
     recovered: list[tuple[int, JobResult]] = field(default_factory=list)
-    orphans: list[Entry] = field(default_factory=list)
     writes: int = 0
 
 
@@ -153,47 +153,63 @@ def _cell(row: Sequence[object], column: int) -> object:
     return row[column] if column < len(row) else None
 
 
-def recover(
-    values: list[list[object]], layout: Layout, journal: Journal, *, catalog: Catalog | None
-) -> tuple[list[tuple[int, JobResult]], list[Entry]]:
-    """What the journal knows that the sheet does not: results to write, and entries with no row.
+@dataclass(frozen=True)
+class Recovery:
+    """What the journal knows that the sheet does not."""
 
-    A row is given the journal's result only when the sheet shows no job id for it
-    and does not already show that outcome.
+    updates: list[tuple[int, JobResult]]  # results to write into rows
+    unclaimed: list[Entry]  # entries that may have made a job and that no row claims
+
+
+def recover(values: list[list[object]], layout: Layout, journal: Journal) -> Recovery:
+    """Match the journal's entries to the sheet's rows (``match_rows``).
+
+    A row is given the journal's result only when the sheet shows no job id for
+    it and does not already show that outcome. A job id already in another row
+    is never written into a second one. A request the journal saw leave with no
+    answer gets, as its send time, now: the run that sent it has ended.
     """
     entries = journal.entries()
     if not entries:
-        return [], []
+        return Recovery([], [])
     digests = {
         plan.row: digest(plan.request.params)
-        for plan in plan_rows(values, layout, catalog=None)
+        for plan in plan_rows(values, layout, catalog=None, hold_created=False)
         if plan.request is not None
     }
-    key_col = layout.results[KEY_HEADER]
-    keys = {
-        index + 1: str(_cell(values[index], key_col))
-        for index in range(layout.first_data_row, len(values))
-        if _cell(values[index], key_col) not in (None, "")
-    }
+    key_col, job_col = layout.results[KEY_HEADER], layout.results["Job ID"]
+    keys: dict[int, str] = {}
+    ids: set[int] = set()
+    for index in range(layout.first_data_row, len(values)):
+        line = values[index]
+        if _cell(line, key_col) not in (None, ""):
+            keys[index + 1] = str(_cell(line, key_col))
+        number = _job_number(_cell(line, job_col))
+        if number is not None:
+            ids.add(number)
     matched, orphans = match_rows(entries, digests, keys)
     # only an entry that made a job, or may have, can be lost or sent twice
-    orphans = [
-        e for e in orphans if e.result.job_id is not None or e.result.outcome is Outcome.UNKNOWN
-    ]
-    job_col, text_col = layout.results["Job ID"], layout.results["Description"]
+    unclaimed = [e for e in orphans if e.may_have_made_a_job and e.result.job_id not in ids]
+    text_col = layout.results["Description"]
     updates: list[tuple[int, JobResult]] = []
+    now = utc_now()
     for row, entry in matched:
         line = values[row - 1]
         if _cell(line, job_col) not in (None, ""):
             continue  # the sheet has this row's job already
-        if entry.result.job_id is None and entry.result.outcome is not Outcome.UNKNOWN:
+        if not entry.may_have_made_a_job:
             continue  # a clean refusal: nothing was made, the row may be sent again
+        if entry.result.job_id is not None and entry.result.job_id in ids:
+            continue  # another row shows this job: a job belongs to one row
         if entry.result.job_id is None and str(_cell(line, text_col) or "").startswith(
             UNKNOWN_PREFIX
         ):
             continue  # already shows that it awaits reconciliation
-        updates.append((row, entry.result))
-    return updates, orphans
+        result = entry.result
+        if result.sent_at is None:
+            result = result.sent(now)
+        updates.append((row, result))
+    return Recovery(updates, unclaimed)
 
 
 def _job_number(value: object) -> int | None:
@@ -240,6 +256,32 @@ def settled_keys(entries: Sequence[Entry], saved: list[list[object]], layout: La
     return settled
 
 
+def write_headers(port: SheetPort, layout: Layout) -> int:
+    """Write the output headers the sheet lacks; returns how many writes it took."""
+    writes = 0
+    # contiguous_blocks groups consecutive keys: here the keys are columns
+    missing = [(column, [name]) for column, name in layout.missing_headers]
+    for first, names in contiguous_blocks(missing):
+        port.write_block(layout.header_row + 1, first, [[n[0] for n in names]])
+        writes += 1
+    return writes
+
+
+def write_results(
+    port: SheetPort, layout: Layout, results: Sequence[tuple[int, JobResult]]
+) -> None:
+    """Write whole results into their rows at once (headers first, if missing), then
+    checkpoint: for actions that write a handful of rows, not a run's stream."""
+    if not results:
+        return
+    write_headers(port, layout)
+    spans = result_spans(layout)
+    for first, cells in contiguous_blocks([(row, list(r.cells)) for row, r in results]):
+        for column, indexes in spans:
+            port.write_block(first, column, [[line[i] for i in indexes] for line in cells])
+    port.checkpoint()
+
+
 def run_sheet(
     port: SheetPort,
     *,
@@ -268,16 +310,18 @@ def run_sheet(
     values = port.values()
     layout = find_layout(values, sheet=port.name)
     recovered: list[tuple[int, JobResult]] = []
-    orphans: list[Entry] = []
     if journal is not None and not validate_only:
-        recovered, orphans = recover(values, layout, journal, catalog=catalog)
-        if orphans:
-            raise JournalMismatch(journal, orphans)
-        for row, result in recovered:
+        recovery = recover(values, layout, journal)
+        recovered = recovery.updates
+        for row, result in recovered:  # planning below sees the recovered rows as they will be
             line = values[row - 1]
             line.extend([None] * (max(layout.results.values()) + 1 - len(line)))
-            line[layout.results["Job ID"]] = result.job_id
-            line[layout.results["Description"]] = result.description
+            for name, value in zip(OUTPUT_HEADERS, result.cells, strict=True):
+                line[layout.results[name]] = value
+        if recovery.unclaimed:
+            # every id that still matches its row goes back first; then a person decides
+            write_results(port, layout, recovered)
+            raise unclaimed_error(journal, "This workbook", recovery.unclaimed)
     plans = plan_rows(values, layout, catalog=catalog, refused=port.row_notes(layout))
     if rows is not None:
         wanted = set(rows)
@@ -291,17 +335,13 @@ def run_sheet(
         RowPlan(p.row, request=with_key(p.request, next_key())) if p.request else p for p in plans
     ]
     spans = result_spans(layout)
-    outcome = SheetRun(summary=RunSummary(), layout=layout, recovered=recovered, orphans=orphans)
+    outcome = SheetRun(summary=RunSummary(), layout=layout, recovered=recovered)
     headers_written = not layout.missing_headers
 
     def flush(blocks: list[Block]) -> None:
         nonlocal headers_written
         if not headers_written:
-            # contiguous_blocks groups consecutive keys: here the keys are columns
-            missing = [(column, [name]) for column, name in layout.missing_headers]
-            for first, names in contiguous_blocks(missing):
-                port.write_block(layout.header_row + 1, first, [[n[0] for n in names]])
-                outcome.writes += 1
+            outcome.writes += write_headers(port, layout)
             headers_written = True
         for first_row, cells in bridge(blocks, written):
             for column, indexes in spans:

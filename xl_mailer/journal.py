@@ -12,21 +12,24 @@ when the process died is marked UNKNOWN, to be reconciled, never re-sent blindly
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import os
 import threading
 import time
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import WorkbookError
-from .models import JobRequest, JobResult, Outcome
+from .bookid import FileLock, real_path
+from .errors import JournalError
+from .models import JobRequest, JobResult, Outcome, utc_now
 from .outcomes import unknown
 
 SUFFIX = ".xl-mailer-journal"
+_KEEP = object()  # a line compaction keeps whatever its key
 SYNC_WITHIN = 0.02  # seconds an answer may wait for its fsync, however busy the run is
 
 
@@ -35,46 +38,18 @@ def journal_path(workbook: Path) -> Path:
     return workbook.with_name(f".{workbook.name}{SUFFIX}")
 
 
-class RunLock:
-    """One run at a time per workbook: a lock the OS releases even when the process is killed."""
+class RunLock(FileLock):
+    """One run at a time per workbook file: a lock beside the file itself (symbolic links
+    followed), which the OS releases even when the process is killed. The workbook's
+    identity lock (``bookid.identity_lock``) covers its other paths."""
 
     def __init__(self, workbook: Path) -> None:
-        self.path = workbook.with_name(f".{workbook.name}.xl-mailer-lock")
-        self._handle: Any = None
-
-    def __enter__(self) -> RunLock:
-        name = self.path.name.removeprefix(".").removesuffix(".xl-mailer-lock")
-        try:
-            self._handle = self.path.open("a+b")
-        except OSError as exc:
-            raise WorkbookError(
-                name, f"its lock file {self.path} cannot be made ({exc.strerror or exc})"
-            ) from exc
-        try:
-            if os.name == "nt":  # pragma: no cover - Windows
-                import msvcrt
-
-                msvcrt.locking(self._handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
-            else:
-                import fcntl
-
-                fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            self._handle.close()
-            raise WorkbookError(
-                name, "another xl-mailer run is working on it; wait for that run to finish"
-            ) from exc
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if os.name == "nt":  # pragma: no cover - Windows cannot delete a file still open
-            self._handle.close()
-            with contextlib.suppress(OSError):  # another run has it open now: it stays
-                self.path.unlink(missing_ok=True)
-            return
-        # removed while still held, so no later run can find it stale; closing releases it
-        self.path.unlink(missing_ok=True)
-        self._handle.close()
+        real = real_path(workbook)
+        super().__init__(
+            real.with_name(f".{real.name}.xl-mailer-lock"),
+            name=real.name,
+            busy="another xl-mailer run is working on it; wait for that run to finish",
+        )
 
 
 def digest(params: Iterable[tuple[str, str]]) -> str:
@@ -85,12 +60,42 @@ def digest(params: Iterable[tuple[str, str]]) -> str:
 
 @dataclass(frozen=True)
 class Entry:
-    """What the journal knows of one request key: the row it was sent for and what came back."""
+    """What the journal knows of one request key: the row it was sent for and what came back.
+
+    ``sent_from`` is when its send record was written (the request cannot have left
+    before); ``result.sent_at`` when its last attempt ended, None when the run that
+    sent it stopped before an answer.
+    """
 
     key: str
     row: int
     digest: str
     result: JobResult
+    sent_from: dt.datetime | None = None
+    line: int = 0  # of its send record, for messages
+
+    @property
+    def may_have_made_a_job(self) -> bool:
+        return self.result.job_id is not None or self.result.outcome is Outcome.UNKNOWN
+
+
+@dataclass(frozen=True)
+class Release:
+    """A job a person said this workbook does not claim (``xl-mailer unclaimed --release``)."""
+
+    key: str
+    job_id: int | None
+    why: str
+    at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class PathSeen:
+    """A file that a run worked on as this workbook; one run's paths are one logical book."""
+
+    path: str
+    run: str
+    role: str  # "run" (the file itself), "source" or "output" of an --output run
 
 
 class Journal:
@@ -113,6 +118,8 @@ class Journal:
         self._flusher: threading.Thread | None = None
         self.syncs = 0  # fsyncs made, for benchmarks and tests
         self._failed: OSError | None = None  # the first fsync that failed
+        self._opened: tuple[int, int, int] | None = None  # device, inode, size when opened
+        self._bytes = 0  # written through this descriptor since
 
     # -- writing ---------------------------------------------------------
 
@@ -123,12 +130,17 @@ class Journal:
         text = "".join(
             json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records
         )
-        data = memoryview(text.encode("utf-8"))
+        self._append(text.encode("utf-8"), sync=sync)
+
+    def _append(self, data: bytes, *, sync: bool) -> None:
+        view = memoryview(data)
         with self._lock:
             if self._fd is None:
                 self._fd = self._open()
-            while data:
-                data = data[os.write(self._fd, data) :]
+            while view:
+                wrote = os.write(self._fd, view)
+                self._bytes += wrote
+                view = view[wrote:]
             self._written += 1
             mine = self._written
         if sync:
@@ -144,7 +156,31 @@ class Journal:
             os.lseek(descriptor, size - 1, os.SEEK_SET)  # writes still go to the end
             if os.read(descriptor, 1) != b"\n":
                 os.write(descriptor, b"\n")
+                size += 1
+        if self._opened is None:
+            stat = os.fstat(descriptor)
+            self._opened = (stat.st_dev, stat.st_ino, size)
+            self._bytes = 0
         return descriptor
+
+    def tampered(self) -> str | None:
+        """What happened to the journal under this run, if anything: deleted, replaced by
+        another file, or cut short. None when it is as this run wrote it."""
+        with self._lock:
+            opened, written = self._opened, self._bytes
+        if opened is None:
+            return None
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return f"the journal {self.path} was deleted while the run was writing it"
+        except OSError as exc:
+            return f"the journal {self.path} cannot be read ({exc.strerror or exc})"
+        if (stat.st_dev, stat.st_ino) != opened[:2]:
+            return f"the journal {self.path} was replaced by another file during the run"
+        if stat.st_size < opened[2] + written:
+            return f"the journal {self.path} was cut short during the run"
+        return None
 
     def _sync_through(self, mine: int) -> None:
         """Group commit: one fsync makes every line written before it durable, so a thread
@@ -171,9 +207,10 @@ class Journal:
 
     def sending(self, requests: Sequence[JobRequest]) -> None:
         """Record, durably, that these rows are about to be sent with these keys."""
+        now = _stamp(None)
         self._write(
             [
-                {"e": "send", "row": r.row, "key": r.key, "digest": digest(r.params)}
+                {"e": "send", "row": r.row, "key": r.key, "digest": digest(r.params), "at": now}
                 for r in requests
             ],
             sync=True,
@@ -193,11 +230,38 @@ class Journal:
                     "http": result.http_status,
                     "code": result.code,
                     "text": result.description,
+                    "at": _stamp(result.sent_at),
                 }
             ],
             sync=False,
         )
         self._sync_soon()
+
+    def adopt(self, data: bytes) -> None:
+        """Append, durably, the lines of a journal kept elsewhere by an earlier version."""
+        lines = [line for line in data.splitlines() if _record(line)]
+        if not lines:
+            return
+        self._append(b"".join(line + b"\n" for line in lines), sync=True)
+
+    def note_path(self, path: Path, *, run: str, role: str) -> None:
+        """Record, durably, that a run works on the file at ``path`` as this workbook."""
+        self._write([{"e": "path", "path": str(path), "run": run, "role": role}], sync=True)
+
+    def release(self, entry: Entry, why: str) -> None:
+        """Record, durably, that a person released a job no row claims: kept, never matched."""
+        self._write(
+            [
+                {
+                    "e": "released",
+                    "key": entry.key,
+                    "job": entry.result.job_id,
+                    "why": why,
+                    "at": _stamp(None),
+                }
+            ],
+            sync=True,
+        )
 
     def _sync_soon(self) -> None:
         self._due.set()
@@ -255,6 +319,7 @@ class Journal:
             if self._fd is not None:
                 os.close(self._fd)
                 self._fd = None
+            self._opened = None
 
     def compact(self, settled: Collection[str]) -> int:
         """Rewrite the journal without the lines of the ``settled`` request keys (the saved
@@ -269,23 +334,39 @@ class Journal:
         self.close()
         lines: list[tuple[object, bytes]] = []
         never_sent: set[object] = set()  # withdrawn: journaled ahead, never left
+        released: set[object] = set()
+        seen_paths: set[object] = set()
         with self.path.open("rb") as handle:
             for line in handle:
                 record = _record(line)
+                kind = record.get("e")
+                if kind == "path":
+                    # one record per file that still exists: what the copy check needs
+                    where = record.get("path")
+                    keep = isinstance(where, str) and where not in seen_paths
+                    keep = keep and Path(where).exists()  # type: ignore[arg-type]
+                    seen_paths.add(where)
+                    lines.append((_KEEP if keep else None, line))
+                    continue
                 lines.append((record.get("key"), line))
-                if record.get("e") == "withdrawn":
+                if kind == "withdrawn":
                     never_sent.add(record.get("key"))
+                elif kind == "released":
+                    released.add(record.get("key"))
         kept: list[bytes] = []
         dropped = 0
         for key, line in lines:
-            if not isinstance(key, str) or key in settled or key in never_sent:
+            gone = key is not _KEEP and (
+                not isinstance(key, str) or key in settled or key in never_sent
+            )
+            if gone and key not in released:  # a release is a person's decision: kept
                 dropped += 1
             else:
                 kept.append(line if line.endswith(b"\n") else line + b"\n")
         if not dropped:
             return 0
-        if not kept:
-            self.path.unlink()
+        if not any(_record(line).get("e") not in ("path", None) for line in kept):
+            self.path.unlink()  # nothing but paths: nothing left to know
             return dropped
         temp = self.path.with_name(self.path.name + ".new")
         with temp.open("wb") as handle:
@@ -302,39 +383,153 @@ class Journal:
 
     # -- reading ---------------------------------------------------------
 
-    def entries(self) -> list[Entry]:
-        """What each request key came to; a send with no result is UNKNOWN."""
+    def _records(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Every record with its line number. A line a crash cut short is passed over."""
         if not self.path.exists():
-            return []
-        sends: dict[str, dict[str, Any]] = {}
-        results: dict[str, dict[str, Any]] = {}
-        with self.path.open(encoding="utf-8", errors="replace") as handle:
-            for line in handle:
+            return
+        try:
+            handle = self.path.open(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise JournalError(self.path, f"cannot be read ({exc.strerror or exc})") from exc
+        with handle:
+            for number, line in enumerate(handle, start=1):
                 record = _record(line)  # a line cut short by a crash reads as {}
-                key = record.get("key")
-                if not isinstance(key, str):
-                    continue
-                if record.get("e") == "send":
-                    sends[key] = record
-                elif record.get("e") == "result":
-                    results[key] = record
-                elif record.get("e") == "withdrawn":
-                    sends.pop(key, None)  # journaled ahead, never sent: nothing to know
+                if record:
+                    yield number, record
+
+    def entries(self) -> list[Entry]:
+        """What each request key came to; a send with no result is UNKNOWN. Released keys are
+        left out (``releases``). Raises JournalError naming a record that cannot be read."""
+        sends: dict[str, tuple[int, dict[str, Any]]] = {}
+        results: dict[str, dict[str, Any]] = {}
+        released: set[str] = set()
+        for number, record in self._records():
+            kind = record.get("e")
+            if kind not in _FIELDS:
+                continue  # a kind of record this version does not know: not about sending
+            _check(self.path, number, record, _FIELDS[kind])
+            key = record["key"] if kind != "path" else None
+            if kind == "send":
+                sends[key] = (number, record)
+            elif kind == "result":
+                results[key] = record
+            elif kind == "withdrawn":
+                sends.pop(key, None)  # journaled ahead, never sent: nothing to know
+            elif kind == "released":
+                released.add(key)
         found: list[Entry] = []
-        for key, send in sends.items():
+        for key, (number, send) in sends.items():
+            if key in released:
+                continue
             answer = results.get(key)
             if answer is None:
                 result = unknown("the previous run stopped while this row was being sent")
             else:
                 result = JobResult(
                     Outcome(answer["outcome"]),
-                    str(answer["text"]),
+                    answer["text"],
                     answer.get("job"),
                     answer.get("http"),
                     answer.get("code"),
+                    sent_at=_time(answer.get("at")),
                 )
-            found.append(Entry(key, int(send["row"]), str(send["digest"]), result.keyed(key)))
+            found.append(
+                Entry(
+                    key,
+                    send["row"],
+                    send["digest"],
+                    result.keyed(key),
+                    _time(send.get("at")),
+                    number,
+                )
+            )
         return found
+
+    def releases(self) -> list[Release]:
+        """The jobs a person released, oldest first."""
+        return [
+            Release(r["key"], r.get("job"), str(r.get("why", "")), _time(r.get("at")))
+            for number, r in self._records()
+            if r.get("e") == "released" and _check(self.path, number, r, _FIELDS["released"])
+        ]
+
+    def paths(self) -> list[PathSeen]:
+        """The files runs worked on as this workbook, oldest first."""
+        return [
+            PathSeen(r["path"], str(r.get("run", "")), str(r.get("role", "run")))
+            for number, r in self._records()
+            if r.get("e") == "path" and _check(self.path, number, r, _FIELDS["path"])
+        ]
+
+
+def _stamp(at: dt.datetime | None) -> str:
+    """A time for a record: ``at`` (UTC, naive), else now; ISO text to the second."""
+    if at is None:
+        at = utc_now()
+    return at.isoformat(timespec="seconds")
+
+
+def _time(text: object) -> dt.datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return dt.datetime.fromisoformat(text).replace(tzinfo=None)
+    except ValueError:
+        return None
+
+
+def _optional_int(value: object) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _row_number(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _text(value: object) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+_OUTCOMES = {o.value for o in Outcome}
+_FIELDS: dict[str, dict[str, tuple[Callable[[object], bool], str]]] = {
+    "send": {
+        "key": (_text, "a request key"),
+        "row": (_row_number, "a row number"),
+        "digest": (_text, "a digest of the row's values"),
+    },
+    "result": {
+        "key": (_text, "a request key"),
+        "outcome": (lambda v: v in _OUTCOMES, "one of " + ", ".join(sorted(_OUTCOMES))),
+        "job": (_optional_int, "a job id (a whole number) or null"),
+        "http": (_optional_int, "an HTTP status or null"),
+        "code": (_optional_int, "a return code or null"),
+        "text": (lambda v: isinstance(v, str), "the description, as text"),
+    },
+    "withdrawn": {"key": (_text, "a request key")},
+    "released": {"key": (_text, "a request key"), "job": (_optional_int, "a job id or null")},
+    "path": {"path": (_text, "a file path")},
+}
+"""Each kind of record, its fields, and what each must hold."""
+
+
+def _check(
+    path: Path,
+    number: int,
+    record: dict[str, Any],
+    fields: dict[str, tuple[Callable[[object], bool], str]],
+) -> bool:
+    """True, or JournalError naming the line, the field and what it must hold."""
+    for name, (valid, meaning) in fields.items():
+        if not valid(record.get(name)):
+            found = "is missing" if name not in record else f"is {json.dumps(record[name])}"
+            raise JournalError(
+                path,
+                f"line {number} ({record.get('e')} record): {name!r} {found}, but must be"
+                f" {meaning}. The journal is a text file with one record per line: correct that"
+                " line in a text editor (keep the file and every other line as they are), then"
+                " run again",
+            )
+    return True
 
 
 def _record(line: str | bytes) -> dict[str, Any]:

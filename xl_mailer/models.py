@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from dataclasses import dataclass
 
@@ -76,7 +77,10 @@ RESULT_HEADERS: tuple[str, ...] = ("Job ID", "HTTP Status", "Return Code", "Desc
 KEY_HEADER = "Request Key"
 """The column that keeps each row's request key, sent as ``appSignature`` for reconciliation."""
 
-OUTPUT_HEADERS: tuple[str, ...] = (*RESULT_HEADERS, KEY_HEADER)
+SENT_HEADER = "Sent (UTC)"
+"""The column that keeps when each row's request last left (UTC): reconciliation waits from it."""
+
+OUTPUT_HEADERS: tuple[str, ...] = (*RESULT_HEADERS, KEY_HEADER, SENT_HEADER)
 """Every column xl-mailer writes, in the order it creates them."""
 
 
@@ -124,15 +128,52 @@ class JobResult:
     http_status: int | None = None
     code: int | None = None
     request_key: str | None = None
+    sent_at: dt.datetime | None = None  # UTC, naive: when the request's last attempt ended
 
     def keyed(self, key: str | None) -> JobResult:
         """The same result, for the request sent with ``key``."""
         return JobResult(
-            self.outcome, self.description, self.job_id, self.http_status, self.code, key
+            self.outcome,
+            self.description,
+            self.job_id,
+            self.http_status,
+            self.code,
+            key,
+            self.sent_at,
+        )
+
+    def sent(self, at: dt.datetime | None) -> JobResult:
+        """The same result, its request last on its way at ``at`` (UTC, naive)."""
+        return JobResult(
+            self.outcome,
+            self.description,
+            self.job_id,
+            self.http_status,
+            self.code,
+            self.request_key,
+            at,
         )
 
     @property
-    def cells(self) -> tuple[int | None, int | None, int | None, str, str | None]:
-        """Values for the ``Job ID``, ``HTTP Status``, ``Return Code``, ``Description`` and
-        ``Request Key`` cells."""
-        return (self.job_id, self.http_status, self.code, self.description, self.request_key)
+    def cells(
+        self,
+    ) -> tuple[int | None, int | None, int | None, str, str | None, dt.datetime | None]:
+        """Values for the ``Job ID``, ``HTTP Status``, ``Return Code``, ``Description``,
+        ``Request Key`` and ``Sent (UTC)`` cells."""
+        return (
+            self.job_id,
+            self.http_status,
+            self.code,
+            self.description,
+            self.request_key,
+            self.sent_at,
+        )
+
+
+def utc_now() -> dt.datetime:
+    """Now, in UTC, naive, rounded up to the second: how the ``Sent (UTC)`` column holds a
+    time (up, so that a wait counted from it is never shorter than asked)."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    if now.microsecond:
+        now = now.replace(microsecond=0) + dt.timedelta(seconds=1)
+    return now

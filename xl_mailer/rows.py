@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .catalog import Catalog
 from .cells import CellError, is_blank, to_param
-from .models import ALL_PARAMS, REQUIRED_PARAMS, JobRequest, JobResult, Outcome
+from .models import (
+    ALL_PARAMS,
+    KEY_HEADER,
+    REQUIRED_PARAMS,
+    SENT_HEADER,
+    JobRequest,
+    JobResult,
+    Outcome,
+)
 from .outcomes import UNKNOWN_PREFIX as UNKNOWN_PREFIX
 from .sheet import Layout, Rows
 
@@ -33,6 +42,7 @@ def plan_rows(
     catalog: Catalog | None,
     origin_row: int = 1,
     refused: Mapping[int, str] | None = None,
+    hold_created: bool = True,
 ) -> list[RowPlan]:
     """Plan every non-blank data row below the header.
 
@@ -40,6 +50,8 @@ def plan_rows(
     have a Job ID, or an UNKNOWN outcome awaiting reconciliation, are kept as
     they are, so a rerun never makes a second job for them. ``refused`` maps
     row numbers to the reason they may not be sent (hidden rows, merged cells).
+    A row that shows it was created but has no Job ID is not sent either
+    (``hold_created``; off only to read what such a row asks for).
     """
     plans: list[RowPlan] = []
     job_id_col = layout.results["Job ID"]
@@ -57,11 +69,52 @@ def plan_rows(
             waiting = JobResult(Outcome.UNKNOWN, "Not sent: awaits reconciliation")
             plans.append(RowPlan(number, result=waiting, write=False))
             continue
+        held = _held(row, layout) if hold_created else None
+        if held is not None:
+            plans.append(RowPlan(number, result=held))
+            continue
         if refused and number in refused:
             plans.append(RowPlan(number, result=invalid([refused[number]])))
             continue
         plans.append(plan_row(number, row, layout, catalog=catalog))
     return plans
+
+
+HELD_PREFIX = "Not sent: this row shows"
+CREATED_TEXTS = ("Created", "Reconciled: job", "Attached: job", HELD_PREFIX)
+"""Descriptions that say a row has a job (or had, before its Job ID was cleared)."""
+
+
+def _held(row: Sequence[object], layout: Layout) -> JobResult | None:
+    """A row with no Job ID that shows it was created, or that was sent and shows no
+    refusal, is not sent again: its Job ID may have been cleared by hand. Its cells stay as
+    they are but for the Description, which says how to send it again on purpose."""
+    cols = layout.results
+    http, code = _cell(row, cols["HTTP Status"]), _cell(row, cols["Return Code"])
+    text, key = _cell(row, cols["Description"]), _cell(row, cols[KEY_HEADER])
+    created = http in (201, 201.0) and code in (0, 0.0)
+    says_created = isinstance(text, str) and text.startswith(CREATED_TEXTS)
+    silent = not is_blank(key) and is_blank(http) and is_blank(code) and is_blank(text)
+    if not (created or says_created or silent):
+        return None
+    what = "Created" if created or says_created else "a Request Key"
+    return JobResult(
+        Outcome.INVALID,
+        f"{HELD_PREFIX} {what} but no Job ID: it may already be mailed (a Job ID cleared by"
+        " hand?). Put its Job ID back, or, to send it again on purpose, press Clear Results"
+        " (xl-mailer clear) for this row first",
+        None,
+        _whole(http),
+        _whole(code),
+        str(key) if not is_blank(key) else None,
+        sent if isinstance(sent := _cell(row, cols[SENT_HEADER]), dt.datetime) else None,
+    )
+
+
+def _whole(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value) if float(value).is_integer() else None
 
 
 def _kept(why: str) -> JobResult:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from .errors import AuthenticationError
-from .models import JobRequest, JobResult, Outcome
+from .models import JobRequest, JobResult, Outcome, utc_now
 from .outcomes import unknown
 from .rows import RowPlan
 
@@ -70,7 +70,7 @@ class RunSummary:
 
 
 _DONE = object()
-CANCELLED = "cancelled: no new rows were sent; answers in flight were recorded"
+CANCELLED = "cancelled: no new rows were sent after Ctrl-C; answers in flight were recorded"
 AHEAD_SECONDS = 0.05  # how far ahead of the workers send records may be written
 AHEAD_MOST = 64  # and at most this many rows at once
 POLL_SECONDS = 0.2  # how often the recording thread looks up when no answer arrives
@@ -134,6 +134,7 @@ class Feed:
         self._clock = clock
         self._refilled: float | None = None
         self.batches: list[int] = []
+        self.last_taken: int | None = None  # the row of the last request handed out
 
     def _next_size(self) -> int:
         if self._refilled is None:
@@ -167,7 +168,9 @@ class Feed:
                 self._ready.extend(batch)
                 self.batches.append(size)
                 self._refilled = self._clock()
-            return self._ready.popleft()
+            request = self._ready.popleft()
+            self.last_taken = request.row
+            return request
 
     def leftover(self) -> list[JobRequest]:
         """Requests journaled but never taken (the run stopped); none remain afterwards."""
@@ -175,6 +178,13 @@ class Feed:
             left = list(self._ready)
             self._ready.clear()
             return left
+
+
+def _reason(exc: BaseException) -> str:
+    """An OS error as its words (``No space left on device``), anything else as its text."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
 
 
 def _drain(answers: queue.SimpleQueue[object], into: deque[object]) -> None:
@@ -247,11 +257,16 @@ def execute(
             stop.set()
             result = unknown(f"sending failed unexpectedly ({type(exc).__name__}: {exc})")
         result = result.keyed(request.key)
+        if result.http_status is not None or result.outcome is not Outcome.FAILED:
+            result = result.sent(utc_now())  # it may have left; reconciliation waits from here
         if journal is not None:
             try:
                 journal.result(request, result)
             except Exception as exc:
-                crashed.append(f"the journal could not be written ({exc})")
+                crashed.append(
+                    f"the journal could not record the answer for row {request.row}"
+                    f" ({_reason(exc)}); the row's result is written into the workbook"
+                )
                 stop.set()
         return result
 
@@ -261,7 +276,11 @@ def execute(
                 try:
                     request = feed.take()
                 except JournalFailed as exc:  # send nothing more; these rows never left
-                    crashed.append(f"the journal could not be written ({exc})")
+                    last = feed.last_taken
+                    crashed.append(
+                        f"the journal could not be written ({_reason(exc.__cause__ or exc)}):"
+                        + (f" nothing was sent after row {last}" if last else " nothing was sent")
+                    )
                     stop.set()
                     if journal is not None:
                         with contextlib.suppress(Exception):  # else UNKNOWN next time: safe
@@ -281,7 +300,10 @@ def execute(
             journal.withdrawn(feed.leftover())
             journal.sync()
         except Exception as exc:  # the rows left behind show UNKNOWN next time: safe
-            crashed.append(f"the journal could not be written ({exc})")
+            crashed.append(
+                f"the journal could not be closed ({_reason(exc)}); rows it could not mark as"
+                " never sent will show UNKNOWN next time"
+            )
 
     workers = [
         threading.Thread(target=worker, name=f"xl-mailer-{i}", daemon=True)
@@ -352,7 +374,7 @@ def execute(
         summary.stopped = str(auth_error[0])
         summary.authentication_failed = True
     elif crashed:
-        summary.stopped = f"stopped: {crashed[0]}; nothing more was sent"
+        summary.stopped = f"{crashed[0]}; nothing more was sent"
         summary.crashed = True
     elif stop.is_set() and summary.stopped is None and unsent:
         summary.stopped = CANCELLED

@@ -144,23 +144,17 @@ def _with_results(rows: Rows, r: int, params: dict[str, int], sheet: str) -> Lay
     if to_place:
         start = max([*params.values(), *results.values()]) + 1
         span = range(start, start + len(to_place))
-        _require_free(rows, r, span, sheet, to_place)
+        if not _free(rows, r, span):
+            # the cells next to the table hold the user's own data: go right of all of it
+            start = max(len(row) for row in rows[r:])
+            while start > 0 and all(
+                start - 1 >= len(row) or row[start - 1] in (None, "") for row in rows[r:]
+            ):
+                start -= 1
+            span = range(start, start + len(to_place))
         results.update(zip(to_place, span, strict=True))
     return Layout(header_row=r, params=params, results=results, existing=existing)
 
 
-def _require_free(rows: Rows, r: int, span: range, sheet: str, names: list[str]) -> None:
-    for row_index in range(r, len(rows)):
-        row = rows[row_index]
-        for c in span:
-            if c < len(row) and row[c] is not None and row[c] != "":
-                where = f"{column_letter(span[0])}:{column_letter(span[-1])}"
-                if len(span) == 1:
-                    where = column_letter(span[0])
-                raise SheetLayoutError(
-                    sheet,
-                    f"xl-mailer's columns ({', '.join(names)}) go right of the parameters and"
-                    f" results, in {where}, but cell {column_letter(c)}{row_index + 1} is in use."
-                    f" Insert {len(span)} empty column(s) there, or add the headers where you"
-                    " want them",
-                )
+def _free(rows: Rows, r: int, span: range) -> bool:
+    return all(c >= len(row) or row[c] is None or row[c] == "" for row in rows[r:] for c in span)

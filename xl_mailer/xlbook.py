@@ -13,6 +13,7 @@ from typing import Any
 
 import xlwings as xw
 
+from .bookid import ID_NAME, identity_formula, parse_identity
 from .sheet import Layout
 
 FORMULA_STARTS = ("=", "+", "-", "@")
@@ -54,6 +55,22 @@ class BookSheet:
         """Desktop Excel's hidden rows and merged cells cost a call per row to find out: the
         sheet is taken as it reads (a merged cell's other rows read as blank)."""
         return {}
+
+
+def book_identity(book: xw.Book) -> str | None:
+    """The identity the open book carries (``bookid.ID_NAME``), or None."""
+    for name in book.names:
+        if str(name.name).split("!")[-1] == ID_NAME:
+            return parse_identity(name.refers_to)
+    return None
+
+
+def set_book_identity(book: xw.Book, identity: str) -> None:
+    """Give the open book its identity; it reaches the file when the user saves."""
+    if book_identity(book) != identity:
+        book.names.add(ID_NAME, identity_formula(identity))
+        with contextlib.suppress(Exception):  # desktop Excel only: hide it from Name Manager
+            book.names[ID_NAME].api.Visible = False
 
 
 def status(book: xw.Book, text: str | None) -> None:

@@ -7,6 +7,7 @@ A file that cannot be read or written is reported and left byte-for-byte as it w
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 import time
@@ -15,9 +16,11 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 from openpyxl.cell.cell import Cell
+from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from .bookid import ID_NAME, identity_formula, parse_identity
 from .cells import UNCALCULATED
 from .errors import WorkbookError
 from .sheet import Layout
@@ -62,6 +65,11 @@ def _check_writable(path: Path) -> None:
             raise WorkbookError(
                 path, f"is open in Excel ({candidate.name} exists); close it there first"
             )
+    libreoffice = path.with_name(f".~lock.{path.name}#")
+    if libreoffice.exists():
+        raise WorkbookError(
+            path, f"is open in LibreOffice ({libreoffice.name} exists); close it there first"
+        )
     folder = path.parent if str(path.parent) else Path(".")
     if path.exists() and (not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222):
         raise WorkbookError(path, "is read-only; results cannot be saved into it (use --output)")
@@ -91,22 +99,59 @@ def cached_values(path: Path, sheet: str) -> list[list[object]]:
         book.close()
 
 
+def book_identity(book: Workbook) -> str | None:
+    """The identity a workbook carries (``bookid.ID_NAME``), or None."""
+    name = book.defined_names.get(ID_NAME)
+    return parse_identity(name.attr_text) if name is not None else None
+
+
+def file_identity(path: Path) -> str | None:
+    """The identity the workbook file at ``path`` carries; None if none, or if unreadable."""
+    try:
+        book = load_workbook(path, read_only=True, keep_links=False)
+    except Exception:  # not readable as a workbook now: it claims nothing we can see
+        return None
+    try:
+        return book_identity(book)
+    finally:
+        book.close()
+
+
 def save_atomically(book: Workbook, target: Path) -> None:
-    """Save to a temporary file beside ``target``, flush it, then replace ``target``."""
+    """Save to a temporary file beside ``target``, flush it, then replace ``target``.
+
+    The workbook is built in memory first, so a full disk fails on our own write,
+    cleanly, rather than inside openpyxl's zip file.
+    """
     mode = target.stat().st_mode & 0o777 if target.exists() else None
+    content = io.BytesIO()
+    book.save(content)
     handle, temp_name = tempfile.mkstemp(prefix=".~xlm-", suffix=target.suffix, dir=target.parent)
-    os.close(handle)
     temp = Path(temp_name)
     try:
-        book.save(temp)
-        with temp.open("rb") as saved:
+        with os.fdopen(handle, "wb") as saved:
+            saved.write(content.getbuffer())
+            saved.flush()
             os.fsync(saved.fileno())
-        if mode is not None:
-            temp.chmod(mode)
+        temp.chmod(mode if mode is not None else _new_file_mode())
         os.replace(temp, target)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def _read_umask() -> int:
+    umask = os.umask(0o022)  # read once, at import, before any thread could create a file
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()
+
+
+def _new_file_mode() -> int:
+    """The mode a new file gets under this process's umask (mkstemp's is always 0600)."""
+    return 0o666 & ~_UMASK
 
 
 class FileSheet:
@@ -189,17 +234,31 @@ class FileSheet:
         if self._dirty and time.monotonic() - self._last_save >= interval:
             self.save()
 
-    def save(self) -> None:
-        if self.target is None or not self._dirty:
+    @property
+    def identity(self) -> str | None:
+        """The identity the workbook carries (``bookid``), or None."""
+        return book_identity(self.book)
+
+    def set_identity(self, identity: str) -> None:
+        """Give the workbook ``identity``; it reaches the file with the next save (nothing
+        else is saved for it: a run that writes nothing leaves the file as it was)."""
+        if self.identity == identity:
+            return
+        self.book.defined_names[ID_NAME] = DefinedName(
+            ID_NAME, attr_text=identity_formula(identity), hidden=True
+        )
+
+    def save(self, *, force: bool = False) -> None:
+        """Save what was written (with ``force``, even when nothing was). Raises
+        WorkbookError, the file unchanged."""
+        if self.target is None or not (self._dirty or force):
             return
         started = time.monotonic()
         try:
             save_atomically(self.book, self.target)
         except OSError as exc:
             raise WorkbookError(
-                self.target,
-                f"could not be saved ({exc.strerror or exc}); it is unchanged, and the journal"
-                " beside it keeps every job id of this run",
+                self.target, f"could not be saved ({exc.strerror or exc}); it is unchanged"
             ) from exc
         self._last_save = time.monotonic()
         self._save_seconds = self._last_save - started

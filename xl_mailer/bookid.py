@@ -1,0 +1,170 @@
+"""Who a workbook is, wherever it lies: an identity kept inside it, and the per-user state
+folder where its journal and its lock live.
+
+A path says where a file is today, not which workbook it is: a rename, a move,
+``--output`` or a symbolic link give one workbook several paths. So each
+workbook carries an identity (a hidden defined name, written before its first
+request leaves), and its journal and lock are named by that identity in the
+user's state folder. A path index remembers which identity a file had, for a
+file that could not be given one (the untouched source of an ``--output`` run).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+from .errors import WorkbookError
+
+ID_NAME = "XLMAILER_BOOK_ID"
+"""The hidden workbook-level defined name that holds a workbook's identity."""
+
+STATE_ENV = "XL_MAILER_STATE_DIR"
+"""Overrides the per-user state folder (tests, or a folder that is backed up)."""
+
+_IDENTITY = re.compile(r"[0-9a-f]{32}")
+
+
+def state_dir() -> Path:
+    """The per-user folder that holds journals, locks and the path index."""
+    chosen = os.environ.get(STATE_ENV)
+    if chosen:
+        return Path(chosen)
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir("xl-mailer", appauthor=False))
+
+
+def new_identity() -> str:
+    """A fresh identity: 128 random bits, as 32 hexadecimal digits."""
+    return uuid.uuid4().hex
+
+
+def parse_identity(value: object) -> str | None:
+    """The identity in a defined name's text (``="…"`` or ``"…"``), or None if it holds none."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().removeprefix("=").strip().strip('"').strip().lower()
+    return text if _IDENTITY.fullmatch(text) else None
+
+
+def identity_formula(identity: str) -> str:
+    """The defined name's value for ``identity``: a text constant, not a reference."""
+    return f'="{identity}"'
+
+
+def real_path(path: Path) -> Path:
+    """The file itself: symbolic links followed, made absolute. Results go there, and the
+    link stays a link."""
+    return Path(os.path.realpath(path))
+
+
+def journal_file(identity: str) -> Path:
+    return state_dir() / "journals" / f"{identity}.jsonl"
+
+
+def lock_file(identity: str) -> Path:
+    return state_dir() / "locks" / f"{identity}.lock"
+
+
+def _index_file(path: Path) -> Path:
+    digest = hashlib.sha256(str(real_path(path)).encode("utf-8")).hexdigest()[:32]
+    return state_dir() / "paths" / digest
+
+
+def remembered(path: Path) -> str | None:
+    """The identity last seen for the file at ``path`` (None when there is none)."""
+    try:
+        text = _index_file(path).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    lines = text.splitlines()
+    # the file names its path, so that a hash collision can never hand out another's identity
+    if len(lines) == 2 and lines[1] == str(real_path(path)):
+        return parse_identity(lines[0])
+    return None
+
+
+def remember(path: Path, identity: str) -> None:
+    """Note that the file at ``path`` is the workbook ``identity``. Raises WorkbookError."""
+    target = _index_file(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(target.name + f".{os.getpid()}.new")
+        temp.write_text(f"{identity}\n{real_path(path)}\n", encoding="utf-8")
+        os.replace(temp, target)
+    except OSError as exc:
+        raise WorkbookError(
+            path, f"its identity cannot be noted in {target.parent} ({exc.strerror or exc})"
+        ) from exc
+
+
+def ensure_state_dir(kind: str) -> Path:
+    """The state folder's ``kind`` subfolder, made if needed, private to this user."""
+    folder = state_dir() / kind
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):
+            state_dir().chmod(0o700)
+    except OSError as exc:
+        raise WorkbookError(
+            folder, f"xl-mailer's state folder cannot be made ({exc.strerror or exc})"
+        ) from exc
+    return folder
+
+
+class FileLock:
+    """An exclusive lock on a file that the OS releases even when the process is killed."""
+
+    def __init__(self, path: Path, *, name: str, busy: str) -> None:
+        self.path = path
+        self._name = name
+        self._busy = busy
+        self._handle: Any = None
+
+    def __enter__(self) -> FileLock:
+        try:
+            self._handle = self.path.open("a+b")
+        except OSError as exc:
+            raise WorkbookError(
+                self._name, f"its lock file {self.path} cannot be made ({exc.strerror or exc})"
+            ) from exc
+        try:
+            if os.name == "nt":  # pragma: no cover - Windows
+                import msvcrt
+
+                msvcrt.locking(self._handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+            else:
+                import fcntl
+
+                fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            self._handle.close()
+            raise WorkbookError(self._name, self._busy) from exc
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if os.name == "nt":  # pragma: no cover - Windows cannot delete a file still open
+            self._handle.close()
+            with contextlib.suppress(OSError):  # another run has it open now: it stays
+                self.path.unlink(missing_ok=True)
+            return
+        # removed while still held, so no later run can find it stale; closing releases it
+        self.path.unlink(missing_ok=True)
+        self._handle.close()
+
+
+def identity_lock(identity: str, name: object) -> FileLock:
+    """The lock of one workbook, whatever path it is reached by."""
+    folder = ensure_state_dir("locks")
+    return FileLock(
+        folder / f"{identity}.lock",
+        name=str(name),
+        busy="another xl-mailer run is working on this workbook, or on a copy, a renamed or"
+        " moved version, or the --output of it; wait for that run to finish",
+    )

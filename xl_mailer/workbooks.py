@@ -1,0 +1,179 @@
+"""One workbook, one lock, one journal, whatever path it is reached by.
+
+Every action that sends or settles (a run, a reconcile, clearing results,
+deciding about unclaimed jobs) holds the lock of the file it was given
+(``journal.RunLock``, symbolic links followed) and then the lock of the
+workbook's identity (``bookid``), both taken before the workbook is read, for
+the whole action. The journal is the identity's, in the user's state folder,
+so it follows the workbook through a rename, a move, ``--output`` or a link.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .bookid import (
+    ensure_state_dir,
+    identity_lock,
+    journal_file,
+    new_identity,
+    real_path,
+    remember,
+    remembered,
+)
+from .errors import WorkbookError
+from .journal import SUFFIX, Entry, Journal, PathSeen
+from .sheet import find_layout
+from .xlsx import cached_values, file_identity
+
+
+def legacy_journal_path(workbook: Path) -> Path:
+    """Where versions before the identity kept a journal: hidden, beside the workbook."""
+    return workbook.with_name(f".{workbook.name}{SUFFIX}")
+
+
+def identity_of(path: Path) -> str | None:
+    """The identity of the workbook file at ``path``: the one it carries, else the one last
+    noted for its path (the untouched source of an ``--output`` run)."""
+    real = real_path(path)
+    return file_identity(real) or remembered(real)
+
+
+def journal_for(path: Path) -> Journal | None:
+    """The journal of the workbook file at ``path`` (None when it has no identity yet)."""
+    identity = identity_of(path)
+    return Journal(journal_file(identity)) if identity else None
+
+
+@dataclass
+class BookState:
+    """A workbook held for one action: its identity and its journal."""
+
+    identity: str
+    journal: Journal
+    needs_identity: bool  # the file does not carry it yet: write it before the first send
+    path: Path
+    partners: list[Path]  # other files of this one logical book that exist (--output)
+
+
+@contextlib.contextmanager
+def book_state(
+    path: Path, *, carried: str | None, output: Path | None = None, note: bool = True
+) -> Iterator[BookState]:
+    """The identity lock and the journal of the workbook at ``path``, which carries the
+    identity ``carried`` (None if it carries none). The caller holds the file's lock and
+    has read the file under it. ``output`` is the file an ``--output`` run writes.
+
+    Raises WorkbookError when another run holds the workbook (by any of its paths),
+    or when another copy of it exists while its journal holds unsettled jobs.
+    """
+    source = real_path(path)
+    identity = carried or remembered(source) or new_identity()
+    ensure_state_dir("journals")
+    with identity_lock(identity, source.name):
+        journal = Journal(journal_file(identity))
+        try:
+            _adopt_legacy(journal, legacy_journal_path(source))
+            _refuse_copies(journal, source, identity)
+            if note:
+                run = uuid.uuid4().hex[:12]
+                journal.note_path(source, run=run, role="source" if output else "run")
+                remember(source, identity)
+                if output is not None:
+                    journal.note_path(real_path(output), run=run, role="output")
+                    remember(real_path(output), identity)
+            partners = [
+                Path(p)
+                for p in _partners(journal.paths(), str(source))
+                if p != str(source) and Path(p).exists()
+            ]
+            yield BookState(identity, journal, carried != identity, source, partners)
+        finally:
+            journal.close()
+
+
+def _adopt_legacy(journal: Journal, legacy: Path) -> None:
+    """Move a journal kept beside the workbook by an earlier version into the state folder."""
+    if not legacy.exists():
+        return
+    try:
+        data = legacy.read_bytes()
+    except OSError as exc:
+        raise WorkbookError(
+            legacy, f"the journal of an earlier run cannot be read ({exc.strerror or exc})"
+        ) from exc
+    journal.adopt(data)
+    legacy.unlink()
+
+
+def _partners(paths: Sequence[PathSeen], start: str) -> set[str]:
+    """The files that are one logical book with ``start``: those a run worked on together
+    (an ``--output`` run's source and output), and theirs in turn."""
+    group = {start}
+    while True:
+        runs = {p.run for p in paths if p.path in group}
+        grown = group | {p.path for p in paths if p.run in runs}
+        if grown == group:
+            return group
+        group = grown
+
+
+def _refuse_copies(journal: Journal, source: Path, identity: str) -> None:
+    """Stop when another file that is this workbook exists while the journal still holds
+    jobs: rows sent from one copy would be sent again from the other."""
+    unsettled = [e for e in journal.entries() if e.may_have_made_a_job]
+    if not unsettled:
+        return
+    paths = journal.paths()
+    partners = _partners(paths, str(source))
+    for other in dict.fromkeys(p.path for p in paths):
+        if other in partners:
+            continue
+        candidate = Path(other)
+        if not candidate.exists() or identity_of(candidate) != identity:
+            continue  # renamed or moved away, or another workbook now: this file is it
+        raise WorkbookError(
+            source,
+            f"{candidate} is the same workbook (one was copied from the other), and this"
+            f" workbook's journal still holds {len(unsettled)} job(s) or request(s) that may"
+            " have made one. Nothing was sent. Keep working on one of the two files only:"
+            " move the other one out of this folder, or delete it, then run again; the run"
+            " puts every job id the journal holds back into its rows",
+        )
+
+
+def forget_settled(journal: Journal, sheet: str, copies: Sequence[list[list[object]]]) -> int:
+    """Compact the journal: forget what every copy of the workbook holds (the values of each
+    copy's sheet ``sheet``: the file as saved, the open book, an ``--output`` partner).
+    An entry only some of them hold stays. Returns how many lines went."""
+    from .jobs import settled_keys  # the rule lives with the run that writes the rows
+
+    entries = journal.entries()
+    if not entries:
+        return 0
+    settled: set[str] | None = None
+    for values in copies:
+        keys = settled_keys(entries, values, find_layout(values, sheet=sheet))
+        settled = keys if settled is None else settled & keys
+    return journal.compact(settled or set())
+
+
+def partner_values(state: BookState, sheet: str) -> list[list[list[object]]]:
+    """The saved values of the other files of this logical book; raises WorkbookError
+    when one cannot be read (then nothing may be forgotten)."""
+    found = []
+    for partner in state.partners:
+        try:
+            found.append(cached_values(partner, sheet))
+        except Exception as exc:  # unreadable now: the caller keeps the whole journal
+            raise WorkbookError(partner, f"cannot be read ({type(exc).__name__})") from exc
+    return found
+
+
+def unclaimed_entries(entries: Sequence[Entry], matched: set[str]) -> list[Entry]:
+    """Entries that may have made a job and that no row claims."""
+    return [e for e in entries if e.may_have_made_a_job and e.key not in matched]
