@@ -53,7 +53,7 @@ def _forget_saved(state: BookState, port: BookSheet) -> None:
     deleted since stop the run, naming the jobs, rather than risk mailing them twice."""
     try:
         copies = [cached_values(state.path, port.name), port.values()]
-        copies += partner_values(state, port.name)
+        copies += partner_values(state, port.name, besides=state.path)
         forget_settled(state.journal, port.name, copies)
     except Exception:  # a copy cannot be read now, or the journal rewritten: keep everything
         return

@@ -265,9 +265,8 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
         if run.summary.stopped is None:
             # a clean finish: forget what every copy of this workbook holds now
             with contextlib.suppress(XlMailerError, OSError):
-                forget_settled(
-                    journal, port.name, [port.values(), *partner_values(state, port.name)]
-                )
+                others = partner_values(state, port.name, besides=port.target or state.path)
+                forget_settled(journal, port.name, [port.values(), *others])
     for row, result in run.recovered:
         print(f"row {row:>5}: recovered from the journal: {result.description}", file=out)
     return _finish(run, out, where=port.target)

@@ -78,7 +78,7 @@ class SandboxConfig:
 class Job:
     id: int
     params: dict[str, str]
-    created: dt.date
+    created: dt.datetime  # UTC, naive, to the second
     state: tuple[int, str] = (9, "EDITING")
 
 
@@ -334,7 +334,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._xml(http, "job", {"id": "", "status": status, "description": text})
             return
         with state.lock:
-            job = Job(state.new_id(), params, server.today())
+            now = dt.datetime.now(dt.UTC).time().replace(microsecond=0, tzinfo=None)
+            job = Job(state.new_id(), params, dt.datetime.combine(server.today(), now))
             state.jobs[job.id] = job
         if fault == "drop":
             self.close_connection = True
@@ -413,13 +414,13 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         with self.server.state.lock:
-            jobs = [job for job in self.server.state.jobs.values() if job.created >= start]
+            jobs = [job for job in self.server.state.jobs.values() if job.created.date() >= start]
         items = [
             {
                 "id": job.id,
                 "status": job.state[0],
                 "description": job.state[1],
-                "createdDate": job.created.isoformat(),
+                "createdDate": job.created.isoformat(timespec="seconds") + "Z",
                 **job.params,
             }
             for job in jobs

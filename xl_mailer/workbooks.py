@@ -57,7 +57,12 @@ class BookState:
     journal: Journal
     needs_identity: bool  # the file does not carry it yet: write it before the first send
     path: Path
-    partners: list[Path]  # other files of this one logical book that exist (--output)
+
+    def partners(self, *, besides: Path) -> list[Path]:
+        """The other files of this one logical book that exist now (an ``--output`` run's
+        source and output), ``besides`` left out."""
+        group = _partners(self.journal.paths(), str(self.path)) | {str(self.path)}
+        return [Path(p) for p in sorted(group) if p != str(besides) and Path(p).exists()]
 
 
 @contextlib.contextmanager
@@ -86,12 +91,7 @@ def book_state(
                 if output is not None:
                     journal.note_path(real_path(output), run=run, role="output")
                     remember(real_path(output), identity)
-            partners = [
-                Path(p)
-                for p in _partners(journal.paths(), str(source))
-                if p != str(source) and Path(p).exists()
-            ]
-            yield BookState(identity, journal, carried != identity, source, partners)
+            yield BookState(identity, journal, carried != identity, source)
         finally:
             journal.close()
 
@@ -162,11 +162,11 @@ def forget_settled(journal: Journal, sheet: str, copies: Sequence[list[list[obje
     return journal.compact(settled or set())
 
 
-def partner_values(state: BookState, sheet: str) -> list[list[list[object]]]:
-    """The saved values of the other files of this logical book; raises WorkbookError
-    when one cannot be read (then nothing may be forgotten)."""
+def partner_values(state: BookState, sheet: str, *, besides: Path) -> list[list[list[object]]]:
+    """The saved values of the files of this logical book other than ``besides``; raises
+    WorkbookError when one cannot be read (then nothing may be forgotten)."""
     found = []
-    for partner in state.partners:
+    for partner in state.partners(besides=besides):
         try:
             found.append(cached_values(partner, sheet))
         except Exception as exc:  # unreadable now: the caller keeps the whole journal
