@@ -468,3 +468,36 @@ def test_a_lock_file_that_cannot_be_made_is_an_alert_and_nothing_is_sent(
     assert ribbon.create_jobs(book) is None
     assert "lock file" in alerts(book)[0]
     assert sandbox.state.create_requests == 0
+
+
+def test_unclaimed_jobs_are_listed_on_a_sheet_and_a_typed_row_takes_its_job(
+    tmp_path: Path, sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
+) -> None:
+    path = tmp_path / "jobs.xlsm"
+    shutil.copyfile(TEMPLATE, path)
+    assert ribbon.create_jobs(book_at(path, rows_of(LETTER), settings_for)).created == 1
+    (made,) = sandbox.state.jobs
+    # Excel closed without saving; the row is edited in the reopened book
+    edited = rows_of(bad(color="Full Color"))
+    book = book_at(path, edited, settings_for)
+    assert ribbon.create_jobs(book) is None
+    assert "Unclaimed Jobs" in alerts(book)[-1]
+    assert ribbon.unclaimed_jobs(book) == 1
+    assert [a["args"] for a in actions(book, "addSheet")]  # the sheet is made
+    (listing,) = [a for a in actions(book, "setValues") if a["values"][0][0] == "Job ID"]
+    header, line = listing["values"]
+    assert header == ribbon.UNCLAIMED_HEADER
+    assert line[0] == made and line[2] == FIRST and line[4] in (None, "")
+    # the user types the row into Decision and presses the button again
+    payload = payload_from_workbook(changes={"Jobs": edited, "Settings": settings_for})
+    payload["book"]["name"] = str(path)
+    line[3] = str(line[3])
+    line[4] = FIRST
+    payload["sheets"].append(
+        {"name": "Unclaimed Jobs", "values": [header, line], "pictures": [], "tables": []}
+    )
+    again = xw.Book(json=payload)
+    assert ribbon.unclaimed_jobs(again) == 0
+    assert written(again)[(FIRST, JOB_ID)] == made
+    assert "Attached 1" in alerts(again)[-1] and "No unclaimed jobs" in alerts(again)[-1]
+    assert sandbox.state.create_requests == 1

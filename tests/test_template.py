@@ -82,6 +82,7 @@ def test_the_tab_has_every_button_the_staff_need(parts: dict[str, bytes]) -> Non
         "Refresh Job Status",
         "Reconcile",
         "Clear Results",
+        "Unclaimed Jobs",
         "Test Connection",
         "Set Password",
     ]

@@ -132,6 +132,15 @@ RIBBON_BUTTONS = (
         "Clear results of rows without a job, to fix and send them again.",
     ),
     (
+        "Jobs",
+        "c2mUnclaimed",
+        "Unclaimed Jobs",
+        "unclaimed_jobs",
+        "AdvancedFilterDialog",
+        "List the jobs the journal holds that no row claims (after a crash and an edit), and"
+        " attach each to its row or release it.",
+    ),
+    (
         "Account",
         "c2mTest",
         "Test Connection",

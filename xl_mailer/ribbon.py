@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import xlwings as xw
 
-from . import credentials, endpoints
+from . import claims, credentials, endpoints
 from .blocks import contiguous_blocks
 from .bookjournal import book_journal
 from .catalog import default_catalog
@@ -27,8 +27,7 @@ from .connection import connect
 from .errors import XlMailerError
 from .jobs import run_sheet
 from .models import JobRequest, JobResult, Outcome
-from .reconcile import reconcile_sheet
-from .rows import UNKNOWN_PREFIX
+from .reconcile import reconcile_sheet, reconcile_summary
 from .runner import RunSummary
 from .settings import Settings, from_mapping, with_environment
 from .sheet import find_layout
@@ -236,31 +235,80 @@ def clear_results(book: xw.Book) -> int:
     could send the same mailing twice.
     """
     port = _jobs(book)
-    values = port.values()
-    layout = find_layout(values, sheet=port.name)
-    cols = layout.results
-    cleared: list[tuple[int, list[object]]] = []
-    kept = 0
-    for index in range(layout.first_data_row, len(values)):
-        row = values[index] + [None] * (max(cols.values()) + 1 - len(values[index]))
-        cells = [row[cols[name]] for name in ("HTTP Status", "Return Code", "Description")]
-        if not is_blank(row[cols["Job ID"]]) or (
-            isinstance(cells[2], str) and cells[2].startswith(UNKNOWN_PREFIX)
-        ):
-            kept += 1
-            continue
-        if any(not is_blank(c) for c in cells):
-            cleared.append((index + 1, [None]))
-    with quiet_excel(book):
-        for name in ("HTTP Status", "Return Code", "Description"):
-            for first, blank in contiguous_blocks(cleared):
-                port.write_block(first, cols[name], blank)
+    with book_journal(book, port), quiet_excel(book):  # no run may interleave
+        cleared = claims.clear_results(port)
     _alert(
         book,
-        f"Cleared {len(cleared)} row(s). Kept {kept} row(s) that have a job or await"
-        " reconciliation.",
+        f"Cleared {len(cleared.rows)} row(s). Kept {cleared.kept} row(s) that have a job or"
+        " await reconciliation.",
     )
-    return len(cleared)
+    return len(cleared.rows)
+
+
+UNCLAIMED_SHEET = "Unclaimed Jobs"
+UNCLAIMED_HEADER = ["Job ID", "Request Key", "Sent from row", "Sent (UTC)", "Decision"]
+
+
+@action
+def unclaimed_jobs(book: xw.Book) -> int:
+    """List the jobs the journal holds that no row claims, on their own sheet; carry out the
+    decisions typed there (a row number: the job is that row's; ``release``: not this
+    workbook's to track). Returns how many are still unclaimed."""
+    port = _jobs(book)
+    with book_journal(book, port) as journal:
+        if journal is None:
+            _alert(book, "Save the workbook as a file first: its journal is kept by file.")
+            return 0
+        names = [sheet.name for sheet in book.sheets]
+        sheet = (
+            book.sheets[UNCLAIMED_SHEET]
+            if UNCLAIMED_SHEET in names
+            else book.sheets.add(UNCLAIMED_SHEET, after=book.sheets[len(names) - 1])
+        )
+        listed = sheet.used_range.options(ndim=2).value or []
+        attach, release = _decisions(listed[1:])
+        entries = claims.unclaimed(port, journal)
+        done = {a.entry.key for a in claims.attach(port, journal, attach)} if attach else set()
+        if release:
+            released = claims.release(journal, entries, release, "released on the ribbon")
+            done |= {e.key for e in released}
+        left = [e for e in entries if e.key not in done]
+        lines: list[list[object]] = [UNCLAIMED_HEADER]
+        lines += [
+            [e.result.job_id, e.key, e.row, e.result.sent_at or e.sent_from, None] for e in left
+        ]
+        blank = max(len(listed) - len(lines), 0)
+        sheet.range((1, 1)).value = lines + [[None] * len(UNCLAIMED_HEADER)] * blank
+    told = f"Attached {len(attach)}, released {len(release)}. " if attach or release else ""
+    _alert(
+        book,
+        told
+        + (
+            f"{len(left)} job(s) that no row claims are listed on the '{UNCLAIMED_SHEET}'"
+            " sheet. In Decision, type the row each belongs to, or 'release' if it is not this"
+            " workbook's to track; then press Unclaimed Jobs again."
+            if left
+            else "No unclaimed jobs: every job the journal holds is in its row."
+        ),
+    )
+    return len(left)
+
+
+def _decisions(lines: list[list[object]]) -> tuple[list[tuple[str, int]], list[str]]:
+    """The decisions typed on the Unclaimed Jobs sheet: (job, row) to attach, jobs to release."""
+    attach: list[tuple[str, int]] = []
+    release: list[str] = []
+    for line in lines:
+        if len(line) < len(UNCLAIMED_HEADER) or line[1] in (None, ""):
+            continue
+        key, decision = str(line[1]), line[4]
+        if isinstance(decision, int | float) and not isinstance(decision, bool):
+            attach.append((key, int(decision)))
+        elif isinstance(decision, str) and decision.strip().isdigit():
+            attach.append((key, int(decision.strip())))
+        elif isinstance(decision, str) and decision.strip().lower() in ("release", "released"):
+            release.append(key)
+    return attach, release
 
 
 @action
@@ -276,15 +324,7 @@ def reconcile(book: xw.Book) -> int:
         quiet_excel(book),
     ):
         settled = reconcile_sheet(port, connection.client.find_jobs, journal=journal)
-    found = sum(1 for _, r in settled if r.outcome is Outcome.CREATED)
-    left = sum(1 for _, r in settled if r.outcome is Outcome.UNKNOWN)
-    _alert(
-        book,
-        "No row awaits reconciliation."
-        if not settled
-        else f"Reconciled {len(settled)} row(s): {found} job(s) found at Click2Mail,"
-        f" {len(settled) - found - left} safe to send again, {left} still unknown.",
-    )
+    _alert(book, reconcile_summary(settled) + "." if settled else "No row awaits reconciliation.")
     return len(settled)
 
 
@@ -351,6 +391,7 @@ ACTIONS: dict[str, Callable[..., Any]] = {
     "refresh_status": refresh_status,
     "reconcile": reconcile,
     "clear_results": clear_results,
+    "unclaimed_jobs": unclaimed_jobs,
     "test_connection": test_connection,
     "set_password": set_password,
 }
