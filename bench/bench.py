@@ -88,6 +88,8 @@ def write_workbook(path: Path, rows: int) -> Path:
 def child_environment() -> dict[str, str]:
     """This environment, with the measured checkout first on every child's import path."""
     env = dict(os.environ)
+    # journals and locks of the measured runs stay out of the user's own state folder
+    env.setdefault("XL_MAILER_STATE_DIR", str(Path(tempfile.gettempdir()) / "xl-mailer-bench"))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     return env
 

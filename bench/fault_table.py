@@ -1,6 +1,6 @@
 """Regenerate docs/reliability.md: what each fault does to a run, and that nothing is lost.
 
-    python bench/fault_table.py [--rows 30] [--output docs/reliability.md]
+    python bench/fault_table.py [--rows 31] [--output docs/reliability.md]
 
 For every fault the embedded sandbox can inject (and a SIGKILL of the runner),
 a workbook of numbered rows is run against the sandbox with the fault on every
@@ -29,7 +29,7 @@ from openpyxl import Workbook, load_workbook
 
 from xl_mailer.cli import main
 from xl_mailer.demo import LETTER as DEMO_LETTER
-from xl_mailer.journal import Journal, journal_path
+from xl_mailer.workbooks import journal_for
 from xl_mailer.models import OUTPUT_HEADERS, REQUIRED_PARAMS
 from xl_mailer.sandbox import Sandbox, SandboxConfig
 
@@ -155,9 +155,10 @@ def measure(label: str, fault: str | None, behaviour: str, rows: int, folder: Pa
         time.sleep(1.6)  # answers the runner gave up on are still being made
         created_during = len(box.state.jobs)
         ids, unknown = count(path)
+        kept = journal_for(path)
         journal = {
             e.result.job_id
-            for e in Journal(journal_path(path)).entries()
+            for e in (kept.entries() if kept else [])
             if e.result.job_id is not None
         }
         settle(path, box)
@@ -191,6 +192,12 @@ def markdown(results: list[Row], rows: int, command: str) -> str:
         " marked UNKNOWN, and `xl-mailer run` is repeated until every row has its job. The"
         " sandbox is the witness: it counts the jobs each row (told apart by `rtnName`) got.",
         "",
+        f"Why {rows} rows: reconcile declares a row safe to send again only from a job listing"
+        " it understands, and a listing of a round number of jobs (10, 20, 25, a multiple of"
+        " 50) may have been cut by a page limit (the listing's shape is not documented). With"
+        " 30 rows the 500 fault leaves exactly 20 jobs, so its rows would rightly stay UNKNOWN"
+        " for a person to check; 31 keeps this table about the faults.",
+        "",
         "| fault | sandbox behaviour | exit code | jobs created at the sandbox | job ids in the"
         " workbook | more job ids only in the journal | rows marked UNKNOWN | after reconcile"
         " and rerun: jobs / ids in workbook / rows without a job | rows sent twice |"
@@ -212,8 +219,9 @@ def markdown(results: list[Row], rows: int, command: str) -> str:
         " retried after its Retry-After (every worker pauses; at most 5 attempts); a row still"
         " refused after that is marked failed (nothing was made) and the rerun sends it. A 401"
         " stops the run:"
-        " rows not yet sent stay blank and are sent by the rerun. After SIGKILL, the journal"
-        " beside the workbook (each request's record fsynced before it leaves, each answer"
+        " rows not yet sent stay blank and are sent by the rerun. After SIGKILL, the"
+        " workbook's journal (in the user's state folder, named by the identity the workbook"
+        " carries; each request's record fsynced before it leaves, each answer"
         " written the moment it arrives) holds the ids the killed process had received but not"
         " saved; the rerun puts them back and marks the rows that were in flight, or journaled"
         " to go next, UNKNOWN for reconciliation. The"
@@ -230,7 +238,10 @@ def markdown(results: list[Row], rows: int, command: str) -> str:
 
 def main_table(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=30)
+    # 31, not 30: with 30 the 500 fault leaves exactly 20 jobs, a number reconcile takes for a
+    # possible page limit of the listing (its shape is not documented), so those rows would
+    # stay UNKNOWN for a person to check: safe, but not what this table measures
+    parser.add_argument("--rows", type=int, default=31)
     parser.add_argument(
         "--output",
         type=Path,
@@ -240,11 +251,12 @@ def main_table(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     results = []
     with tempfile.TemporaryDirectory() as name:
+        os.environ["XL_MAILER_STATE_DIR"] = str(Path(name) / "state")  # journals stay in here
         for label, fault, behaviour in FAULTS:
             result = measure(label, fault, behaviour, args.rows, Path(name))
             print(f"{label}: {result}", flush=True)
             results.append(result)
-    command = "python bench/fault_table.py" + (f" --rows {args.rows}" if args.rows != 30 else "")
+    command = "python bench/fault_table.py" + (f" --rows {args.rows}" if args.rows != 31 else "")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(markdown(results, args.rows, command), encoding="utf-8")
     print(f"wrote {args.output}")

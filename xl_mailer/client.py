@@ -60,6 +60,7 @@ class Listing:
     jobs: list[dict[str, str]]
     server_time: dt.datetime | None
     problem: str | None = None
+    counted: bool = False  # the listing said how many jobs it has, and showed them all
 
 
 MAX_PAGES = 100
@@ -76,7 +77,9 @@ def _round_cap(count: int) -> bool:
     return count >= 10 and (count % 50 == 0 or count in (10, 20, 25))
 
 
-def listing_problem(jobs: list[dict[str, str]], fields: Mapping[str, str]) -> str | None:
+def listing_problem(
+    jobs: list[dict[str, str]], fields: Mapping[str, str], *, round_ok: bool = False
+) -> str | None:
     """Why a complete-looking listing may still not show every job, or None.
 
     Click2Mail does not document the listing's shape ([U] in API.md); this is the
@@ -86,10 +89,12 @@ def listing_problem(jobs: list[dict[str, str]], fields: Mapping[str, str]) -> st
         text = fields.get(name, "").strip()
         if text.isdigit() and int(text) != len(jobs):
             return f"the listing says it has {text} jobs but shows {len(jobs)}"
-    if _round_cap(len(jobs)) and not any(fields.get(n, "").strip() for n in _COUNT_FIELDS):
+    counted = any(fields.get(n, "").strip() for n in _COUNT_FIELDS)
+    if not round_ok and _round_cap(len(jobs)) and not counted:
         return (
-            f"the listing has exactly {len(jobs)} jobs, a round number that may be a page or"
-            " size limit"
+            f"the listing has exactly {len(jobs)} jobs (also from a week earlier), a round"
+            " number that may be a page or size limit; check these rows at Click2Mail, or"
+            " reconcile again once more jobs have been made"
         )
     for job in jobs:
         signature = job.get("appSignature", "")
@@ -290,9 +295,22 @@ class Click2MailClient:
 
         The listing's shape is not documented: this is the one place that reads it
         (every ``<job>`` element's fields; page counts and next links when present).
-        Raises ApiError when it cannot be read; returns a Listing whose ``problem``
-        says why it may be incomplete, so that no row is declared safe on it.
+        A listing whose size is a round number is read again from a week earlier:
+        a limit gives the same number again, a real count grows. Raises ApiError when
+        it cannot be read; returns a Listing whose ``problem`` says why it may be
+        incomplete, so that no row is declared safe on it.
         """
+        listing = self._listing(start)
+        if listing.problem is not None or listing.counted or not _round_cap(len(listing.jobs)):
+            return listing
+        wider = self._listing(start - dt.timedelta(days=7))
+        if wider.problem is None and len(wider.jobs) > len(listing.jobs):
+            if not _round_cap(len(wider.jobs)):
+                return wider  # more than the first count: that was no limit
+        problem = listing_problem(listing.jobs, {})
+        return Listing(listing.jobs, listing.server_time, problem)
+
+    def _listing(self, start: dt.date) -> Listing:
         params = {"startDate": start.isoformat()}
         jobs: list[dict[str, str]] = []
         answer, fields = self._list_page("/jobs", params, jobs)
@@ -311,7 +329,9 @@ class Click2MailClient:
             path = link.removeprefix(self.base_url) if link.startswith("http") else link
             path = path.removeprefix(urlsplit(self.base_url).path)
             _, page = self._list_page(path, None, jobs)
-        return Listing(jobs, server_time, listing_problem(jobs, fields))
+        counted = any(fields.get(n, "").strip() for n in _COUNT_FIELDS)
+        problem = listing_problem(jobs, fields, round_ok=True)
+        return Listing(jobs, server_time, problem, counted)
 
     def _list_page(
         self, path: str, params: Mapping[str, str] | None, into: list[dict[str, str]]
