@@ -29,9 +29,9 @@ from openpyxl import Workbook, load_workbook
 
 from xl_mailer.cli import main
 from xl_mailer.demo import LETTER as DEMO_LETTER
-from xl_mailer.workbooks import journal_for
 from xl_mailer.models import OUTPUT_HEADERS, REQUIRED_PARAMS
 from xl_mailer.sandbox import Sandbox, SandboxConfig
+from xl_mailer.workbooks import journal_for
 
 LETTER = (*DEMO_LETTER, 1001, 2001)
 HEADERS = [*REQUIRED_PARAMS, "rtnName"]
@@ -157,9 +157,7 @@ def measure(label: str, fault: str | None, behaviour: str, rows: int, folder: Pa
         ids, unknown = count(path)
         kept = journal_for(path)
         journal = {
-            e.result.job_id
-            for e in (kept.entries() if kept else [])
-            if e.result.job_id is not None
+            e.result.job_id for e in (kept.entries() if kept else []) if e.result.job_id is not None
         }
         settle(path, box)
         final_ids, _ = count(path)
