@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
+from sections import write_top
 
 from xl_mailer.cli import main
 from xl_mailer.demo import LETTER as DEMO_LETTER
@@ -256,7 +257,7 @@ def main_table(argv: list[str] | None = None) -> int:
             results.append(result)
     command = "python bench/fault_table.py" + (f" --rows {args.rows}" if args.rows != 31 else "")
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(markdown(results, args.rows, command), encoding="utf-8")
+    write_top(args.output, markdown(results, args.rows, command))
     print(f"wrote {args.output}")
     bad = [r for r in results if r.sent_twice or r.ids_lost or r.rows_without_job]
     return 1 if bad else 0

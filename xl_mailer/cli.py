@@ -214,8 +214,10 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
     )
     if args.validate_only:
         port = open_sheet(real_path(args.workbook), sheet=args.sheet, write=False)
-        run = run_sheet(port, send=_never_send, catalog=catalog, validate_only=True, on_result=show)
-        return _finish(run, out, where=None)
+        checked = run_sheet(
+            port, send=_never_send, catalog=catalog, validate_only=True, on_result=show
+        )
+        return _finish(checked, out, where=None)
     if args.output is not None:
         _check_output(args.output)
     with (

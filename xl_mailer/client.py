@@ -304,9 +304,9 @@ class Click2MailClient:
         if listing.problem is not None or listing.counted or not _round_cap(len(listing.jobs)):
             return listing
         wider = self._listing(start - dt.timedelta(days=7))
-        if wider.problem is None and len(wider.jobs) > len(listing.jobs):
-            if not _round_cap(len(wider.jobs)):
-                return wider  # more than the first count: that was no limit
+        grew = len(wider.jobs) > len(listing.jobs) and not _round_cap(len(wider.jobs))
+        if wider.problem is None and grew:
+            return wider  # more than the first count: that was no limit
         problem = listing_problem(listing.jobs, {})
         return Listing(listing.jobs, listing.server_time, problem)
 

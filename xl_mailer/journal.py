@@ -408,7 +408,9 @@ class Journal:
             if kind not in _FIELDS:
                 continue  # a kind of record this version does not know: not about sending
             _check(self.path, number, record, _FIELDS[kind])
-            key = record["key"] if kind != "path" else None
+            if kind == "path":
+                continue
+            key: str = record["key"]
             if kind == "send":
                 sends[key] = (number, record)
             elif kind == "result":

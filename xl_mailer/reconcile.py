@@ -40,9 +40,14 @@ LEGACY_WAIT = dt.timedelta(days=1)
 class ListingLike(Protocol):
     """What reconciliation needs of a job listing (``client.Listing``)."""
 
-    jobs: list[dict[str, str]]
-    server_time: dt.datetime | None
-    problem: str | None
+    @property
+    def jobs(self) -> list[dict[str, str]]: ...
+
+    @property
+    def server_time(self) -> dt.datetime | None: ...
+
+    @property
+    def problem(self) -> str | None: ...
 
 
 FindJobs = Callable[[dt.date], ListingLike]
@@ -90,7 +95,8 @@ def pending_rows(
         plan = plan_row(index + 1, line, layout, catalog=None)
         params = plan.request.params if plan.request else ()
         entry = (entries or {}).get(key) if key else None
-        made = key_time(key).replace(tzinfo=None) if key and key_time(key) else None
+        stamped = key_time(key) if key else None
+        made = stamped.replace(tzinfo=None) if stamped else None
         sent_from = _earliest(entry.sent_from if entry else None, made)
         sent_at = _latest(entry.result.sent_at if entry else None, line[cols[SENT_HEADER]])
         found.append(Pending(index + 1, key, params, sent_from, sent_at))

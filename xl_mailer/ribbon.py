@@ -273,7 +273,7 @@ def unclaimed_jobs(book: xw.Book) -> int:
             released = claims.release(journal, entries, release, "released on the ribbon")
             done |= {e.key for e in released}
         left = [e for e in entries if e.key not in done]
-        lines: list[list[object]] = [UNCLAIMED_HEADER]
+        lines: list[list[object]] = [list(UNCLAIMED_HEADER)]
         lines += [
             [e.result.job_id, e.key, e.row, e.result.sent_at or e.sent_from, None] for e in left
         ]
