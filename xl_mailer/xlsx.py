@@ -15,7 +15,6 @@ import zipfile
 from pathlib import Path
 
 from openpyxl import load_workbook
-from openpyxl.cell.cell import Cell
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
@@ -178,7 +177,7 @@ class FileSheet:
         self.saves = 0
 
     def values(self) -> list[list[object]]:
-        rows = [list(row) for row in self.sheet.iter_rows(values_only=True)]
+        rows: list[list[object]] = [list(row) for row in self.sheet.iter_rows(values_only=True)]
         if any(isinstance(v, str) and v.startswith("=") for row in rows for v in row):
             rows = self._with_cached_values(rows)
         return rows
@@ -221,8 +220,8 @@ class FileSheet:
     def write_block(self, row: int, column: int, values: list[list[object]]) -> None:
         for r, line in enumerate(values):
             for c, value in enumerate(line):
-                cell: Cell = self.sheet.cell(row=row + r, column=column + c + 1)
-                cell.value = value
+                cell = self.sheet.cell(row=row + r, column=column + c + 1)
+                cell.value = value  # type: ignore[assignment]  # results: numbers, text, dates
                 if isinstance(value, str):
                     cell.data_type = "s"  # text from the server is never a formula
         self._dirty = True
