@@ -493,3 +493,52 @@ def test_7_a_journal_that_cannot_be_written_says_what_was_sent_without_a_traceba
     sent = len(box.state.jobs)
     assert 0 < sent < 12
     assert sum(1 for r in table(path) if r["Job ID"]) == sent  # every id it got is saved
+
+
+def test_4_a_copy_made_before_the_run_finished_gets_the_ids_instead_of_mailing_again(
+    tmp_path: Path, box: Sandbox
+) -> None:
+    path = write_book(tmp_path / "jobs.xlsx", numbered(5), headers=HEADERS)
+    with held_workbook(path, sheet="Jobs") as (port, _):
+        port.save(force=True)  # what a run does before its first request leaves
+    copy = tmp_path / "copy.xlsx"
+    shutil.copyfile(path, copy)  # taken mid-run: the identity, but none of the results
+    assert run("run", str(path)) == 0
+    assert run("run", str(copy)) == 0
+    assert len(box.state.jobs) == 5
+    assert [r["Job ID"] for r in table(copy)] == [r["Job ID"] for r in table(path)]
+    assert str(table(copy)[0]["Description"]).startswith("Recovered: job")
+
+
+def test_4_a_finished_workbook_copied_for_new_rows_sends_only_the_new_rows(
+    tmp_path: Path, box: Sandbox
+) -> None:
+    path = write_book(tmp_path / "jobs.xlsx", numbered(3), headers=HEADERS)
+    assert run("run", str(path)) == 0
+    fresh = tmp_path / "next.xlsx"
+    shutil.copyfile(path, fresh)
+    book = load_workbook(fresh)
+    sheet = book["Jobs"]
+    sheet.delete_rows(2, 3)  # next month: last month's rows go, new ones come
+    for offset, row in enumerate(
+        numbered(2, documentId=1003, documentClass="Certified Letter 8.5 x 11", envelope="Best Fit")
+    ):
+        for column, name in enumerate(HEADERS, start=1):
+            sheet.cell(2 + offset, column, row[name])
+    book.save(fresh)
+    assert run("run", str(fresh), "--no-catalog-check") == 0
+    assert len(box.state.jobs) == 5
+
+
+def test_4_the_daily_routine_on_one_file_sends_todays_rows_even_when_they_repeat_yesterdays(
+    tmp_path: Path, box: Sandbox
+) -> None:
+    path = write_book(tmp_path / "jobs.xlsx", numbered(2), headers=HEADERS)
+    assert run("run", str(path)) == 0
+    book = load_workbook(path)
+    book["Jobs"].delete_rows(2, 2)  # yesterday's finished rows go
+    for column, name in enumerate(HEADERS, start=1):  # today's row, the same mailing again
+        book["Jobs"].cell(2, column, numbered(1)[0][name])
+    book.save(path)
+    assert run("run", str(path)) == 0
+    assert len(box.state.jobs) == 3

@@ -14,7 +14,7 @@ from pathlib import Path
 import xlwings as xw
 
 from .journal import Journal, RunLock
-from .workbooks import BookState, book_state, forget_settled, partner_values
+from .workbooks import BookState, book_state, forget_settled
 from .xlbook import BookSheet, book_identity, set_book_identity
 from .xlsx import cached_values
 
@@ -47,13 +47,12 @@ def book_journal(book: xw.Book, port: BookSheet) -> Iterator[Journal | None]:
 
 
 def _forget_saved(state: BookState, port: BookSheet) -> None:
-    """Drop the journal's entries that the file as last saved, the open book and any other
-    file of this logical book all hold (``settled_keys`` of each). An id only some of them
+    """Drop the journal's entries that the file as last saved and the open book both hold
+    (``settled_keys`` of each). An id only some of them
     show stays: a window opened before the save lacks it (the run puts it back), and rows
     deleted since stop the run, naming the jobs, rather than risk mailing them twice."""
     try:
         copies = [cached_values(state.path, port.name), port.values()]
-        copies += partner_values(state, port.name, besides=state.path)
-        forget_settled(state.journal, port.name, copies)
+        forget_settled(state.journal, port.name, copies, held_in=state.path)
     except Exception:  # a copy cannot be read now, or the journal rewritten: keep everything
         return

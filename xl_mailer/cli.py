@@ -32,7 +32,7 @@ from .models import JobResult, Outcome
 from .reconcile import MIN_AGE, reconcile_sheet, reconcile_summary
 from .runner import RunSummary
 from .sandbox import FAULTS, Sandbox, SandboxConfig
-from .workbooks import BookState, book_state, forget_settled, partner_values
+from .workbooks import BookState, book_state, forget_settled
 from .xlsx import FileSheet, open_sheet
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_STOPPED = 0, 1, 2
@@ -267,8 +267,8 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
         if run.summary.stopped is None:
             # a clean finish: forget what every copy of this workbook holds now
             with contextlib.suppress(XlMailerError, OSError):
-                others = partner_values(state, port.name, besides=port.target or state.path)
-                forget_settled(journal, port.name, [port.values(), *others])
+                held_in = port.target or state.path
+                forget_settled(journal, port.name, [port.values()], held_in=held_in)
     for row, result in run.recovered:
         print(f"row {row:>5}: recovered from the journal: {result.description}", file=out)
     return _finish(run, out, where=port.target)

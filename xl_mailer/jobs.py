@@ -12,12 +12,13 @@ import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from .blocks import Block, BlockBuffer, bridge, contiguous_blocks
 from .catalog import Catalog
 from .errors import UnclaimedJobs, XlMailerError
-from .journal import Entry, Journal, digest, match_rows
+from .journal import Entry, Journal, Settled, digest, match_rows
 from .models import KEY_HEADER, OUTPUT_HEADERS, JobRequest, JobResult, Outcome, utc_now
 from .outcomes import UNKNOWN_PREFIX
 from .rows import RowPlan, plan_rows
@@ -170,7 +171,14 @@ def recover(values: list[list[object]], layout: Layout, journal: Journal) -> Rec
     answer gets, as its send time, now: the run that sent it has ended.
     """
     entries = journal.entries()
-    if not entries:
+    # jobs that another existing file of this workbook holds: this file may be a copy made
+    # before that one got them (or the source of its --output run)
+    elsewhere = [
+        _held_elsewhere(s)
+        for s in journal.settled_records()
+        if s.path != journal.here and Path(s.path).exists()
+    ]
+    if not entries and not elsewhere:
         return Recovery([], [])
     digests = {
         plan.row: digest(plan.request.params)
@@ -187,9 +195,15 @@ def recover(values: list[list[object]], layout: Layout, journal: Journal) -> Rec
         number = _job_number(_cell(line, job_col))
         if number is not None:
             ids.add(number)
-    matched, orphans = match_rows(entries, digests, keys)
-    # only an entry that made a job, or may have, can be lost or sent twice
-    unclaimed = [e for e in orphans if e.may_have_made_a_job and e.result.job_id not in ids]
+    matched, orphans = match_rows(entries + elsewhere, digests, keys)
+    # only an entry that made a job, or may have, can be lost or sent twice; a job another
+    # file holds is not lost when no row here matches it
+    others = {e.key for e in elsewhere}
+    unclaimed = [
+        e
+        for e in orphans
+        if e.may_have_made_a_job and e.result.job_id not in ids and e.key not in others
+    ]
     text_col = layout.results["Description"]
     updates: list[tuple[int, JobResult]] = []
     now = utc_now()
@@ -210,6 +224,20 @@ def recover(values: list[list[object]], layout: Layout, journal: Journal) -> Rec
             result = result.sent(now)
         updates.append((row, result))
     return Recovery(updates, unclaimed)
+
+
+def _held_elsewhere(settled: Settled) -> Entry:
+    """A job another file of this workbook holds, as an entry to match this file's rows."""
+    result = JobResult(
+        Outcome.CREATED,
+        f"Recovered: job {settled.job_id} was made for this row; {Path(settled.path).name} holds"
+        " it too",
+        settled.job_id,
+        201,
+        0,
+        settled.key,
+    )
+    return Entry(settled.key, settled.row, settled.digest, result)
 
 
 def _job_number(value: object) -> int | None:

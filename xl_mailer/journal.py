@@ -30,6 +30,7 @@ from .outcomes import unknown
 
 SUFFIX = ".xl-mailer-journal"
 _KEEP = object()  # a line compaction keeps whatever its key
+RETAIN_DAYS = 14  # how long a settled job is remembered for copies of its file
 SYNC_WITHIN = 0.02  # seconds an answer may wait for its fsync, however busy the run is
 
 
@@ -90,6 +91,17 @@ class Release:
 
 
 @dataclass(frozen=True)
+class Settled:
+    """A job that the file at ``path`` held when the journal forgot its request."""
+
+    key: str
+    row: int
+    digest: str
+    job_id: int
+    path: str
+
+
+@dataclass(frozen=True)
 class PathSeen:
     """A file that a run worked on as this workbook; one run's paths are one logical book."""
 
@@ -118,6 +130,7 @@ class Journal:
         self._flusher: threading.Thread | None = None
         self.syncs = 0  # fsyncs made, for benchmarks and tests
         self._failed: OSError | None = None  # the first fsync that failed
+        self.here: str | None = None  # the file of the workbook this journal is open for
         self._opened: tuple[int, int, int] | None = None  # device, inode, size when opened
         self._bytes = 0  # written through this descriptor since
 
@@ -321,31 +334,40 @@ class Journal:
                 self._fd = None
             self._opened = None
 
-    def compact(self, settled: Collection[str]) -> int:
+    def compact(self, settled: Collection[str], *, held_in: Path | None = None) -> int:
         """Rewrite the journal without the lines of the ``settled`` request keys (the saved
         workbook holds their outcome) and without torn lines; returns how many lines went.
 
-        The rest goes to a temporary file beside it, which is fsynced and then takes the
-        journal's place, so a crash leaves the old journal or the new one, never half of one.
-        The journal is removed when nothing is left.
+        With ``held_in``, each settled key that made a job leaves one ``settled`` record
+        naming that file, kept ``RETAIN_DAYS``: a copy of the file made before it held
+        the job, or the untouched source of an ``--output`` run, gets the id back from it
+        instead of mailing the row again. The rest goes to a temporary file beside it,
+        which is fsynced and then takes the journal's place, so a crash leaves the old
+        journal or the new one, never half of one. The journal is removed when nothing
+        is left.
         """
         if not self.path.exists():
             return 0
         self.close()
+        made = {e.key: e for e in self.entries() if e.key in settled and e.result.job_id}
+        oldest = utc_now() - dt.timedelta(days=RETAIN_DAYS)
         lines: list[tuple[object, bytes]] = []
         never_sent: set[object] = set()  # withdrawn: journaled ahead, never left
         released: set[object] = set()
-        seen_paths: set[object] = set()
+        seen: set[object] = set()
         with self.path.open("rb") as handle:
             for line in handle:
                 record = _record(line)
                 kind = record.get("e")
-                if kind == "path":
-                    # one record per file that still exists: what the copy check needs
-                    where = record.get("path")
-                    keep = isinstance(where, str) and where not in seen_paths
+                if kind in ("path", "settled"):
+                    # one record per file (per key) that still exists, while it is recent
+                    where, key = record.get("path"), record.get("key")
+                    keep = isinstance(where, str) and (where, key) not in seen
                     keep = keep and Path(where).exists()  # type: ignore[arg-type]
-                    seen_paths.add(where)
+                    if kind == "settled":
+                        at = _time(record.get("at"))
+                        keep = keep and at is not None and at >= oldest and key not in made
+                    seen.add((where, key))
                     lines.append((_KEEP if keep else None, line))
                     continue
                 lines.append((record.get("key"), line))
@@ -363,6 +385,8 @@ class Journal:
                 dropped += 1
             else:
                 kept.append(line if line.endswith(b"\n") else line + b"\n")
+        if held_in is not None:
+            kept += [_settled_line(entry, held_in) for entry in made.values()]
         if not dropped:
             return 0
         if not any(_record(line).get("e") not in ("path", None) for line in kept):
@@ -375,6 +399,14 @@ class Journal:
             os.fsync(handle.fileno())
         os.replace(temp, self.path)
         return dropped
+
+    def settled_records(self) -> list[Settled]:
+        """Jobs a file of this workbook holds, as compaction recorded them."""
+        return [
+            Settled(r["key"], r["row"], r["digest"], r["job"], r["path"])
+            for number, r in self._records()
+            if r.get("e") == "settled" and _check(self.path, number, r, _FIELDS["settled"])
+        ]
 
     def discard(self) -> None:
         """Remove the journal once the workbook holds everything it recorded."""
@@ -408,7 +440,7 @@ class Journal:
             if kind not in _FIELDS:
                 continue  # a kind of record this version does not know: not about sending
             _check(self.path, number, record, _FIELDS[kind])
-            if kind == "path":
+            if kind in ("path", "settled"):
                 continue
             key: str = record["key"]
             if kind == "send":
@@ -464,6 +496,19 @@ class Journal:
         ]
 
 
+def _settled_line(entry: Entry, held_in: Path) -> bytes:
+    record = {
+        "e": "settled",
+        "key": entry.key,
+        "row": entry.row,
+        "digest": entry.digest,
+        "job": entry.result.job_id,
+        "path": str(held_in),
+        "at": _stamp(None),
+    }
+    return (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
 def _stamp(at: dt.datetime | None) -> str:
     """A time for a record: ``at`` (UTC, naive), else now; ISO text to the second."""
     if at is None:
@@ -510,6 +555,13 @@ _FIELDS: dict[str, dict[str, tuple[Callable[[object], bool], str]]] = {
     "withdrawn": {"key": (_text, "a request key")},
     "released": {"key": (_text, "a request key"), "job": (_optional_int, "a job id or null")},
     "path": {"path": (_text, "a file path")},
+    "settled": {
+        "key": (_text, "a request key"),
+        "row": (_row_number, "a row number"),
+        "digest": (_text, "a digest of the row's values"),
+        "job": (lambda v: _optional_int(v) and v is not None, "a job id (a whole number)"),
+        "path": (_text, "a file path"),
+    },
 }
 """Each kind of record, its fields, and what each must hold."""
 

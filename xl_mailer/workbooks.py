@@ -28,7 +28,7 @@ from .bookid import (
 from .errors import WorkbookError
 from .journal import SUFFIX, Entry, Journal, PathSeen
 from .sheet import find_layout
-from .xlsx import cached_values, file_identity
+from .xlsx import file_identity
 
 
 def legacy_journal_path(workbook: Path) -> Path:
@@ -58,12 +58,6 @@ class BookState:
     needs_identity: bool  # the file does not carry it yet: write it before the first send
     path: Path
 
-    def partners(self, *, besides: Path) -> list[Path]:
-        """The other files of this one logical book that exist now (an ``--output`` run's
-        source and output), ``besides`` left out."""
-        group = _partners(self.journal.paths(), str(self.path)) | {str(self.path)}
-        return [Path(p) for p in sorted(group) if p != str(besides) and Path(p).exists()]
-
 
 @contextlib.contextmanager
 def book_state(
@@ -81,6 +75,7 @@ def book_state(
     ensure_state_dir("journals")
     with identity_lock(identity, source.name):
         journal = Journal(journal_file(identity))
+        journal.here = str(source)
         try:
             _adopt_legacy(journal, legacy_journal_path(source))
             _refuse_copies(journal, source, identity)
@@ -146,10 +141,13 @@ def _refuse_copies(journal: Journal, source: Path, identity: str) -> None:
         )
 
 
-def forget_settled(journal: Journal, sheet: str, copies: Sequence[list[list[object]]]) -> int:
-    """Compact the journal: forget what every copy of the workbook holds (the values of each
-    copy's sheet ``sheet``: the file as saved, the open book, an ``--output`` partner).
-    An entry only some of them hold stays. Returns how many lines went."""
+def forget_settled(
+    journal: Journal, sheet: str, copies: Sequence[list[list[object]]], *, held_in: Path
+) -> int:
+    """Compact the journal: forget what every copy of the file ``held_in`` holds (the values
+    of each copy's sheet ``sheet``: the file as saved, the open book). An entry only some
+    of them hold stays; each job forgotten leaves a ``settled`` record naming ``held_in``,
+    for copies of it and the source of an ``--output`` run. Returns how many lines went."""
     from .jobs import settled_keys  # the rule lives with the run that writes the rows
 
     entries = journal.entries()
@@ -159,19 +157,7 @@ def forget_settled(journal: Journal, sheet: str, copies: Sequence[list[list[obje
     for values in copies:
         keys = settled_keys(entries, values, find_layout(values, sheet=sheet))
         settled = keys if settled is None else settled & keys
-    return journal.compact(settled or set())
-
-
-def partner_values(state: BookState, sheet: str, *, besides: Path) -> list[list[list[object]]]:
-    """The saved values of the files of this logical book other than ``besides``; raises
-    WorkbookError when one cannot be read (then nothing may be forgotten)."""
-    found = []
-    for partner in state.partners(besides=besides):
-        try:
-            found.append(cached_values(partner, sheet))
-        except Exception as exc:  # unreadable now: the caller keeps the whole journal
-            raise WorkbookError(partner, f"cannot be read ({type(exc).__name__})") from exc
-    return found
+    return journal.compact(settled or set(), held_in=held_in)
 
 
 def unclaimed_entries(entries: Sequence[Entry], matched: set[str]) -> list[Entry]:
