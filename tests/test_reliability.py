@@ -16,8 +16,8 @@ import pytest
 from openpyxl import load_workbook
 
 from xl_mailer.cli import main
-from xl_mailer.jobs import key_date, key_time, new_key
 from xl_mailer.journal import Journal, journal_path
+from xl_mailer.keys import key_date, key_time, new_key
 from xl_mailer.models import REQUIRED_PARAMS, JobRequest, JobResult, Outcome
 from xl_mailer.reconcile import Pending, settle, start_date
 from xl_mailer.sandbox import Sandbox, SandboxConfig

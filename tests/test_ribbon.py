@@ -11,8 +11,10 @@ import pytest
 import xlwings as xw
 from keyring.backend import KeyringBackend
 from openpyxl import load_workbook
+from openpyxl.workbook.defined_name import DefinedName
 
 from xl_mailer import ribbon
+from xl_mailer.bookid import ID_NAME, identity_formula, new_identity, parse_identity
 from xl_mailer.credentials import service_name
 from xl_mailer.journal import RunLock
 from xl_mailer.models import REQUIRED_PARAMS, Outcome
@@ -343,13 +345,44 @@ def test_selected_rows_must_be_on_the_jobs_sheet(sandbox: Sandbox, password: Non
 KEY = TEXT + 1  # the Request Key column, right of Description
 
 
+def stamped(path: Path) -> str:
+    """Give the file its identity, as the first Create Jobs asks the user to save it."""
+    book = load_workbook(path, keep_vba=True)
+    name = book.defined_names.get(ID_NAME)
+    identity = parse_identity(name.attr_text) if name is not None else None
+    if identity is None:
+        identity = new_identity()
+        book.defined_names[ID_NAME] = DefinedName(
+            ID_NAME, attr_text=identity_formula(identity), hidden=True
+        )
+        book.save(path)
+    return identity
+
+
 def book_at(
-    path: Path, jobs: dict[tuple[int, int], object], settings: dict[tuple[int, int], object]
+    path: Path,
+    jobs: dict[tuple[int, int], object],
+    settings: dict[tuple[int, int], object],
+    *,
+    saved_once: bool = True,
 ) -> xw.Book:
     """A book whose file is ``path``: the remote engine reports the payload's name as the
-    book's full name, which is how the ribbon finds the journal beside the file."""
+    book's full name, which is how the ribbon finds the file and its journal. With
+    ``saved_once`` the file and the open book carry the workbook's identity."""
     payload = payload_from_workbook(changes={"Jobs": jobs, "Settings": settings})
     payload["book"]["name"] = str(path)
+    if saved_once:
+        payload["names"] = [
+            {
+                "name": ID_NAME,
+                "refers_to": identity_formula(stamped(path)),
+                "book_scope": True,
+                "sheet_index": None,
+                "address": None,
+                "scope_sheet_name": None,
+                "scope_sheet_index": None,
+            }
+        ]
     return xw.Book(json=payload)
 
 
@@ -395,16 +428,15 @@ def test_the_ribbon_journal_forgets_what_the_saved_file_and_the_open_book_hold(
     assert len(journal.entries()) == 2
 
 
-def test_rows_deleted_after_the_save_but_before_the_journal_forgot_them_stop_the_run(
+def test_rows_deleted_after_the_save_do_not_stop_the_next_days_rows(
     tmp_path: Path, sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
 ) -> None:
     path, _ = run_and_save(tmp_path, settings_for, LETTER)
-    # the open book has lost the row: deleted on purpose, or a window opened before the run
-    # with the row edited. The two look alike, so the run stops rather than risk a second job.
-    book = book_at(path, rows_of(bad(addressId=2002)), settings_for)
-    assert ribbon.create_jobs(book) is None
-    assert "Nothing new was sent" in alerts(book)[0]
-    assert sandbox.state.create_requests == 1
+    # the next day: the finished row is deleted, a new one typed in its place
+    book = book_at(path, rows_of(bad(documentId=1003)), settings_for)
+    summary = ribbon.create_jobs(book)
+    assert summary is not None and summary.created == 1
+    assert sandbox.state.create_requests == 2
 
 
 def test_rows_deleted_before_their_ids_were_saved_still_stop_the_run(
@@ -423,7 +455,7 @@ def test_rows_deleted_before_their_ids_were_saved_still_stop_the_run(
     assert len(journal_for(path).entries()) == 1  # type: ignore[union-attr]
 
 
-def test_a_window_opened_before_the_save_gets_its_ids_back_and_sends_nothing(
+def test_a_window_opened_before_the_save_holds_its_rows_back_and_sends_nothing(
     tmp_path: Path, sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
 ) -> None:
     path, _ = run_and_save(tmp_path, settings_for, LETTER, LETTER)
@@ -432,8 +464,8 @@ def test_a_window_opened_before_the_save_gets_its_ids_back_and_sends_nothing(
     summary = ribbon.create_jobs(stale)
     assert summary is not None and summary.created == 0
     assert sandbox.state.create_requests == 2
-    ids = {written(stale)[(r, JOB_ID)] for r in (FIRST, FIRST + 1)}
-    assert ids == set(sandbox.state.jobs)
+    texts = [str(written(stale)[(r, TEXT)]) for r in (FIRST, FIRST + 1)]
+    assert all(t.startswith("Not sent: held back: this row was mailed") for t in texts)
 
 
 def test_a_ribbon_run_waits_for_no_other_run_on_the_same_file(
@@ -453,9 +485,9 @@ def test_a_window_opened_before_the_save_with_a_row_inserted_sends_nothing_twice
 ) -> None:
     path, _ = run_and_save(tmp_path, settings_for, LETTER, LETTER)
     # the stale window: a new row typed above the two letters, which show no ids there
-    stale = book_at(path, rows_of(bad(addressId=2002), LETTER, LETTER), settings_for)
+    stale = book_at(path, rows_of(bad(documentId=1003), LETTER, LETTER), settings_for)
     ribbon.create_jobs(stale)
-    assert sandbox.state.create_requests == 2  # neither letter is mailed again
+    assert sandbox.state.create_requests == 3  # the new row; neither letter is mailed again
 
 
 def test_a_lock_file_that_cannot_be_made_is_an_alert_and_nothing_is_sent(
@@ -501,3 +533,16 @@ def test_unclaimed_jobs_are_listed_on_a_sheet_and_a_typed_row_takes_its_job(
     assert written(again)[(FIRST, JOB_ID)] == made
     assert "Attached 1" in alerts(again)[-1] and "No unclaimed jobs" in alerts(again)[-1]
     assert sandbox.state.create_requests == 1
+
+
+def test_a_new_book_is_asked_to_be_saved_once_before_anything_is_sent(
+    tmp_path: Path, sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
+) -> None:
+    path = tmp_path / "jobs.xlsm"
+    shutil.copyfile(TEMPLATE, path)
+    book = book_at(path, rows_of(LETTER), settings_for, saved_once=False)
+    assert ribbon.create_jobs(book) is None
+    (text,) = alerts(book)
+    assert "Save the workbook (Ctrl+S), then press Create Jobs again. Nothing was sent" in text
+    assert [a["args"][0] for a in actions(book, "namesAdd")] == [ID_NAME]
+    assert sandbox.state.create_requests == 0

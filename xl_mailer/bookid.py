@@ -77,26 +77,29 @@ def _index_file(path: Path) -> Path:
     return state_dir() / "paths" / digest
 
 
-def remembered(path: Path) -> str | None:
-    """The identity last seen for the file at ``path`` (None when there is none)."""
+def remembered(path: Path, fingerprint: str) -> str | None:
+    """The identity noted for the file at ``path``, if the file is still, byte for byte, what
+    it was then (``fingerprint``): a file written anew at the same path is another workbook."""
     try:
         text = _index_file(path).read_text(encoding="utf-8")
     except OSError:
         return None
     lines = text.splitlines()
     # the file names its path, so that a hash collision can never hand out another's identity
-    if len(lines) == 2 and lines[1] == str(real_path(path)):
+    if len(lines) == 3 and lines[1] == str(real_path(path)) and lines[2] == fingerprint:
         return parse_identity(lines[0])
     return None
 
 
-def remember(path: Path, identity: str) -> None:
-    """Note that the file at ``path`` is the workbook ``identity``. Raises WorkbookError."""
+def remember(path: Path, identity: str, fingerprint: str) -> None:
+    """Note that the file at ``path``, with these bytes, is the workbook ``identity`` (for a
+    file that cannot carry it: the untouched source of an ``--output`` run). Raises
+    WorkbookError."""
     target = _index_file(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         temp = target.with_name(target.name + f".{os.getpid()}.new")
-        temp.write_text(f"{identity}\n{real_path(path)}\n", encoding="utf-8")
+        temp.write_text(f"{identity}\n{real_path(path)}\n{fingerprint}\n", encoding="utf-8")
         os.replace(temp, target)
     except OSError as exc:
         raise WorkbookError(

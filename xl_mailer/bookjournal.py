@@ -1,5 +1,5 @@
 """The journal of a book open in Excel: held under the file's run lock for a whole ribbon
-action, and kept small by forgetting what the saved file and the open book both hold.
+action, told what the file as last saved holds, and kept small by forgetting it.
 
 Excel saves the book, not xl-mailer, so unlike the headless run's journal this
 one outlives each run.
@@ -13,23 +13,30 @@ from pathlib import Path
 
 import xlwings as xw
 
+from .errors import WorkbookError
 from .journal import Journal, RunLock
+from .keys import is_key
+from .models import KEY_HEADER
+from .sheet import find_layout
 from .workbooks import BookState, book_state, forget_settled
 from .xlbook import BookSheet, book_identity, set_book_identity
-from .xlsx import cached_values
+from .xlsx import cached_values, file_digest, file_identity
 
 
 @contextlib.contextmanager
-def book_journal(book: xw.Book, port: BookSheet) -> Iterator[Journal | None]:
+def book_journal(
+    book: xw.Book, port: BookSheet, *, sending: bool = False
+) -> Iterator[Journal | None]:
     """The journal of the book (None when the book is no file on this machine), under the
     file's run lock and the workbook identity's lock for the whole action, and closed
     afterwards.
 
     The journal follows the book's identity (a hidden name in the book, given to it
-    here if it has none), so a renamed or moved file keeps it. Excel saves the book,
-    not xl-mailer, so the journal outlives each run. Here it first forgets what the
-    file as last saved and the open book both hold (``_forget_saved``), which keeps
-    it small.
+    here if it has none). Before anything is sent (``sending``) the file must carry
+    it, so that a renamed or moved file keeps its journal even after Excel crashed:
+    a new book is asked to be saved once first. Excel saves the book, not xl-mailer,
+    so the journal outlives each run; here it learns what the file as last saved
+    holds (``_learn_saved``). Raises WorkbookError.
     """
     try:
         path = Path(book.fullname)
@@ -38,21 +45,38 @@ def book_journal(book: xw.Book, port: BookSheet) -> Iterator[Journal | None]:
     if path is None or not (path.is_absolute() and path.exists()):
         yield None
         return
-    carried = book_identity(book)
-    with RunLock(path), book_state(path, carried=carried) as state:
-        set_book_identity(book, state.identity)
-        if state.journal.path.exists():
-            _forget_saved(state, port)
-        yield state.journal
+    with RunLock(path):  # another window's run, or a compaction, must not interleave
+        on_file = file_identity(path)
+        with book_state(path, carried=book_identity(book) or on_file) as state:
+            set_book_identity(book, state.identity)
+            if sending and on_file != state.identity:
+                raise WorkbookError(
+                    path.name,
+                    "is new to xl-mailer and now carries its identity (a hidden name), which"
+                    " keeps its journal with it if the file is renamed or moved. Save the"
+                    " workbook (Ctrl+S), then press Create Jobs again. Nothing was sent",
+                )
+            _learn_saved(state, port)
+            yield state.journal
 
 
-def _forget_saved(state: BookState, port: BookSheet) -> None:
-    """Drop the journal's entries that the file as last saved and the open book both hold
-    (``settled_keys`` of each). An id only some of them
-    show stays: a window opened before the save lacks it (the run puts it back), and rows
-    deleted since stop the run, naming the jobs, rather than risk mailing them twice."""
+def _learn_saved(state: BookState, port: BookSheet) -> None:
+    """Note which request keys the file as last saved holds (their rows are matched by key
+    only from now on), and forget the entries it holds: each leaves a settled record, so
+    that a window opened before the save holds those rows back rather than mailing them
+    again."""
     try:
-        copies = [cached_values(state.path, port.name), port.values()]
-        forget_settled(state.journal, port.name, copies, held_in=state.path)
-    except Exception:  # a copy cannot be read now, or the journal rewritten: keep everything
+        saved = cached_values(state.path, port.name)
+        layout = find_layout(saved, sheet=port.name)
+    except Exception:  # the saved file cannot be read now: learn nothing, keep everything
         return
+    column = layout.results[KEY_HEADER]
+    cells = [line[column] for line in saved[layout.first_data_row :] if column < len(line)]
+    keys = {cell for cell in cells if isinstance(cell, str) and is_key(cell)}
+    journal = state.journal
+    new = keys - journal.saved_keys()
+    if new:
+        journal.note_saved(state.path, file_digest(state.path), new)
+    if journal.path.exists():
+        with contextlib.suppress(Exception):  # cannot be rewritten now: keep it whole
+            forget_settled(journal, port.name, [saved], held_in=state.path)

@@ -18,7 +18,7 @@ from .cells import is_blank
 from .errors import XlMailerError
 from .jobs import SheetPort, recover, write_results
 from .journal import Entry, Journal
-from .models import OUTPUT_HEADERS, JobResult, Outcome
+from .models import KEY_HEADER, OUTPUT_HEADERS, JobResult, Outcome
 from .outcomes import UNKNOWN_PREFIX
 from .sheet import find_layout
 
@@ -28,9 +28,12 @@ class DecisionError(XlMailerError):
 
 
 def unclaimed(port: SheetPort, journal: Journal) -> list[Entry]:
-    """The journal's entries that may have made a job and that no row of the sheet claims."""
+    """The jobs a person must decide about: the journal's entries that may have made a job
+    and that no row of the sheet claims, then saved jobs that hold back a row with the
+    same values (``jobs.recover``)."""
     values = port.values()
-    return recover(values, find_layout(values, sheet=port.name), journal).unclaimed
+    found = recover(values, find_layout(values, sheet=port.name), journal)
+    return found.unclaimed + found.holding
 
 
 def _find(entries: Sequence[Entry], what: str) -> Entry:
@@ -69,9 +72,18 @@ def attach(
         entry = _find(entries, what)
         if row <= layout.first_data_row or row > len(values):
             raise DecisionError(f"row {row} is not a row of the table on {port.name}")
-        line = values[row - 1]
-        if (job_col < len(line) and not is_blank(line[job_col])) or row in rows_taken:
+        line = values[row - 1] + [None] * (max(layout.results.values()) + 1)
+        if not is_blank(line[job_col]) or row in rows_taken:
             raise DecisionError(f"row {row} has a Job ID already; a row has one job")
+        key, text = line[layout.results[KEY_HEADER]], line[layout.results["Description"]]
+        if isinstance(text, str) and text.startswith(UNKNOWN_PREFIX):
+            raise DecisionError(
+                f"row {row} awaits reconciliation of its own request; reconcile it first"
+            )
+        if not is_blank(key) and str(key) != entry.key:
+            raise DecisionError(
+                f"row {row} was sent with another request key ({key}); a row has one job"
+            )
         rows_taken.add(row)
         done.append(Attached(row, entry))
     # the row now carries the request key: the journal matches the entry there from now on

@@ -33,7 +33,7 @@ from .reconcile import MIN_AGE, reconcile_sheet, reconcile_summary
 from .runner import RunSummary
 from .sandbox import FAULTS, Sandbox, SandboxConfig
 from .workbooks import BookState, book_state, forget_settled
-from .xlsx import FileSheet, open_sheet
+from .xlsx import FileSheet, file_digest, open_sheet
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_STOPPED = 0, 1, 2
 
@@ -200,8 +200,12 @@ def held_workbook(
     target = real_path(output) if output is not None else None
     with RunLock(source):
         port = open_sheet(source, sheet=sheet, output=target)
-        with book_state(source, carried=port.identity, output=target, note=note) as state:
+        read = file_digest(source)
+        with book_state(
+            source, carried=port.identity, fingerprint=read, output=target, note=note
+        ) as state:
             port.set_identity(state.identity)
+            port.on_save = state.journal.note_saved
             yield port, state
 
 

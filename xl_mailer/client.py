@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -26,6 +25,7 @@ from urllib3.util.retry import Retry
 
 from . import __version__
 from .errors import ApiError, AuthenticationError, TransportError
+from .keys import is_key
 from .models import JobRequest, JobResult, Outcome
 from .outcomes import create_outcome, unknown
 from .xmlanswers import MAX_BODY_BYTES, Document, NotADocument, list_records, parse, snippet
@@ -66,7 +66,6 @@ class Listing:
 MAX_PAGES = 100
 """Pages of a listing followed at most: more is not understood."""
 
-_KEY_SHAPE = re.compile(r"xlm-\d{10}-[a-z2-9]{10}")
 _COUNT_FIELDS = ("totalCount", "total", "count", "totalRecords", "totalJobs", "recordCount")
 _PAGES_FIELDS = ("totalPages", "pages", "pageCount", "numberOfPages")
 _NEXT_FIELDS = ("next", "nextPage", "nextUrl", "nextPageUrl")
@@ -98,7 +97,7 @@ def listing_problem(
         )
     for job in jobs:
         signature = job.get("appSignature", "")
-        if signature.startswith("xlm") and not _KEY_SHAPE.fullmatch(signature):
+        if signature.startswith("xlm") and not is_key(signature):
             return (
                 f"the listing shows the request key {signature!r} cut short or changed, so"
                 " keys cannot be matched"

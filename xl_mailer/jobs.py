@@ -6,8 +6,6 @@ the CLI and the ribbon call ``run_sheet``. No business rule lives in an adapter.
 
 from __future__ import annotations
 
-import datetime as dt
-import secrets
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -17,19 +15,17 @@ from typing import Protocol
 
 from .blocks import Block, BlockBuffer, bridge, contiguous_blocks
 from .catalog import Catalog
-from .errors import UnclaimedJobs, XlMailerError
+from .errors import UnclaimedJobs
 from .journal import Entry, Journal, Settled, digest, match_rows
+from .keys import new_key, unique_keys
 from .models import KEY_HEADER, OUTPUT_HEADERS, JobRequest, JobResult, Outcome, utc_now
 from .outcomes import UNKNOWN_PREFIX
 from .rows import RowPlan, plan_rows
 from .runner import Progress, RunSummary, Send, execute
 from .sheet import Layout, find_layout
 
-KEY_PREFIX = "xlm"
-_KEY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
-KEY_LETTERS = 10  # 50 random bits: 100,000 keys made in one minute share one about 1 in 225,000
-# each random byte becomes one of the 32 letters; 256 is a multiple of 32, so all are equally likely
-_KEY_LETTERS = bytes(ord(_KEY_ALPHABET[b % len(_KEY_ALPHABET)]) for b in range(256))
+HOLD_PREFIX = "Not sent: held back:"
+"""A row without a key whose values a saved job was sent with from it (``recover``)."""
 
 
 def unclaimed_error(journal: Journal, where: object, entries: Sequence[Entry]) -> UnclaimedJobs:
@@ -79,46 +75,6 @@ class SheetPort(Protocol):
         ...
 
 
-def new_key(now: dt.datetime | None = None) -> str:
-    """A request key: short enough for ``appSignature``, stamped with the minute it was made
-    (UTC) so reconciliation knows where and how long to look, random so no two rows share one."""
-    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%y%m%d%H%M")
-    tail = secrets.token_bytes(KEY_LETTERS).translate(_KEY_LETTERS).decode("ascii")
-    return f"{KEY_PREFIX}-{stamp}-{tail}"
-
-
-def _unique_keys(make_key: Callable[[], str], taken: set[str]) -> Callable[[], str]:
-    """``make_key``, never repeating a key of ``taken`` or one it gave before: two rows with
-    one key would share a job id in the journal and in reconciliation."""
-
-    def unique() -> str:
-        for _ in range(100):
-            key = make_key()
-            if key not in taken:
-                taken.add(key)
-                return key
-        raise XlMailerError("could not make a request key that is not in use; check make_key")
-
-    return unique
-
-
-def key_time(key: str) -> dt.datetime | None:
-    """The minute (UTC) a request key was made, or None for a key that is not one of ours."""
-    parts = key.split("-")
-    if len(parts) != 3 or parts[0] != KEY_PREFIX:
-        return None
-    try:
-        return dt.datetime.strptime(parts[1], "%y%m%d%H%M").replace(tzinfo=dt.UTC)
-    except ValueError:
-        return None
-
-
-def key_date(key: str) -> dt.date | None:
-    """The day (UTC) a request key was made."""
-    made = key_time(key)
-    return made.date() if made else None
-
-
 def with_key(request: JobRequest, key: str) -> JobRequest:
     """The request with its key; the key is sent as ``appSignature`` unless the row has one."""
     params = request.params
@@ -160,26 +116,49 @@ class Recovery:
 
     updates: list[tuple[int, JobResult]]  # results to write into rows
     unclaimed: list[Entry]  # entries that may have made a job and that no row claims
+    holding: list[Entry] = field(default_factory=list)  # saved jobs that hold back a row
 
 
 def recover(values: list[list[object]], layout: Layout, journal: Journal) -> Recovery:
-    """Match the journal's entries to the sheet's rows (``match_rows``).
+    """Match the journal's entries to the sheet's rows, and decide what each match means.
 
-    A row is given the journal's result only when the sheet shows no job id for
-    it and does not already show that outcome. A job id already in another row
-    is never written into a second one. A request the journal saw leave with no
-    answer gets, as its send time, now: the run that sent it has ended.
+    By request key, always. By the row's values (``match_rows``), only for requests
+    whose results never reached a saved file (the run stopped before it saved), or
+    that were journaled after the state this file is, byte for byte (a copy made
+    mid-run, the untouched source of an ``--output`` run): a saved job whose key a
+    row does not show is that row's only if the row cannot have changed since.
+    Otherwise a row without a key that has exactly the values a saved job was sent
+    with from that row is held, not sent and not given the job: it may be an older
+    copy of that row, or a new mailing with the same values, and only a person can
+    tell (releasing the job says: a new mailing).
+
+    A row is given a result only when the sheet shows no job id for it and does not
+    already show that outcome; a job id already in another row is never written into
+    a second one. A request the journal saw leave with no answer gets, as its send
+    time, now: the run that sent it has ended.
     """
     entries = journal.entries()
-    # jobs that another existing file of this workbook holds: this file may be a copy made
-    # before that one got them (or the source of its --output run)
-    elsewhere = [
-        _held_elsewhere(s)
-        for s in journal.settled_records()
-        if s.path != journal.here and Path(s.path).exists()
+    released = {e.key for e in entries if e.released} | {r.key for r in journal.releases()}
+    held = [
+        _held_in_file(r, journal.here)
+        for r in journal.settled_records()
+        if r.key not in released and (r.path == journal.here or Path(r.path).exists())
     ]
-    if not entries and not elsewhere:
+    if not entries and not held:
         return Recovery([], [])
+    saved = journal.saved_keys()
+    since = journal.known_since
+
+    def after_this_state(entry: Entry) -> bool:
+        """Journaled after the state this file is, byte for byte: its row here cannot show
+        its key, and cannot have changed since."""
+        return since is not None and entry.line > since
+
+    loose: list[Entry] = []
+    strict: list[Entry] = []
+    for entry in entries + held:
+        never_saved = entry.file is None and entry.key not in saved
+        (loose if never_saved or after_this_state(entry) else strict).append(entry)
     digests = {
         plan.row: digest(plan.request.params)
         for plan in plan_rows(values, layout, catalog=None, hold_created=False)
@@ -188,25 +167,32 @@ def recover(values: list[list[object]], layout: Layout, journal: Journal) -> Rec
     key_col, job_col = layout.results[KEY_HEADER], layout.results["Job ID"]
     keys: dict[int, str] = {}
     ids: set[int] = set()
+    job_rows: set[int] = set()
     for index in range(layout.first_data_row, len(values)):
         line = values[index]
         if _cell(line, key_col) not in (None, ""):
             keys[index + 1] = str(_cell(line, key_col))
+        if _cell(line, job_col) not in (None, ""):
+            job_rows.add(index + 1)
         number = _job_number(_cell(line, job_col))
         if number is not None:
             ids.add(number)
-    matched, orphans = match_rows(entries + elsewhere, digests, keys)
-    # only an entry that made a job, or may have, can be lost or sent twice; a job another
-    # file holds is not lost when no row here matches it
-    others = {e.key for e in elsewhere}
+    matched, orphans = match_rows(loose, digests, keys)
+    by_key, strict_orphans = match_rows(strict, {}, keys)  # saved: by request key only
+    matched += by_key
+    in_files = {e.key for e in held} | saved  # jobs a file held: not lost when no row shows them
     unclaimed = [
         e
-        for e in orphans
-        if e.may_have_made_a_job and e.result.job_id not in ids and e.key not in others
+        for e in orphans + strict_orphans
+        if e.may_have_made_a_job
+        and e.result.job_id not in ids
+        and not e.released
+        and e.key not in in_files
     ]
     text_col = layout.results["Description"]
     updates: list[tuple[int, JobResult]] = []
     now = utc_now()
+    taken = {row for row, _ in matched}
     for row, entry in matched:
         line = values[row - 1]
         if _cell(line, job_col) not in (None, ""):
@@ -223,21 +209,67 @@ def recover(values: list[list[object]], layout: Layout, journal: Journal) -> Rec
         if result.sent_at is None:
             result = result.sent(now)
         updates.append((row, result))
-    return Recovery(updates, unclaimed)
+    holding: list[Entry] = []
+    free: dict[str, list[int]] = {}  # rows without a key or a job, by their values
+    for row in sorted(digests):
+        if row not in taken and row not in keys and row not in job_rows:
+            free.setdefault(digests[row], []).append(row)
+    waiting = [
+        e
+        for e in strict_orphans
+        if e.may_have_made_a_job and not e.released and e.result.job_id not in ids
+    ]
+    # each saved job holds back one row with its values: its own row first, else the first
+    # such row (rows inserted or deleted above it since)
+    at_own_row = [e.row in free.get(e.digest, ()) for e in waiting]
+    ordered = [e for e, own in zip(waiting, at_own_row, strict=True) if own]
+    ordered += [e for e, own in zip(waiting, at_own_row, strict=True) if not own]
+    for entry in ordered:
+        rows = free.get(entry.digest, [])
+        spot = entry.row if entry.row in rows else (rows[0] if rows else None)
+        if spot is not None:
+            rows.remove(spot)
+            holding.append(entry)
+            updates.append((spot, _hold(entry)))
+    return Recovery(updates, unclaimed, holding)
 
 
-def _held_elsewhere(settled: Settled) -> Entry:
-    """A job another file of this workbook holds, as an entry to match this file's rows."""
+def _held_in_file(settled: Settled, here: str | None) -> Entry:
+    """A job a file of this workbook held when the journal forgot its request."""
+    where = (
+        "the journal remembers it (its Job ID had been cleared)"
+        if settled.path == here
+        else f"{Path(settled.path).name} holds it too"
+    )
     result = JobResult(
         Outcome.CREATED,
-        f"Recovered: job {settled.job_id} was made for this row; {Path(settled.path).name} holds"
-        " it too",
+        f"Recovered: job {settled.job_id} was made for this row; {where}",
         settled.job_id,
         201,
         0,
         settled.key,
     )
-    return Entry(settled.key, settled.row, settled.digest, result)
+    return Entry(
+        settled.key, settled.row, settled.digest, result, line=settled.line, file=settled.path
+    )
+
+
+def _hold(entry: Entry) -> JobResult:
+    """The result of a row held back by a saved job sent from it with the same values."""
+    job = entry.result.job_id
+    what = f"job {job}" if job is not None else f"a request whose answer was lost ({entry.key})"
+    where = Path(entry.file).name if entry.file else "the workbook as it was saved"
+    sent = entry.result.sent_at or entry.sent_from
+    when = f" on {sent:%Y-%m-%d %H:%M} UTC" if sent else ""
+    name = str(job) if job is not None else entry.key
+    return JobResult(
+        Outcome.INVALID,
+        f"{HOLD_PREFIX} this row was mailed with these same values as {what}"
+        f"{when}, and {where} holds it. If this file or window is older than that, it is"
+        f" this row's job: work in the newer one. To mail these values again, release it"
+        f" first (xl-mailer unclaimed --release {name}, or Unclaimed Jobs), then create jobs"
+        " again",
+    )
 
 
 def _job_number(value: object) -> int | None:
@@ -338,9 +370,11 @@ def run_sheet(
     values = port.values()
     layout = find_layout(values, sheet=port.name)
     recovered: list[tuple[int, JobResult]] = []
+    holds: dict[int, JobResult] = {}
     if journal is not None and not validate_only:
         recovery = recover(values, layout, journal)
-        recovered = recovery.updates
+        recovered = [(r, x) for r, x in recovery.updates if x.outcome is not Outcome.INVALID]
+        holds = {r: x for r, x in recovery.updates if x.outcome is Outcome.INVALID}
         for row, result in recovered:  # planning below sees the recovered rows as they will be
             line = values[row - 1]
             line.extend([None] * (max(layout.results.values()) + 1 - len(line)))
@@ -351,6 +385,7 @@ def run_sheet(
             write_results(port, layout, recovered)
             raise unclaimed_error(journal, "This workbook", recovery.unclaimed)
     plans = plan_rows(values, layout, catalog=catalog, refused=port.row_notes(layout))
+    plans = [RowPlan(p.row, result=holds[p.row]) if p.row in holds else p for p in plans]
     if rows is not None:
         wanted = set(rows)
         plans = [plan for plan in plans if plan.row in wanted]
@@ -358,7 +393,7 @@ def run_sheet(
         preflight()
     key_col = layout.results[KEY_HEADER]
     in_use = {str(line[key_col]) for line in values if key_col < len(line) and line[key_col]}
-    next_key = _unique_keys(make_key, in_use)
+    next_key = unique_keys(make_key, in_use)
     plans = [
         RowPlan(p.row, request=with_key(p.request, next_key())) if p.request else p for p in plans
     ]

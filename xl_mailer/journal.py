@@ -74,6 +74,8 @@ class Entry:
     result: JobResult
     sent_from: dt.datetime | None = None
     line: int = 0  # of its send record, for messages
+    released: bool = False  # a person said no row of this workbook claims it
+    file: str | None = None  # for a job a file held when the journal forgot it: that file
 
     @property
     def may_have_made_a_job(self) -> bool:
@@ -99,6 +101,7 @@ class Settled:
     digest: str
     job_id: int
     path: str
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,9 @@ class Journal:
         self.syncs = 0  # fsyncs made, for benchmarks and tests
         self._failed: OSError | None = None  # the first fsync that failed
         self.here: str | None = None  # the file of the workbook this journal is open for
+        # that file is, byte for byte, the state of the workbook an earlier run saved or read
+        # at this line of the journal (None when it is no such state)
+        self.known_since: int | None = None
         self._opened: tuple[int, int, int] | None = None  # device, inode, size when opened
         self._bytes = 0  # written through this descriptor since
 
@@ -250,6 +256,36 @@ class Journal:
         )
         self._sync_soon()
 
+    def note_saved(self, path: Path, fingerprint: str, keys: Collection[str]) -> None:
+        """Record, durably, that the file at ``path`` was saved holding these request keys
+        (with their results) and with these bytes (``fingerprint``)."""
+        record: dict[str, object] = {"e": "saved", "path": str(path), "sha": fingerprint}
+        self._write([{**record, "keys": sorted(keys), "at": _stamp(None)}], sync=True)
+
+    def note_read(self, path: Path, fingerprint: str) -> None:
+        """Record, durably, that a run read the file at ``path`` with these bytes: a copy of
+        it, or the untouched source of an ``--output`` run, is that state of the workbook."""
+        record: dict[str, object] = {"e": "read", "path": str(path), "sha": fingerprint}
+        self._write([{**record, "at": _stamp(None)}], sync=True)
+
+    def saved_keys(self) -> set[str]:
+        """Request keys whose results some file of this workbook was saved with."""
+        found: set[str] = set()
+        for _, record in self._records():
+            if record.get("e") == "saved" and isinstance(record.get("keys"), list):
+                found.update(k for k in record["keys"] if isinstance(k, str))
+        return found
+
+    def snapshots(self) -> dict[str, int]:
+        """Fingerprints of the files this workbook was saved as or read from, each with the
+        line of its latest record: a file with one of them is, byte for byte, that state of
+        the workbook, and holds nothing of the requests journaled after that line."""
+        return {
+            str(r["sha"]): number
+            for number, r in self._records()
+            if r.get("e") in ("saved", "read") and isinstance(r.get("sha"), str)
+        }
+
     def adopt(self, data: bytes) -> None:
         """Append, durably, the lines of a journal kept elsewhere by an earlier version."""
         lines = [line for line in data.splitlines() if _record(line)]
@@ -359,15 +395,15 @@ class Journal:
             for line in handle:
                 record = _record(line)
                 kind = record.get("e")
-                if kind in ("path", "settled"):
+                if kind in ("path", "settled", "saved", "read"):
                     # one record per file (per key) that still exists, while it is recent
-                    where, key = record.get("path"), record.get("key")
-                    keep = isinstance(where, str) and (where, key) not in seen
+                    where, key = record.get("path"), record.get("key", record.get("sha"))
+                    keep = isinstance(where, str) and (kind, where, key) not in seen
                     keep = keep and Path(where).exists()  # type: ignore[arg-type]
-                    if kind == "settled":
+                    if kind != "path":
                         at = _time(record.get("at"))
                         keep = keep and at is not None and at >= oldest and key not in made
-                    seen.add((where, key))
+                    seen.add((kind, where, key))
                     lines.append((_KEEP if keep else None, line))
                     continue
                 lines.append((record.get("key"), line))
@@ -389,8 +425,9 @@ class Journal:
             kept += [_settled_line(entry, held_in) for entry in made.values()]
         if not dropped:
             return 0
-        if not any(_record(line).get("e") not in ("path", None) for line in kept):
-            self.path.unlink()  # nothing but paths: nothing left to know
+        kinds = {_record(line).get("e") for line in kept}
+        if not kinds - {"path", "saved", "read", None}:
+            self.path.unlink()  # nothing but paths and saves: nothing left to know
             return dropped
         temp = self.path.with_name(self.path.name + ".new")
         with temp.open("wb") as handle:
@@ -403,7 +440,7 @@ class Journal:
     def settled_records(self) -> list[Settled]:
         """Jobs a file of this workbook holds, as compaction recorded them."""
         return [
-            Settled(r["key"], r["row"], r["digest"], r["job"], r["path"])
+            Settled(r["key"], r["row"], r["digest"], r["job"], r["path"], number)
             for number, r in self._records()
             if r.get("e") == "settled" and _check(self.path, number, r, _FIELDS["settled"])
         ]
@@ -431,7 +468,8 @@ class Journal:
 
     def entries(self) -> list[Entry]:
         """What each request key came to; a send with no result is UNKNOWN. Released keys are
-        left out (``releases``). Raises JournalError naming a record that cannot be read."""
+        marked (``Entry.released``): they still match their rows, but never stop a run.
+        Raises JournalError naming a record that cannot be read."""
         sends: dict[str, tuple[int, dict[str, Any]]] = {}
         results: dict[str, dict[str, Any]] = {}
         released: set[str] = set()
@@ -440,7 +478,7 @@ class Journal:
             if kind not in _FIELDS:
                 continue  # a kind of record this version does not know: not about sending
             _check(self.path, number, record, _FIELDS[kind])
-            if kind in ("path", "settled"):
+            if kind in ("path", "settled", "saved", "read"):
                 continue
             key: str = record["key"]
             if kind == "send":
@@ -453,8 +491,6 @@ class Journal:
                 released.add(key)
         found: list[Entry] = []
         for key, (number, send) in sends.items():
-            if key in released:
-                continue
             answer = results.get(key)
             if answer is None:
                 result = unknown("the previous run stopped while this row was being sent")
@@ -475,6 +511,7 @@ class Journal:
                     result.keyed(key),
                     _time(send.get("at")),
                     number,
+                    key in released,
                 )
             )
         return found
@@ -555,6 +592,8 @@ _FIELDS: dict[str, dict[str, tuple[Callable[[object], bool], str]]] = {
     "withdrawn": {"key": (_text, "a request key")},
     "released": {"key": (_text, "a request key"), "job": (_optional_int, "a job id or null")},
     "path": {"path": (_text, "a file path")},
+    "saved": {"path": (_text, "a file path"), "sha": (_text, "a fingerprint")},
+    "read": {"path": (_text, "a file path"), "sha": (_text, "a fingerprint")},
     "settled": {
         "key": (_text, "a request key"),
         "row": (_row_number, "a row number"),

@@ -14,8 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from .jobs import SheetPort, _job_number, key_time, write_results
+from .jobs import SheetPort, _job_number, write_results
 from .journal import Entry, Journal
+from .keys import key_time
 from .models import KEY_HEADER, SENT_HEADER, JobRequest, JobResult, Outcome, utc_now
 from .rows import UNKNOWN_PREFIX, plan_row
 from .sheet import Layout, find_layout
@@ -335,6 +336,11 @@ def reconcile_sheet(
     listing = find_jobs(start_date(pending, now.date()))
     doubt = listing_doubt(listing, now)
     in_rows = _claims(values, layout)
+    in_journal = {
+        e.result.job_id: (e.key, f"the journal's request {e.key} (row {e.row})")
+        for e in entries.values()
+        if e.result.job_id is not None
+    }
     settled: list[tuple[int, JobResult]] = []
     for p in pending:
         if doubt:
@@ -343,16 +349,23 @@ def reconcile_sheet(
             )
         else:
             claimed = dict(in_rows)
-            claimed.update(
-                (e.result.job_id, f"the journal's request {e.key} (row {e.row})")
-                for e in entries.values()
-                if e.result.job_id is not None and e.key != p.key
-            )
+            claimed.update((job, where) for job, (key, where) in in_journal.items() if key != p.key)
             skew = listing.server_time - now if listing.server_time else dt.timedelta(0)
             result = settle(
                 p, listing.jobs, now.date(), now=now, min_age=min_age, claimed=claimed, skew=skew
             )
+            if result.job_id is not None:
+                in_rows[result.job_id] = f"row {p.row}"  # a job goes to one row in this pass too
         settled.append((p.row, result))
+    # two rows that both could have one job: neither is given it
+    given = [r.job_id for _, r in settled if r.job_id is not None]
+    shared = {job for job in given if given.count(job) > 1}
+    settled = [
+        (row, _still_unknown(f"job {r.job_id} matches more than one row; check at Click2Mail", p))
+        if r.job_id in shared
+        else (row, r)
+        for p, (row, r) in zip(pending, settled, strict=True)
+    ]
     if journal is not None:
         for p, (row, result) in zip(pending, settled, strict=True):
             if p.key and result.outcome is not Outcome.UNKNOWN:

@@ -120,7 +120,7 @@ def _create(book: xw.Book, rows: list[int] | None) -> RunSummary:
             timeout=settings.timeout,
             concurrency=settings.concurrency,
         ) as connection,
-        book_journal(book, port) as journal,  # kept: the user saves the book, not us
+        book_journal(book, port, sending=True) as journal,  # kept: the user saves the book
     ):
         with quiet_excel(book):
             run = run_sheet(

@@ -374,7 +374,8 @@ def execute(
         summary.stopped = str(auth_error[0])
         summary.authentication_failed = True
     elif crashed:
-        summary.stopped = f"{crashed[0]}; nothing more was sent"
+        told = "nothing was sent" in crashed[0]  # it says already what was sent
+        summary.stopped = crashed[0] if told else f"{crashed[0]}; nothing more was sent"
         summary.crashed = True
     elif stop.is_set() and summary.stopped is None and unsent:
         summary.stopped = CANCELLED

@@ -28,7 +28,7 @@ from .bookid import (
 from .errors import WorkbookError
 from .journal import SUFFIX, Entry, Journal, PathSeen
 from .sheet import find_layout
-from .xlsx import file_identity
+from .xlsx import file_digest, file_identity
 
 
 def legacy_journal_path(workbook: Path) -> Path:
@@ -37,10 +37,10 @@ def legacy_journal_path(workbook: Path) -> Path:
 
 
 def identity_of(path: Path) -> str | None:
-    """The identity of the workbook file at ``path``: the one it carries, else the one last
-    noted for its path (the untouched source of an ``--output`` run)."""
+    """The identity of the workbook file at ``path``: the one it carries, else the one noted
+    for its path while its bytes are unchanged (the untouched source of an ``--output`` run)."""
     real = real_path(path)
-    return file_identity(real) or remembered(real)
+    return file_identity(real) or remembered(real, file_digest(real))
 
 
 def journal_for(path: Path) -> Journal | None:
@@ -61,31 +61,43 @@ class BookState:
 
 @contextlib.contextmanager
 def book_state(
-    path: Path, *, carried: str | None, output: Path | None = None, note: bool = True
+    path: Path,
+    *,
+    carried: str | None,
+    fingerprint: str | None = None,
+    output: Path | None = None,
+    note: bool = True,
 ) -> Iterator[BookState]:
     """The identity lock and the journal of the workbook at ``path``, which carries the
     identity ``carried`` (None if it carries none). The caller holds the file's lock and
-    has read the file under it. ``output`` is the file an ``--output`` run writes.
+    has read the file under it: ``fingerprint`` is what it read (``xlsx.file_digest``),
+    None when the workbook is an open book whose contents may differ from the file.
+    ``output`` is the file an ``--output`` run writes.
 
     Raises WorkbookError when another run holds the workbook (by any of its paths),
     or when another copy of it exists while its journal holds unsettled jobs.
     """
     source = real_path(path)
-    identity = carried or remembered(source) or new_identity()
+    known = remembered(source, fingerprint) if fingerprint else None
+    identity = carried or known or new_identity()
     ensure_state_dir("journals")
     with identity_lock(identity, source.name):
         journal = Journal(journal_file(identity))
         journal.here = str(source)
         try:
             _adopt_legacy(journal, legacy_journal_path(source))
+            # before this run notes what it read: is the file a state an earlier run knew?
+            journal.known_since = journal.snapshots().get(fingerprint) if fingerprint else None
             _refuse_copies(journal, source, identity)
             if note:
                 run = uuid.uuid4().hex[:12]
                 journal.note_path(source, run=run, role="source" if output else "run")
-                remember(source, identity)
+                if fingerprint:
+                    journal.note_read(source, fingerprint)  # a copy of it is this state
+                    if carried != identity:  # until the file carries it (or for good, for
+                        remember(source, identity, fingerprint)  # an --output run's source)
                 if output is not None:
                     journal.note_path(real_path(output), run=run, role="output")
-                    remember(real_path(output), identity)
             yield BookState(identity, journal, carried != identity, source)
         finally:
             journal.close()

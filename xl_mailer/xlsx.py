@@ -7,11 +7,13 @@ A file that cannot be read or written is reported and left byte-for-byte as it w
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -22,6 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from .bookid import ID_NAME, identity_formula, parse_identity
 from .cells import UNCALCULATED
 from .errors import WorkbookError
+from .keys import is_key
 from .sheet import Layout
 
 SUPPORTED = (".xlsx", ".xlsm")
@@ -116,8 +119,18 @@ def file_identity(path: Path) -> str | None:
         book.close()
 
 
-def save_atomically(book: Workbook, target: Path) -> None:
-    """Save to a temporary file beside ``target``, flush it, then replace ``target``.
+def file_digest(path: Path) -> str:
+    """A fingerprint of a file's bytes: the same for an untouched file or a byte-for-byte copy."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()[:32]
+
+
+def save_atomically(book: Workbook, target: Path) -> str:
+    """Save to a temporary file beside ``target``, flush it, then replace ``target``; returns
+    the saved file's fingerprint (``file_digest``).
 
     The workbook is built in memory first, so a full disk fails on our own write,
     cleanly, rather than inside openpyxl's zip file.
@@ -137,6 +150,7 @@ def save_atomically(book: Workbook, target: Path) -> None:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+    return hashlib.sha256(content.getbuffer()).hexdigest()[:32]
 
 
 def _read_umask() -> int:
@@ -175,6 +189,8 @@ class FileSheet:
         self._save_seconds = 0.0
         self._dirty = False
         self.saves = 0
+        self.keys_written: set[str] = set()  # request keys written since the last save
+        self.on_save: Callable[[Path, str, set[str]], None] | None = None
 
     def values(self) -> list[list[object]]:
         rows: list[list[object]] = [list(row) for row in self.sheet.iter_rows(values_only=True)]
@@ -224,6 +240,8 @@ class FileSheet:
                 cell.value = value  # type: ignore[assignment]  # results: numbers, text, dates
                 if isinstance(value, str):
                     cell.data_type = "s"  # text from the server is never a formula
+                    if is_key(value):
+                        self.keys_written.add(value)
         self._dirty = True
 
     def checkpoint(self) -> None:
@@ -254,11 +272,14 @@ class FileSheet:
             return
         started = time.monotonic()
         try:
-            save_atomically(self.book, self.target)
+            fingerprint = save_atomically(self.book, self.target)
         except OSError as exc:
             raise WorkbookError(
                 self.target, f"could not be saved ({exc.strerror or exc}); it is unchanged"
             ) from exc
+        saved, self.keys_written = self.keys_written, set()
+        if self.on_save is not None:
+            self.on_save(self.target, fingerprint, saved)
         self._last_save = time.monotonic()
         self._save_seconds = self._last_save - started
         self._dirty = False
