@@ -569,3 +569,46 @@ def test_4_a_new_row_with_the_values_a_deleted_row_was_mailed_with_is_held_until
     assert run("unclaimed", str(path), "--release", str(yesterday)) == 0
     assert run("run", str(path)) == 0
     assert jobs_per_row(box)["row 0"] == 2 and len(box.state.jobs) == 4
+
+
+def test_4_another_persons_unfinished_run_of_a_shared_file_stops_a_run_until_it_is_finished(
+    tmp_path: Path, box: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xl_mailer import workbooks
+
+    path = write_book(tmp_path / "shared.xlsx", numbered(6), headers=HEADERS)
+    ann = tmp_path / "ann-state"
+    monkeypatch.setattr(workbooks, "_me", lambda: {"user": "ann", "host": "pc-ann"})
+    monkeypatch.setenv("XL_MAILER_STATE_DIR", str(ann))
+    with held_workbook(path, sheet="Jobs") as (port, state):  # Ann's run dies mid-way
+        port.save(force=True)
+        workbooks.mark_unfinished(state.path)
+        run_sheet(port, send=_client().create_job, catalog=None, journal=state.journal)
+    monkeypatch.setattr(workbooks, "_me", lambda: {"user": "bob", "host": "pc-bob"})
+    monkeypatch.setenv("XL_MAILER_STATE_DIR", str(tmp_path / "bob-state"))
+    assert run("run", str(path)) == 2  # Bob's computer has no journal of Ann's run
+    assert len(box.state.jobs) == 6
+    monkeypatch.setattr(workbooks, "_me", lambda: {"user": "ann", "host": "pc-ann"})
+    monkeypatch.setenv("XL_MAILER_STATE_DIR", str(ann))
+    assert run("run", str(path)) == 0  # Ann finishes: her journal puts the ids back
+    monkeypatch.setattr(workbooks, "_me", lambda: {"user": "bob", "host": "pc-bob"})
+    monkeypatch.setenv("XL_MAILER_STATE_DIR", str(tmp_path / "bob-state"))
+    assert run("run", str(path)) == 0
+    assert len(box.state.jobs) == 6 and max(jobs_per_row(box).values()) == 1
+
+
+def test_6_a_job_two_rows_with_their_own_signature_could_claim_goes_to_neither() -> None:
+    from xl_mailer.reconcile import Pending, own_signature_rivals, settle
+
+    sent = dt.datetime(2026, 11, 28, 10, 0)
+    values = {k: str(v) for k, v in LETTER.items()}
+    params = (*values.items(), ("appSignature", "april"))
+    first = Pending(2, "k2", params, sent, sent)  # made no job (an HTML 500)
+    second = Pending(3, "k3", params, sent + dt.timedelta(seconds=6), sent)  # made job 9
+    listing = [{**values, "id": "9", "appSignature": "april", "createdDate": "2026-11-28T10:00:07"}]
+    rivals = own_signature_rivals([first, second], listing, dt.timedelta(0))
+    assert rivals == {"9": [2, 3]}
+    later = dt.datetime(2026, 11, 28, 11, 0)
+    for row in (first, second):
+        result = settle(row, listing, later.date(), now=later, contested=rivals)
+        assert result.outcome is Outcome.UNKNOWN and result.job_id is None

@@ -18,7 +18,15 @@ from .journal import Journal, RunLock
 from .keys import is_key
 from .models import KEY_HEADER
 from .sheet import find_layout
-from .workbooks import BookState, book_state, forget_settled
+from .workbooks import (
+    BookState,
+    book_state,
+    forget_settled,
+    keys_in,
+    mark_finished,
+    mark_unfinished,
+    refuse_others_unfinished,
+)
 from .xlbook import BookSheet, book_identity, set_book_identity
 from .xlsx import cached_values, file_digest, file_identity
 
@@ -46,6 +54,7 @@ def book_journal(
         yield None
         return
     with RunLock(path):  # another window's run, or a compaction, must not interleave
+        refuse_others_unfinished(path, lambda: keys_in(cached_values(path, port.name)))
         on_file = file_identity(path)
         with book_state(path, carried=book_identity(book) or on_file) as state:
             set_book_identity(book, state.identity)
@@ -56,20 +65,23 @@ def book_journal(
                     " keeps its journal with it if the file is renamed or moved. Save the"
                     " workbook (Ctrl+S), then press Create Jobs again. Nothing was sent",
                 )
-            _learn_saved(state, port)
+            if _learn_saved(state, port):
+                mark_finished(path)  # the file as saved holds every id the journal knows
+            if sending:
+                mark_unfinished(path)  # until a save holds this run's ids too
             yield state.journal
 
 
-def _learn_saved(state: BookState, port: BookSheet) -> None:
+def _learn_saved(state: BookState, port: BookSheet) -> bool:
     """Note which request keys the file as last saved holds (their rows are matched by key
     only from now on), and forget the entries it holds: each leaves a settled record, so
     that a window opened before the save holds those rows back rather than mailing them
-    again."""
+    again. Returns whether the saved file holds every job the journal knows of."""
     try:
         saved = cached_values(state.path, port.name)
         layout = find_layout(saved, sheet=port.name)
     except Exception:  # the saved file cannot be read now: learn nothing, keep everything
-        return
+        return False
     column = layout.results[KEY_HEADER]
     cells = [line[column] for line in saved[layout.first_data_row :] if column < len(line)]
     keys = {cell for cell in cells if isinstance(cell, str) and is_key(cell)}
@@ -80,3 +92,5 @@ def _learn_saved(state: BookState, port: BookSheet) -> None:
     if journal.path.exists():
         with contextlib.suppress(Exception):  # cannot be rewritten now: keep it whole
             forget_settled(journal, port.name, [saved], held_in=state.path)
+    known = journal.saved_keys()
+    return all(e.key in known for e in journal.entries() if e.may_have_made_a_job)

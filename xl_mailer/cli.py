@@ -32,7 +32,15 @@ from .models import JobResult, Outcome
 from .reconcile import MIN_AGE, reconcile_sheet, reconcile_summary
 from .runner import RunSummary
 from .sandbox import FAULTS, Sandbox, SandboxConfig
-from .workbooks import BookState, book_state, forget_settled
+from .workbooks import (
+    BookState,
+    book_state,
+    forget_settled,
+    keys_in,
+    mark_finished,
+    mark_unfinished,
+    refuse_others_unfinished,
+)
 from .xlsx import FileSheet, file_digest, open_sheet
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_STOPPED = 0, 1, 2
@@ -200,6 +208,7 @@ def held_workbook(
     target = real_path(output) if output is not None else None
     with RunLock(source):
         port = open_sheet(source, sheet=sheet, output=target)
+        refuse_others_unfinished(source, lambda: keys_in(port.values()))
         read = file_digest(source)
         with book_state(
             source, carried=port.identity, fingerprint=read, output=target, note=note
@@ -239,6 +248,7 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
             connection.client.check_credentials()
             if state.needs_identity:
                 port.save(force=True)  # the file carries its identity before a request leaves
+            mark_unfinished(state.path)  # for another person's run of a shared file
 
         progress = _progress_bar()
         cancel = threading.Event()
@@ -260,6 +270,7 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
             if progress:
                 progress.close()
             _save(port, journal, run)
+            mark_finished(state.path)  # saved: the file (or --output) holds every id received
         tampered = journal.tampered()
         if tampered:
             raise JournalError(

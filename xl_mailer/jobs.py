@@ -19,7 +19,7 @@ from .errors import UnclaimedJobs
 from .journal import Entry, Journal, Settled, digest, match_rows
 from .keys import new_key, unique_keys
 from .models import KEY_HEADER, OUTPUT_HEADERS, JobRequest, JobResult, Outcome, utc_now
-from .outcomes import UNKNOWN_PREFIX
+from .outcomes import UNKNOWN_PREFIX, unknown
 from .rows import RowPlan, plan_rows
 from .runner import Progress, RunSummary, Send, execute
 from .sheet import Layout, find_layout
@@ -235,20 +235,26 @@ def recover(values: list[list[object]], layout: Layout, journal: Journal) -> Rec
 
 
 def _held_in_file(settled: Settled, here: str | None) -> Entry:
-    """A job a file of this workbook held when the journal forgot its request."""
-    where = (
-        "the journal remembers it (its Job ID had been cleared)"
-        if settled.path == here
-        else f"{Path(settled.path).name} holds it too"
-    )
-    result = JobResult(
-        Outcome.CREATED,
-        f"Recovered: job {settled.job_id} was made for this row; {where}",
-        settled.job_id,
-        201,
-        0,
-        settled.key,
-    )
+    """A job a file of this workbook held when the journal forgot its request (or, with no
+    job id, a request whose answer was lost, which that file shows UNKNOWN)."""
+    if settled.job_id is None:
+        result = unknown(
+            f"a request sent from this row lost its answer; {Path(settled.path).name} shows it too",
+        ).keyed(settled.key)
+    else:
+        where = (
+            "the journal remembers it (its Job ID had been cleared)"
+            if settled.path == here
+            else f"{Path(settled.path).name} holds it too"
+        )
+        result = JobResult(
+            Outcome.CREATED,
+            f"Recovered: job {settled.job_id} was made for this row; {where}",
+            settled.job_id,
+            201,
+            0,
+            settled.key,
+        )
     return Entry(
         settled.key, settled.row, settled.digest, result, line=settled.line, file=settled.path
     )

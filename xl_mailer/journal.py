@@ -99,7 +99,7 @@ class Settled:
     key: str
     row: int
     digest: str
-    job_id: int
+    job_id: int | None  # None: a request whose answer was lost (the file shows it UNKNOWN)
     path: str
     line: int = 0
 
@@ -374,7 +374,7 @@ class Journal:
         """Rewrite the journal without the lines of the ``settled`` request keys (the saved
         workbook holds their outcome) and without torn lines; returns how many lines went.
 
-        With ``held_in``, each settled key that made a job leaves one ``settled`` record
+        With ``held_in``, each settled key that made a job (or may have) leaves one record
         naming that file, kept ``RETAIN_DAYS``: a copy of the file made before it held
         the job, or the untouched source of an ``--output`` run, gets the id back from it
         instead of mailing the row again. The rest goes to a temporary file beside it,
@@ -385,7 +385,7 @@ class Journal:
         if not self.path.exists():
             return 0
         self.close()
-        made = {e.key: e for e in self.entries() if e.key in settled and e.result.job_id}
+        made = {e.key: e for e in self.entries() if e.key in settled and e.may_have_made_a_job}
         oldest = utc_now() - dt.timedelta(days=RETAIN_DAYS)
         lines: list[tuple[object, bytes]] = []
         never_sent: set[object] = set()  # withdrawn: journaled ahead, never left
@@ -438,12 +438,25 @@ class Journal:
         return dropped
 
     def settled_records(self) -> list[Settled]:
-        """Jobs a file of this workbook holds, as compaction recorded them."""
-        return [
-            Settled(r["key"], r["row"], r["digest"], r["job"], r["path"], number)
-            for number, r in self._records()
-            if r.get("e") == "settled" and _check(self.path, number, r, _FIELDS["settled"])
-        ]
+        """Jobs a file of this workbook holds, as compaction recorded them, brought up to
+        date by later verdicts on their keys (a reconcile that found the job, or found
+        none: then nothing was made and the record is dropped)."""
+        found: dict[str, Settled] = {}
+        for number, r in self._records():
+            kind = r.get("e")
+            if kind == "settled" and _check(self.path, number, r, _FIELDS["settled"]):
+                found[r["key"]] = Settled(
+                    r["key"], r["row"], r["digest"], r["job"], r["path"], number
+                )
+            elif kind == "result" and r.get("key") in found:
+                earlier = found[r["key"]]
+                if r.get("outcome") == Outcome.CREATED.value and isinstance(r.get("job"), int):
+                    found[earlier.key] = Settled(
+                        earlier.key, earlier.row, earlier.digest, r["job"], earlier.path, number
+                    )
+                elif r.get("outcome") != Outcome.UNKNOWN.value:
+                    del found[earlier.key]
+        return list(found.values())
 
     def discard(self) -> None:
         """Remove the journal once the workbook holds everything it recorded."""
@@ -598,7 +611,7 @@ _FIELDS: dict[str, dict[str, tuple[Callable[[object], bool], str]]] = {
         "key": (_text, "a request key"),
         "row": (_row_number, "a row number"),
         "digest": (_text, "a digest of the row's values"),
-        "job": (lambda v: _optional_int(v) and v is not None, "a job id (a whole number)"),
+        "job": (_optional_int, "a job id (a whole number) or null"),
         "path": (_text, "a file path"),
     },
 }

@@ -147,11 +147,14 @@ def settle(
     min_age: dt.timedelta = MIN_AGE,
     claimed: Mapping[int, str] | None = None,
     skew: dt.timedelta = dt.timedelta(0),
+    contested: Mapping[str, Sequence[int]] | None = None,
 ) -> JobResult:
     """The row's result, from a listing that was understood (complete, clocks agreeing).
 
     ``claimed`` maps job ids to where they already belong (a row, the journal): a
     job belongs to at most one row. ``skew`` is Click2Mail's clock less ours.
+    ``contested`` maps jobs that several rows with their own appSignature could
+    claim to those rows (``own_signature_rivals``): none of them is given such a job.
     """
     claimed = claimed or {}
     own_signature = dict(pending.params).get("appSignature")
@@ -173,7 +176,7 @@ def settle(
                 pending,
             )
     else:
-        unknown_time = _own_signature_candidates(pending, jobs, claimed, skew)
+        unknown_time = _own_signature_candidates(pending, jobs, claimed, skew, contested or {})
         if isinstance(unknown_time, JobResult):
             return unknown_time
         candidates = unknown_time
@@ -210,6 +213,7 @@ def _own_signature_candidates(
     jobs: Sequence[Mapping[str, str]],
     claimed: Mapping[int, str],
     skew: dt.timedelta,
+    contested: Mapping[str, Sequence[int]],
 ) -> list[Mapping[str, str]] | JobResult:
     """For a row sent with its own appSignature (no key to match): the unclaimed jobs with
     its parameters and signature that were not made before the row's request could leave.
@@ -250,8 +254,36 @@ def _own_signature_candidates(
                 " check at Click2Mail",
                 pending,
             )
+        rivals = [r for r in contested.get(job.get("id", ""), ()) if r != pending.row]
+        if rivals:
+            return _still_unknown(
+                f"job {job.get('id', '?')} could be this row's or row(s)"
+                f" {', '.join(map(str, rivals))}'s (the same appSignature, and the values the"
+                " listing shows); check at Click2Mail which row it was made for",
+                pending,
+            )
         later.append(job)
     return later
+
+
+def own_signature_rivals(
+    pending: Sequence[Pending], jobs: Sequence[Mapping[str, str]], skew: dt.timedelta
+) -> dict[str, list[int]]:
+    """Jobs that more than one row sent with its own appSignature could claim (made after
+    each of those rows could leave, as far as the listing shows), with those rows."""
+    rows: dict[str, list[int]] = {}
+    for p in pending:
+        own = dict(p.params).get("appSignature")
+        if own is None or own == p.key:
+            continue
+        for job in jobs:
+            if not (_same_params(p.params, job) and job.get("appSignature") == own):
+                continue
+            window = made_window(job)
+            latest = window[1] - skew if window else None
+            if latest is None or p.sent_from is None or latest >= p.sent_from - TOLERANCE:
+                rows.setdefault(job.get("id", ""), []).append(p.row)
+    return {job: found for job, found in rows.items() if len(found) > 1}
 
 
 def _no_job(
@@ -341,6 +373,8 @@ def reconcile_sheet(
         for e in entries.values()
         if e.result.job_id is not None
     }
+    skew = listing.server_time - now if listing.server_time else dt.timedelta(0)
+    contested = own_signature_rivals(pending, listing.jobs, skew)
     settled: list[tuple[int, JobResult]] = []
     for p in pending:
         if doubt:
@@ -350,9 +384,15 @@ def reconcile_sheet(
         else:
             claimed = dict(in_rows)
             claimed.update((job, where) for job, (key, where) in in_journal.items() if key != p.key)
-            skew = listing.server_time - now if listing.server_time else dt.timedelta(0)
             result = settle(
-                p, listing.jobs, now.date(), now=now, min_age=min_age, claimed=claimed, skew=skew
+                p,
+                listing.jobs,
+                now.date(),
+                now=now,
+                min_age=min_age,
+                claimed=claimed,
+                skew=skew,
+                contested=contested,
             )
             if result.job_id is not None:
                 in_rows[result.job_id] = f"row {p.row}"  # a job goes to one row in this pass too

@@ -14,6 +14,7 @@ import getpass
 import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import xlwings as xw
@@ -31,6 +32,7 @@ from .reconcile import reconcile_sheet, reconcile_summary
 from .runner import RunSummary
 from .settings import Settings, from_mapping, with_environment
 from .sheet import find_layout
+from .workbooks import mark_unfinished
 from .xlbook import BookSheet, quiet_excel, status
 
 TITLE = "Click2Mail"
@@ -133,6 +135,10 @@ def _create(book: xw.Book, rows: list[int] | None) -> RunSummary:
                 progress=_Progress(book, "Creating jobs"),
                 journal=journal,
             )
+        if journal is not None and journal.here:
+            # another person's run waits until a save of this book holds what this one sent
+            sent = run.results + run.recovered
+            mark_unfinished(Path(journal.here), {r.request_key for _, r in sent if r.request_key})
         label = connection.label
     status(book, None)
     _log(book, label, run.summary)

@@ -11,8 +11,9 @@ so it follows the workbook through a rename, a move, ``--output`` or a link.
 from __future__ import annotations
 
 import contextlib
+import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,8 @@ from .bookid import (
 )
 from .errors import WorkbookError
 from .journal import SUFFIX, Entry, Journal, PathSeen
+from .keys import is_key
+from .models import utc_now
 from .sheet import find_layout
 from .xlsx import file_digest, file_identity
 
@@ -170,6 +173,68 @@ def forget_settled(
         keys = settled_keys(entries, values, find_layout(values, sheet=sheet))
         settled = keys if settled is None else settled & keys
     return journal.compact(settled or set(), held_in=held_in)
+
+
+def _marker(workbook: Path) -> Path:
+    return workbook.with_name(f".{workbook.name}.xl-mailer-unfinished")
+
+
+def _me() -> dict[str, str]:
+    import getpass
+    import socket
+
+    return {"user": getpass.getuser(), "host": socket.gethostname()}
+
+
+def keys_in(values: Sequence[Sequence[object]]) -> set[str]:
+    """Every request key a sheet's values show, wherever its column is."""
+    return {v for line in values for v in line if isinstance(v, str) and is_key(v)}
+
+
+def refuse_others_unfinished(workbook: Path, shown: Callable[[], set[str]]) -> None:
+    """Stop when another person's run of this file may have ids the file does not show yet:
+    that run's journal is in that person's own state folder (a shared workbook). ``shown``
+    gives the request keys the file shows; once it shows every key that run sent, the
+    note is taken away."""
+    marker = _marker(real_path(workbook))
+    try:
+        found = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if not isinstance(found, dict) or {k: found.get(k) for k in ("user", "host")} == _me():
+        return
+    sent = found.get("keys")
+    if isinstance(sent, list) and set(map(str, sent)) <= shown():
+        with contextlib.suppress(OSError):
+            marker.unlink()
+        return
+    raise WorkbookError(
+        workbook,
+        f"{found.get('user', '?')} on {found.get('host', '?')} has an unfinished xl-mailer run"
+        f" of this workbook (since {found.get('at', '?')} UTC); its journal, on that computer,"
+        " may hold job ids this file does not show yet. Ask them to run it, or to press"
+        " Create Jobs and save, once on their computer first. Nothing was sent",
+    )
+
+
+def mark_unfinished(workbook: Path, keys: Collection[str] | None = None) -> None:
+    """Say, beside the file, that this person has a run of it whose ids may not all be in
+    the file yet: every key it sent (``keys``), or, while it runs, any. Best effort: a
+    folder that cannot take the note still has the file's own lock."""
+    note: dict[str, object] = {**_me(), "at": utc_now().isoformat(timespec="seconds")}
+    if keys is not None:
+        note["keys"] = sorted(keys)
+    with contextlib.suppress(OSError):
+        _marker(real_path(workbook)).write_text(json.dumps(note), encoding="utf-8")
+
+
+def mark_finished(workbook: Path) -> None:
+    """The file holds every id this person's runs received: take the note away."""
+    marker = _marker(real_path(workbook))
+    with contextlib.suppress(OSError, ValueError):
+        found = json.loads(marker.read_text(encoding="utf-8"))
+        if isinstance(found, dict) and {k: found.get(k) for k in ("user", "host")} == _me():
+            marker.unlink()
 
 
 def unclaimed_entries(entries: Sequence[Entry], matched: set[str]) -> list[Entry]:
