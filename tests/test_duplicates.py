@@ -578,20 +578,20 @@ def test_4_another_persons_unfinished_run_of_a_shared_file_stops_a_run_until_it_
 
     path = write_book(tmp_path / "shared.xlsx", numbered(6), headers=HEADERS)
     ann = tmp_path / "ann-state"
-    monkeypatch.setattr(workbooks, "_me", lambda: {"user": "ann", "host": "pc-ann"})
+    monkeypatch.setattr(workbooks, "_me", lambda: {"user": "ann", "host": "pc-ann", "state": "a"})
     monkeypatch.setenv("XL_MAILER_STATE_DIR", str(ann))
     with held_workbook(path, sheet="Jobs") as (port, state):  # Ann's run dies mid-way
         port.save(force=True)
         workbooks.mark_unfinished(state.path)
         run_sheet(port, send=_client().create_job, catalog=None, journal=state.journal)
-    monkeypatch.setattr(workbooks, "_me", lambda: {"user": "bob", "host": "pc-bob"})
+    monkeypatch.setattr(workbooks, "_me", lambda: {"user": "bob", "host": "pc-bob", "state": "b"})
     monkeypatch.setenv("XL_MAILER_STATE_DIR", str(tmp_path / "bob-state"))
     assert run("run", str(path)) == 2  # Bob's computer has no journal of Ann's run
     assert len(box.state.jobs) == 6
-    monkeypatch.setattr(workbooks, "_me", lambda: {"user": "ann", "host": "pc-ann"})
+    monkeypatch.setattr(workbooks, "_me", lambda: {"user": "ann", "host": "pc-ann", "state": "a"})
     monkeypatch.setenv("XL_MAILER_STATE_DIR", str(ann))
     assert run("run", str(path)) == 0  # Ann finishes: her journal puts the ids back
-    monkeypatch.setattr(workbooks, "_me", lambda: {"user": "bob", "host": "pc-bob"})
+    monkeypatch.setattr(workbooks, "_me", lambda: {"user": "bob", "host": "pc-bob", "state": "b"})
     monkeypatch.setenv("XL_MAILER_STATE_DIR", str(tmp_path / "bob-state"))
     assert run("run", str(path)) == 0
     assert len(box.state.jobs) == 6 and max(jobs_per_row(box).values()) == 1

@@ -25,6 +25,7 @@ from .bookid import (
     real_path,
     remember,
     remembered,
+    state_dir,
 )
 from .errors import WorkbookError
 from .journal import SUFFIX, Entry, Journal, PathSeen
@@ -183,7 +184,8 @@ def _me() -> dict[str, str]:
     import getpass
     import socket
 
-    return {"user": getpass.getuser(), "host": socket.gethostname()}
+    # the state folder too: it is where this person's journals are
+    return {"user": getpass.getuser(), "host": socket.gethostname(), "state": str(state_dir())}
 
 
 def keys_in(values: Sequence[Sequence[object]]) -> set[str]:
@@ -201,7 +203,7 @@ def refuse_others_unfinished(workbook: Path, shown: Callable[[], set[str]]) -> N
         found = json.loads(marker.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return
-    if not isinstance(found, dict) or {k: found.get(k) for k in ("user", "host")} == _me():
+    if not isinstance(found, dict) or {k: found.get(k) for k in _me()} == _me():
         return
     sent = found.get("keys")
     if isinstance(sent, list) and set(map(str, sent)) <= shown():
@@ -233,7 +235,7 @@ def mark_finished(workbook: Path) -> None:
     marker = _marker(real_path(workbook))
     with contextlib.suppress(OSError, ValueError):
         found = json.loads(marker.read_text(encoding="utf-8"))
-        if isinstance(found, dict) and {k: found.get(k) for k in ("user", "host")} == _me():
+        if isinstance(found, dict) and {k: found.get(k) for k in _me()} == _me():
             marker.unlink()
 
 
