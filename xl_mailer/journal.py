@@ -370,7 +370,13 @@ class Journal:
                 self._fd = None
             self._opened = None
 
-    def compact(self, settled: Collection[str], *, held_in: Path | None = None) -> int:
+    def compact(
+        self,
+        settled: Collection[str],
+        *,
+        held_in: Path | None = None,
+        entries: Sequence[Entry] | None = None,
+    ) -> int:
         """Rewrite the journal without the lines of the ``settled`` request keys (the saved
         workbook holds their outcome) and without torn lines; returns how many lines went.
 
@@ -385,7 +391,8 @@ class Journal:
         if not self.path.exists():
             return 0
         self.close()
-        made = {e.key: e for e in self.entries() if e.key in settled and e.may_have_made_a_job}
+        known = self.entries() if entries is None else entries  # as just read, if given
+        made = {e.key: e for e in known if e.key in settled and e.may_have_made_a_job}
         oldest = utc_now() - dt.timedelta(days=RETAIN_DAYS)
         lines: list[tuple[object, bytes]] = []
         never_sent: set[object] = set()  # withdrawn: journaled ahead, never left

@@ -173,7 +173,7 @@ def forget_settled(
     for values in copies:
         keys = settled_keys(entries, values, find_layout(values, sheet=sheet))
         settled = keys if settled is None else settled & keys
-    return journal.compact(settled or set(), held_in=held_in)
+    return journal.compact(settled or set(), held_in=held_in, entries=entries)
 
 
 def _marker(workbook: Path) -> Path:
