@@ -269,9 +269,14 @@ def test_4_the_original_after_a_finished_output_run_sends_nothing_again(
 ) -> None:
     path = write_book(tmp_path / "jobs.xlsx", numbered(5), headers=HEADERS)
     assert run("run", str(path), "--output", str(tmp_path / "out.xlsx")) == 0
-    assert run("run", str(path)) == 0
+    assert run("run", str(path)) == 1  # the source carries no identity: rows are held back
     assert len(box.state.jobs) == 5
-    assert {r["Job ID"] for r in table(path)} == set(box.state.jobs)  # the ids come back
+    assert all(str(r["Description"]).startswith("Not sent: held back:") for r in table(path))
+    book = load_workbook(path)  # edited since: still the same workbook, still held back
+    book["Jobs"].cell(7, 1, "Letter 8.5 x 11")
+    book.save(path)
+    assert run("run", str(path), "--output", str(tmp_path / "week2.xlsx")) == 1
+    assert len(box.state.jobs) == 5
 
 
 def test_4_the_original_after_a_killed_output_run_sends_nothing_again(
@@ -612,3 +617,37 @@ def test_6_a_job_two_rows_with_their_own_signature_could_claim_goes_to_neither()
     for row in (first, second):
         result = settle(row, listing, later.date(), now=later, contested=rivals)
         assert result.outcome is Outcome.UNKNOWN and result.job_id is None
+
+
+def test_4_the_ids_are_kept_when_the_file_that_holds_them_is_moved_away(
+    tmp_path: Path, box: Sandbox
+) -> None:
+    master = write_book(tmp_path / "master.xlsx", numbered(4), headers=HEADERS)
+    assert run("run", str(master), "--output", str(tmp_path / "out.xlsx")) == 0
+    (tmp_path / "sent").mkdir()
+    shutil.move(tmp_path / "out.xlsx", tmp_path / "sent" / "out.xlsx")
+    assert run("run", str(master), "--output", str(tmp_path / "out2.xlsx")) == 1  # held back
+    assert len(box.state.jobs) == 4
+
+
+def test_4_a_master_copied_anew_to_the_same_name_is_held_back_not_marked_created(
+    tmp_path: Path, box: Sandbox
+) -> None:
+    master = write_book(tmp_path / "weekly.xlsx", numbered(3), headers=HEADERS)
+    path = tmp_path / "jobs.xlsx"
+    shutil.copyfile(master, path)
+    assert run("run", str(path)) == 0
+    (tmp_path / "archive").mkdir()
+    shutil.move(path, tmp_path / "archive" / "week1.xlsx")
+    shutil.copyfile(master, path)  # next week, the same master again
+    assert run("run", str(path)) == 1
+    rows = table(path)
+    assert all(r["Job ID"] is None for r in rows)  # no row claims last week's jobs
+    assert all(str(r["Description"]).startswith("Not sent: held back:") for r in rows)
+    out = io.StringIO()
+    main(["unclaimed", str(path)], out=out)
+    for job in list(box.state.jobs):
+        assert f"job {job}" in out.getvalue()
+        assert run("unclaimed", str(path), "--release", str(job)) in (0, 1)
+    assert run("run", str(path)) == 0
+    assert len(box.state.jobs) == 6 and max(jobs_per_row(box).values()) == 2

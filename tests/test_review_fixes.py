@@ -285,7 +285,8 @@ def test_a_password_outside_latin_1_works_and_is_never_shown(
         path = write_book(tmp_path / "jobs.xlsx", [LETTER])
         assert main(["run", str(path)], out=io.StringIO()) == 0
         monkeypatch.setenv("C2M_PASSWORD", secret + "x")
-        assert main(["run", str(write_book(tmp_path / "b.xlsx", [LETTER]))]) == 2
+        another = write_book(tmp_path / "b.xlsx", [{**LETTER, "addressId": 2003}])
+        assert main(["run", str(another)]) == 2
     captured = capfd.readouterr()
     assert secret not in captured.out + captured.err
 

@@ -77,29 +77,48 @@ def _index_file(path: Path) -> Path:
     return state_dir() / "paths" / digest
 
 
-def remembered(path: Path, fingerprint: str) -> str | None:
-    """The identity noted for the file at ``path``, if the file is still, byte for byte, what
-    it was then (``fingerprint``): a file written anew at the same path is another workbook."""
+def remembered(path: Path) -> str | None:
+    """The identity noted for the file at ``path`` (a file that cannot carry it: the
+    untouched source of an ``--output`` run, a file a run stopped before saving), or None."""
     try:
         text = _index_file(path).read_text(encoding="utf-8")
     except OSError:
         return None
     lines = text.splitlines()
     # the file names its path, so that a hash collision can never hand out another's identity
-    if len(lines) == 3 and lines[1] == str(real_path(path)) and lines[2] == fingerprint:
+    if len(lines) >= 2 and lines[1] == str(real_path(path)):
         return parse_identity(lines[0])
     return None
 
 
-def remember(path: Path, identity: str, fingerprint: str) -> None:
-    """Note that the file at ``path``, with these bytes, is the workbook ``identity`` (for a
-    file that cannot carry it: the untouched source of an ``--output`` run). Raises
-    WorkbookError."""
-    target = _index_file(path)
+def remember(path: Path, identity: str) -> None:
+    """Note that the file at ``path`` is the workbook ``identity``. Raises WorkbookError."""
+    _write_note(_index_file(path), f"{identity}\n{real_path(path)}\n", path)
+
+
+def _content_file(fingerprint: str) -> Path:
+    return state_dir() / "contents" / fingerprint
+
+
+def recognised(fingerprint: str) -> str | None:
+    """The identity of the workbook that a run once read or saved with exactly these bytes
+    (a copy of it under another name that carries no identity), or None."""
+    try:
+        return parse_identity(_content_file(fingerprint).read_text(encoding="utf-8"))
+    except OSError:
+        return None
+
+
+def recognise(fingerprint: str, identity: str, path: Path) -> None:
+    """Note that a file with these bytes is the workbook ``identity``. Raises WorkbookError."""
+    _write_note(_content_file(fingerprint), f"{identity}\n", path)
+
+
+def _write_note(target: Path, text: str, path: Path) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         temp = target.with_name(target.name + f".{os.getpid()}.new")
-        temp.write_text(f"{identity}\n{real_path(path)}\n{fingerprint}\n", encoding="utf-8")
+        temp.write_text(text, encoding="utf-8")
         os.replace(temp, target)
     except OSError as exc:
         raise WorkbookError(

@@ -64,7 +64,8 @@ def attach(
     """
     values = port.values()
     layout = find_layout(values, sheet=port.name)
-    entries = recover(values, layout, journal).unclaimed
+    found = recover(values, layout, journal)
+    entries = found.unclaimed + found.holding
     job_col = layout.results["Job ID"]
     done: list[Attached] = []
     rows_taken: set[int] = set()

@@ -142,7 +142,7 @@ def recover(values: list[list[object]], layout: Layout, journal: Journal) -> Rec
     held = [
         _held_in_file(r, journal.here)
         for r in journal.settled_records()
-        if r.key not in released and (r.path == journal.here or Path(r.path).exists())
+        if r.key not in released  # whatever became of its file: the job exists all the same
     ]
     if not entries and not held:
         return Recovery([], [])

@@ -403,11 +403,12 @@ class Journal:
                 record = _record(line)
                 kind = record.get("e")
                 if kind in ("path", "settled", "saved", "read"):
-                    # one record per file (per key) that still exists, while it is recent
+                    # one record per file (per key), while it is recent
                     where, key = record.get("path"), record.get("key", record.get("sha"))
                     keep = isinstance(where, str) and (kind, where, key) not in seen
-                    keep = keep and Path(where).exists()  # type: ignore[arg-type]
-                    if kind != "path":
+                    if kind == "path":  # what the copy check needs: files that still exist
+                        keep = keep and Path(where).exists()  # type: ignore[arg-type]
+                    else:  # a job exists at Click2Mail whatever became of its file
                         at = _time(record.get("at"))
                         keep = keep and at is not None and at >= oldest and key not in made
                     seen.add((kind, where, key))

@@ -23,6 +23,8 @@ from .bookid import (
     journal_file,
     new_identity,
     real_path,
+    recognise,
+    recognised,
     remember,
     remembered,
     state_dir,
@@ -42,9 +44,10 @@ def legacy_journal_path(workbook: Path) -> Path:
 
 def identity_of(path: Path) -> str | None:
     """The identity of the workbook file at ``path``: the one it carries, else the one noted
-    for its path while its bytes are unchanged (the untouched source of an ``--output`` run)."""
+    for its path (the untouched source of an ``--output`` run), else the one of a workbook
+    a run read with exactly these bytes (a copy of such a file)."""
     real = real_path(path)
-    return file_identity(real) or remembered(real, file_digest(real))
+    return file_identity(real) or remembered(real) or recognised(file_digest(real))
 
 
 def journal_for(path: Path) -> Journal | None:
@@ -82,7 +85,7 @@ def book_state(
     or when another copy of it exists while its journal holds unsettled jobs.
     """
     source = real_path(path)
-    known = remembered(source, fingerprint) if fingerprint else None
+    known = (remembered(source) or recognised(fingerprint)) if fingerprint else None
     identity = carried or known or new_identity()
     ensure_state_dir("journals")
     with identity_lock(identity, source.name):
@@ -90,8 +93,11 @@ def book_state(
         journal.here = str(source)
         try:
             _adopt_legacy(journal, legacy_journal_path(source))
-            # before this run notes what it read: is the file a state an earlier run knew?
-            journal.known_since = journal.snapshots().get(fingerprint) if fingerprint else None
+            # before this run notes what it read: is the file a state an earlier run knew? Only
+            # a file that carries its identity is taken for one: a file known by its path or
+            # its bytes alone may be a fresh copy of a master, a new mailing (rows are held)
+            if fingerprint and carried == identity:
+                journal.known_since = journal.snapshots().get(fingerprint)
             _refuse_copies(journal, source, identity)
             if note:
                 run = uuid.uuid4().hex[:12]
@@ -99,7 +105,8 @@ def book_state(
                 if fingerprint:
                     journal.note_read(source, fingerprint)  # a copy of it is this state
                     if carried != identity:  # until the file carries it (or for good, for
-                        remember(source, identity, fingerprint)  # an --output run's source)
+                        remember(source, identity)  # an --output run's source), and a copy
+                        recognise(fingerprint, identity, source)  # of it by other names
                 if output is not None:
                     journal.note_path(real_path(output), run=run, role="output")
             yield BookState(identity, journal, carried != identity, source)
