@@ -651,3 +651,23 @@ def test_4_a_master_copied_anew_to_the_same_name_is_held_back_not_marked_created
         assert run("unclaimed", str(path), "--release", str(job)) in (0, 1)
     assert run("run", str(path)) == 0
     assert len(box.state.jobs) == 6 and max(jobs_per_row(box).values()) == 2
+
+
+def test_4_a_renamed_copy_of_a_shared_file_carries_the_note_of_an_unfinished_run(
+    tmp_path: Path, box: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xl_mailer import workbooks
+
+    path = write_book(tmp_path / "shared.xlsx", numbered(5), headers=HEADERS)
+    monkeypatch.setattr(workbooks, "_me", lambda: {"user": "ann", "host": "a", "state": "a"})
+    monkeypatch.setenv("XL_MAILER_STATE_DIR", str(tmp_path / "ann-state"))
+    with held_workbook(path, sheet="Jobs") as (port, state):  # Ann's run dies mid-way
+        port.set_unfinished(workbooks.whose_run())
+        port.save(force=True)  # as the run does before its first request leaves
+        run_sheet(port, send=_client().create_job, catalog=None, journal=state.journal)
+    shutil.copyfile(path, tmp_path / "renamed.xlsx")
+    path.unlink()  # the note beside the old name is left behind; the one inside moves along
+    monkeypatch.setattr(workbooks, "_me", lambda: {"user": "bob", "host": "b", "state": "b"})
+    monkeypatch.setenv("XL_MAILER_STATE_DIR", str(tmp_path / "bob-state"))
+    assert run("run", str(tmp_path / "renamed.xlsx")) == 2
+    assert len(box.state.jobs) == 5

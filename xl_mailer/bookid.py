@@ -24,6 +24,10 @@ from .errors import WorkbookError
 ID_NAME = "XLMAILER_BOOK_ID"
 """The hidden workbook-level defined name that holds a workbook's identity."""
 
+UNFINISHED_NAME = "XLMAILER_UNFINISHED"
+"""A hidden defined name a file carries while a run of it may hold ids it does not show:
+who ran it, so that another person's run of the file (or of a copy) waits."""
+
 STATE_ENV = "XL_MAILER_STATE_DIR"
 """Overrides the per-user state folder (tests, or a folder that is backed up)."""
 

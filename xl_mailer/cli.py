@@ -39,7 +39,9 @@ from .workbooks import (
     keys_in,
     mark_finished,
     mark_unfinished,
+    refuse_others_note,
     refuse_others_unfinished,
+    whose_run,
 )
 from .xlsx import FileSheet, file_digest, open_sheet
 
@@ -208,6 +210,7 @@ def held_workbook(
     target = real_path(output) if output is not None else None
     with RunLock(source):
         port = open_sheet(source, sheet=sheet, output=target)
+        refuse_others_note(source, port.unfinished)
         refuse_others_unfinished(source, lambda: keys_in(port.values()))
         read = file_digest(source)
         with book_state(
@@ -246,8 +249,10 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
 
         def preflight() -> None:
             connection.client.check_credentials()
-            if state.needs_identity:
-                port.save(force=True)  # the file carries its identity before a request leaves
+            # the file carries its identity, and who is running it, before a request leaves:
+            # a rename, a move or a copy of it keeps both (another person's run waits)
+            port.set_unfinished(whose_run())
+            port.save(force=True)
             mark_unfinished(state.path)  # for another person's run of a shared file
 
         progress = _progress_bar()
@@ -269,8 +274,11 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
         finally:
             if progress:
                 progress.close()
-            _save(port, journal, run)
-            mark_finished(state.path)  # saved: the file (or --output) holds every id received
+            # a run that got to its end leaves a file that holds every id it knows of
+            finished = run is not None and port.unfinished is not None
+            _save(port, journal, run, clear_note=finished)
+            if run is not None:
+                mark_finished(state.path)  # saved: the file (or --output) holds every id received
         tampered = journal.tampered()
         if tampered:
             raise JournalError(
@@ -289,10 +297,13 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
     return _finish(run, out, where=port.target)
 
 
-def _save(port: FileSheet, journal: Journal, run: SheetRun | None) -> None:
-    """Save the results; if that fails, say exactly which job ids only the journal holds."""
+def _save(port: FileSheet, journal: Journal, run: SheetRun | None, *, clear_note: bool) -> None:
+    """Save the results (with ``clear_note``, without this run's note: the save holds every
+    id it received); if that fails, say exactly which job ids only the journal holds."""
     try:
-        port.save()
+        if clear_note:
+            port.set_unfinished(None)
+        port.save(force=clear_note)
     except WorkbookError as exc:
         held = [r.job_id for _, r in (run.results + run.recovered if run else [])]
         ids = [str(i) for i in held if i is not None]

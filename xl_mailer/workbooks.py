@@ -200,6 +200,31 @@ def keys_in(values: Sequence[Sequence[object]]) -> set[str]:
     return {v for line in values for v in line if isinstance(v, str) and is_key(v)}
 
 
+def whose_run() -> str:
+    """Who runs, as the note an unfinished run leaves in its file: user, host, state folder."""
+    me = _me()
+    return f"{me['user']}@{me['host']} {me['state']} {utc_now():%Y-%m-%d %H:%M}"
+
+
+def refuse_others_note(workbook: Path, note: str | None) -> None:
+    """Stop when the file (or the file it was copied from) carries the note of another
+    person's run that ended before saving every id it received (``whose_run``)."""
+    if not note:
+        return
+    parts = note.split(" ")
+    me = _me()
+    if len(parts) >= 2 and parts[0] == f"{me['user']}@{me['host']}" and parts[1] == me["state"]:
+        return
+    who = parts[0] if parts else "someone"
+    since = " ".join(parts[2:]) if len(parts) > 2 else "?"
+    raise WorkbookError(
+        workbook,
+        f"{who} has a run of this workbook (or of the file it was copied from) that stopped"
+        f" before it saved every job id it received (since {since} UTC); those ids are in the"
+        " journal on that computer. Ask them to run it once there first. Nothing was sent",
+    )
+
+
 def refuse_others_unfinished(workbook: Path, shown: Callable[[], set[str]]) -> None:
     """Stop when another person's run of this file may have ids the file does not show yet:
     that run's journal is in that person's own state folder (a shared workbook). ``shown``

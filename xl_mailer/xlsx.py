@@ -21,7 +21,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .bookid import ID_NAME, identity_formula, parse_identity
+from .bookid import ID_NAME, UNFINISHED_NAME, identity_formula, parse_identity
 from .cells import UNCALCULATED
 from .errors import WorkbookError
 from .keys import is_key
@@ -263,6 +263,24 @@ class FileSheet:
             return
         self.book.defined_names[ID_NAME] = DefinedName(
             ID_NAME, attr_text=identity_formula(identity), hidden=True
+        )
+
+    @property
+    def unfinished(self) -> str | None:
+        """The note of an unfinished run this workbook carries (``bookid.UNFINISHED_NAME``)."""
+        name = self.book.defined_names.get(UNFINISHED_NAME)
+        text = name.attr_text if name is not None else None
+        return text.strip().removeprefix("=").strip('"') if isinstance(text, str) else None
+
+    def set_unfinished(self, note: str | None) -> None:
+        """Carry ``note`` (None: no note) from the next save on; a copy carries it too."""
+        if note is None:
+            if UNFINISHED_NAME in self.book.defined_names:
+                del self.book.defined_names[UNFINISHED_NAME]
+            return
+        clean = note.replace('"', "'")
+        self.book.defined_names[UNFINISHED_NAME] = DefinedName(
+            UNFINISHED_NAME, attr_text=f'="{clean}"', hidden=True
         )
 
     def save(self, *, force: bool = False) -> None:
