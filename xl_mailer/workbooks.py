@@ -203,7 +203,7 @@ def keys_in(values: Sequence[Sequence[object]]) -> set[str]:
 def whose_run() -> str:
     """Who runs, as the note an unfinished run leaves in its file: user, host, state folder."""
     me = _me()
-    return f"{me['user']}@{me['host']} {me['state']} {utc_now():%Y-%m-%d %H:%M}"
+    return f"{me['user']}@{me['host']}|{me['state']}|{utc_now():%Y-%m-%d %H:%M}"
 
 
 def refuse_others_note(workbook: Path, note: str | None) -> None:
@@ -211,12 +211,12 @@ def refuse_others_note(workbook: Path, note: str | None) -> None:
     person's run that ended before saving every id it received (``whose_run``)."""
     if not note:
         return
-    parts = note.split(" ")
+    parts = note.split("|")  # a state folder may have spaces in it; a user name no bar
     me = _me()
     if len(parts) >= 2 and parts[0] == f"{me['user']}@{me['host']}" and parts[1] == me["state"]:
         return
-    who = parts[0] if parts else "someone"
-    since = " ".join(parts[2:]) if len(parts) > 2 else "?"
+    who = parts[0] or "someone"
+    since = parts[2] if len(parts) > 2 else "?"
     raise WorkbookError(
         workbook,
         f"{who} has a run of this workbook (or of the file it was copied from) that stopped"
