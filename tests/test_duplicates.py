@@ -583,20 +583,16 @@ def test_4_another_persons_unfinished_run_of_a_shared_file_stops_a_run_until_it_
 
     path = write_book(tmp_path / "shared.xlsx", numbered(6), headers=HEADERS)
     ann = tmp_path / "ann-state"
-    monkeypatch.setattr(workbooks, "_me", lambda: {"user": "ann", "host": "pc-ann", "state": "a"})
     monkeypatch.setenv("XL_MAILER_STATE_DIR", str(ann))
     with held_workbook(path, sheet="Jobs") as (port, state):  # Ann's run dies mid-way
         port.save(force=True)
         workbooks.mark_unfinished(state.path)
         run_sheet(port, send=_client().create_job, catalog=None, journal=state.journal)
-    monkeypatch.setattr(workbooks, "_me", lambda: {"user": "bob", "host": "pc-bob", "state": "b"})
     monkeypatch.setenv("XL_MAILER_STATE_DIR", str(tmp_path / "bob-state"))
     assert run("run", str(path)) == 2  # Bob's computer has no journal of Ann's run
     assert len(box.state.jobs) == 6
-    monkeypatch.setattr(workbooks, "_me", lambda: {"user": "ann", "host": "pc-ann", "state": "a"})
     monkeypatch.setenv("XL_MAILER_STATE_DIR", str(ann))
     assert run("run", str(path)) == 0  # Ann finishes: her journal puts the ids back
-    monkeypatch.setattr(workbooks, "_me", lambda: {"user": "bob", "host": "pc-bob", "state": "b"})
     monkeypatch.setenv("XL_MAILER_STATE_DIR", str(tmp_path / "bob-state"))
     assert run("run", str(path)) == 0
     assert len(box.state.jobs) == 6 and max(jobs_per_row(box).values()) == 1
@@ -659,7 +655,6 @@ def test_4_a_renamed_copy_of_a_shared_file_carries_the_note_of_an_unfinished_run
     from xl_mailer import workbooks
 
     path = write_book(tmp_path / "shared.xlsx", numbered(5), headers=HEADERS)
-    monkeypatch.setattr(workbooks, "_me", lambda: {"user": "ann", "host": "a", "state": "a"})
     monkeypatch.setenv("XL_MAILER_STATE_DIR", str(tmp_path / "ann-state"))
     with held_workbook(path, sheet="Jobs") as (port, state):  # Ann's run dies mid-way
         port.set_unfinished(workbooks.whose_run())
@@ -667,7 +662,6 @@ def test_4_a_renamed_copy_of_a_shared_file_carries_the_note_of_an_unfinished_run
         run_sheet(port, send=_client().create_job, catalog=None, journal=state.journal)
     shutil.copyfile(path, tmp_path / "renamed.xlsx")
     path.unlink()  # the note beside the old name is left behind; the one inside moves along
-    monkeypatch.setattr(workbooks, "_me", lambda: {"user": "bob", "host": "b", "state": "b"})
     monkeypatch.setenv("XL_MAILER_STATE_DIR", str(tmp_path / "bob-state"))
     assert run("run", str(tmp_path / "renamed.xlsx")) == 2
     assert len(box.state.jobs) == 5

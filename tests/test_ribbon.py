@@ -14,7 +14,13 @@ from openpyxl import load_workbook
 from openpyxl.workbook.defined_name import DefinedName
 
 from xl_mailer import ribbon
-from xl_mailer.bookid import ID_NAME, identity_formula, new_identity, parse_identity
+from xl_mailer.bookid import (
+    ID_NAME,
+    UNFINISHED_NAME,
+    identity_formula,
+    new_identity,
+    parse_identity,
+)
 from xl_mailer.credentials import service_name
 from xl_mailer.journal import RunLock
 from xl_mailer.models import REQUIRED_PARAMS, Outcome
@@ -545,4 +551,21 @@ def test_a_new_book_is_asked_to_be_saved_once_before_anything_is_sent(
     (text,) = alerts(book)
     assert "Save the workbook (Ctrl+S), then press Create Jobs again. Nothing was sent" in text
     assert [a["args"][0] for a in actions(book, "namesAdd")] == [ID_NAME]
+    assert sandbox.state.create_requests == 0
+
+
+def test_a_file_left_unfinished_by_another_persons_command_line_run_stops_the_ribbon(
+    tmp_path: Path, sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
+) -> None:
+    path = tmp_path / "renamed.xlsm"
+    shutil.copyfile(TEMPLATE, path)
+    stamped(path)
+    book = load_workbook(path, keep_vba=True)  # what a killed run of someone else leaves
+    book.defined_names[UNFINISHED_NAME] = DefinedName(
+        UNFINISHED_NAME, attr_text='="ann@pc-ann|0123456789abcdef0123456789abcdef|2026-11-28"'
+    )
+    book.save(path)
+    book = book_at(path, rows_of(LETTER), settings_for)
+    assert ribbon.create_jobs(book) is None
+    assert "ann@pc-ann has a run of this workbook" in alerts(book)[0]
     assert sandbox.state.create_requests == 0

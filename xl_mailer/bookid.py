@@ -130,6 +130,20 @@ def _write_note(target: Path, text: str, path: Path) -> None:
         ) from exc
 
 
+def owner_id() -> str:
+    """This person's id: random, made once and kept in their state folder. Raises
+    WorkbookError when the folder cannot keep it."""
+    path = state_dir() / "owner"
+    found = None
+    with contextlib.suppress(OSError):
+        found = parse_identity(path.read_text(encoding="utf-8"))
+    if found:
+        return found
+    made = new_identity()
+    _write_note(path, made + "\n", path)
+    return parse_identity(path.read_text(encoding="utf-8")) or made
+
+
 def ensure_state_dir(kind: str) -> Path:
     """The state folder's ``kind`` subfolder, made if needed, private to this user."""
     folder = state_dir() / kind

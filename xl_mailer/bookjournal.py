@@ -22,13 +22,15 @@ from .workbooks import (
     BookState,
     book_state,
     forget_settled,
+    is_mine,
     keys_in,
     mark_finished,
     mark_unfinished,
+    refuse_others_note,
     refuse_others_unfinished,
 )
-from .xlbook import BookSheet, book_identity, set_book_identity
-from .xlsx import cached_values, file_digest, file_identity
+from .xlbook import BookSheet, book_identity, book_note, clear_book_note, set_book_identity
+from .xlsx import cached_values, file_digest, file_identity, file_note
 
 
 @contextlib.contextmanager
@@ -54,6 +56,8 @@ def book_journal(
         yield None
         return
     with RunLock(path):  # another window's run, or a compaction, must not interleave
+        for note in (book_note(book), file_note(path)):  # a command line run's, or a copy's
+            refuse_others_note(path, note)
         refuse_others_unfinished(path, lambda: keys_in(cached_values(path, port.name)))
         on_file = file_identity(path)
         with book_state(path, carried=book_identity(book) or on_file) as state:
@@ -67,6 +71,8 @@ def book_journal(
                 )
             if _learn_saved(state, port):
                 mark_finished(path)  # the file as saved holds every id the journal knows
+                if is_mine(book_note(book)):
+                    clear_book_note(book)  # a killed command line run's: gone with the next save
             if sending:
                 mark_unfinished(path)  # until a save holds this run's ids too
             yield state.journal

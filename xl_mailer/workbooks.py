@@ -22,12 +22,12 @@ from .bookid import (
     identity_lock,
     journal_file,
     new_identity,
+    owner_id,
     real_path,
     recognise,
     recognised,
     remember,
     remembered,
-    state_dir,
 )
 from .errors import WorkbookError
 from .journal import SUFFIX, Entry, Journal, PathSeen
@@ -188,11 +188,13 @@ def _marker(workbook: Path) -> Path:
 
 
 def _me() -> dict[str, str]:
+    """This person, as notes name them: ``owner``, a random id kept in their state folder
+    (where their journals are: a new host name or network does not change it), and
+    ``who``, user and host, for messages."""
     import getpass
     import socket
 
-    # the state folder too: it is where this person's journals are
-    return {"user": getpass.getuser(), "host": socket.gethostname(), "state": str(state_dir())}
+    return {"owner": owner_id(), "who": f"{getpass.getuser()}@{socket.gethostname()}"}
 
 
 def keys_in(values: Sequence[Sequence[object]]) -> set[str]:
@@ -201,20 +203,23 @@ def keys_in(values: Sequence[Sequence[object]]) -> set[str]:
 
 
 def whose_run() -> str:
-    """Who runs, as the note an unfinished run leaves in its file: user, host, state folder."""
+    """Who runs, as the note an unfinished run leaves in its file: who, owner id, since."""
     me = _me()
-    return f"{me['user']}@{me['host']}|{me['state']}|{utc_now():%Y-%m-%d %H:%M}"
+    return f"{me['who']}|{me['owner']}|{utc_now():%Y-%m-%d %H:%M}"
+
+
+def is_mine(note: str | None) -> bool:
+    """Whether a note inside a file (``whose_run``) is this person's."""
+    parts = (note or "").split("|")
+    return len(parts) >= 2 and parts[1] == _me()["owner"]
 
 
 def refuse_others_note(workbook: Path, note: str | None) -> None:
     """Stop when the file (or the file it was copied from) carries the note of another
     person's run that ended before saving every id it received (``whose_run``)."""
-    if not note:
+    if not note or is_mine(note):
         return
-    parts = note.split("|")  # a state folder may have spaces in it; a user name no bar
-    me = _me()
-    if len(parts) >= 2 and parts[0] == f"{me['user']}@{me['host']}" and parts[1] == me["state"]:
-        return
+    parts = note.split("|")
     who = parts[0] or "someone"
     since = parts[2] if len(parts) > 2 else "?"
     raise WorkbookError(
@@ -235,7 +240,7 @@ def refuse_others_unfinished(workbook: Path, shown: Callable[[], set[str]]) -> N
         found = json.loads(marker.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return
-    if not isinstance(found, dict) or {k: found.get(k) for k in _me()} == _me():
+    if not isinstance(found, dict) or found.get("owner") == _me()["owner"]:
         return
     sent = found.get("keys")
     if isinstance(sent, list) and set(map(str, sent)) <= shown():
@@ -244,7 +249,7 @@ def refuse_others_unfinished(workbook: Path, shown: Callable[[], set[str]]) -> N
         return
     raise WorkbookError(
         workbook,
-        f"{found.get('user', '?')} on {found.get('host', '?')} has an unfinished xl-mailer run"
+        f"{found.get('who', '?')} has an unfinished xl-mailer run"
         f" of this workbook (since {found.get('at', '?')} UTC); its journal, on that computer,"
         " may hold job ids this file does not show yet. Ask them to run it, or to press"
         " Create Jobs and save, once on their computer first. Nothing was sent",
@@ -267,7 +272,7 @@ def mark_finished(workbook: Path) -> None:
     marker = _marker(real_path(workbook))
     with contextlib.suppress(OSError, ValueError):
         found = json.loads(marker.read_text(encoding="utf-8"))
-        if isinstance(found, dict) and {k: found.get(k) for k in _me()} == _me():
+        if isinstance(found, dict) and found.get("owner") == _me()["owner"]:
             marker.unlink()
 
 

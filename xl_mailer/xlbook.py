@@ -13,7 +13,7 @@ from typing import Any
 
 import xlwings as xw
 
-from .bookid import ID_NAME, identity_formula, parse_identity
+from .bookid import ID_NAME, UNFINISHED_NAME, identity_formula, parse_identity
 from .sheet import Layout
 
 FORMULA_STARTS = ("=", "+", "-", "@")
@@ -63,6 +63,22 @@ def book_identity(book: xw.Book) -> str | None:
         if str(name.name).split("!")[-1] == ID_NAME:
             return parse_identity(name.refers_to)
     return None
+
+
+def book_note(book: xw.Book) -> str | None:
+    """The note of an unfinished run the open book carries (``bookid.UNFINISHED_NAME``)."""
+    for name in book.names:
+        if str(name.name).split("!")[-1] == UNFINISHED_NAME:
+            text = name.refers_to
+            return text.strip().removeprefix("=").strip('"') if isinstance(text, str) else None
+    return None
+
+
+def clear_book_note(book: xw.Book) -> None:
+    """Take the note of an unfinished run out of the open book (the user's next save)."""
+    for name in list(book.names):
+        if str(name.name).split("!")[-1] == UNFINISHED_NAME:
+            name.delete()
 
 
 def set_book_identity(book: xw.Book, identity: str) -> None:

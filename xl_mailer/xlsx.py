@@ -107,6 +107,24 @@ def book_identity(book: Workbook) -> str | None:
     return parse_identity(name.attr_text) if name is not None else None
 
 
+def _note_text(book: Workbook) -> str | None:
+    name = book.defined_names.get(UNFINISHED_NAME)
+    text = name.attr_text if name is not None else None
+    return text.strip().removeprefix("=").strip('"') if isinstance(text, str) else None
+
+
+def file_note(path: Path) -> str | None:
+    """The note of an unfinished run the workbook file at ``path`` carries, or None."""
+    try:
+        book = load_workbook(path, read_only=True, keep_links=False)
+    except Exception:  # not readable as a workbook now: it carries nothing we can see
+        return None
+    try:
+        return _note_text(book)
+    finally:
+        book.close()
+
+
 def file_identity(path: Path) -> str | None:
     """The identity the workbook file at ``path`` carries; None if none, or if unreadable."""
     try:
@@ -268,9 +286,7 @@ class FileSheet:
     @property
     def unfinished(self) -> str | None:
         """The note of an unfinished run this workbook carries (``bookid.UNFINISHED_NAME``)."""
-        name = self.book.defined_names.get(UNFINISHED_NAME)
-        text = name.attr_text if name is not None else None
-        return text.strip().removeprefix("=").strip('"') if isinstance(text, str) else None
+        return _note_text(self.book)
 
     def set_unfinished(self, note: str | None) -> None:
         """Carry ``note`` (None: no note) from the next save on; a copy carries it too."""
