@@ -665,3 +665,25 @@ def test_4_a_renamed_copy_of_a_shared_file_carries_the_note_of_an_unfinished_run
     monkeypatch.setenv("XL_MAILER_STATE_DIR", str(tmp_path / "bob-state"))
     assert run("run", str(tmp_path / "renamed.xlsx")) == 2
     assert len(box.state.jobs) == 5
+
+
+def test_3_attaching_a_job_to_a_row_of_another_mailing_is_refused(
+    tmp_path: Path, box: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [*numbered(1), *numbered(2, addressId=2003)[1:]]  # row 2: list 2001, row 3: 2003
+    path = write_book(tmp_path / "jobs.xlsx", rows, headers=HEADERS)
+    crash_after_sending(path)
+    book = load_workbook(path)
+    book["Jobs"].delete_rows(2)  # the 2003 row moves up to row 2 ...
+    book["Jobs"]["E2"] = "Full Color"  # ... and is edited
+    book.save(path)
+    assert run("run", str(path)) == 2
+    first = next(j for j in box.state.jobs.values() if j.params["rtnName"] == "row 0")
+    second = next(j for j in box.state.jobs.values() if j.params["rtnName"] == "row 1")
+    out = io.StringIO()
+    main(["unclaimed", str(path)], out=out)
+    assert f"job {first.id} (request key" in out.getvalue() and "addressId 2001" in out.getvalue()
+    assert main(["unclaimed", str(path), "--attach", f"{first.id}=2"]) == 2  # "sent from row 2"
+    assert "it is another mailing" in capsys.readouterr().err
+    assert run("unclaimed", str(path), "--attach", f"{second.id}=2") in (0, 1)
+    assert table(path)[0]["Job ID"] == second.id

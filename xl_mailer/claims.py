@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from .cells import is_blank
 from .errors import XlMailerError
 from .jobs import SheetPort, recover, write_results
-from .journal import Entry, Journal
+from .journal import WHAT, Entry, Journal
 from .models import KEY_HEADER, OUTPUT_HEADERS, JobResult, Outcome
 from .outcomes import UNKNOWN_PREFIX
 from .sheet import find_layout
@@ -43,6 +43,15 @@ def _find(entries: Sequence[Entry], what: str) -> Entry:
             return entry
     known = ", ".join(_name(e) for e in entries) or "none"
     raise DecisionError(f"{what} is not an unclaimed job of this workbook (unclaimed: {known})")
+
+
+def _text(value: object) -> str | None:
+    """A cell as a send record keeps it: a whole number as its digits."""
+    if is_blank(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def _name(entry: Entry) -> str:
@@ -84,6 +93,17 @@ def attach(
         if not is_blank(key) and str(key) != entry.key:
             raise DecisionError(
                 f"row {row} was sent with another request key ({key}); a row has one job"
+            )
+        now = tuple(_text(line[layout.params[n]]) if n in layout.params else None for n in WHAT)
+        if entry.ids and any(
+            a is not None and a != b for a, b in zip(entry.ids, now, strict=False)
+        ):
+            sent = ", ".join(f"{n} {v}" for n, v in zip(WHAT, entry.ids, strict=False))
+            shown = ", ".join(f"{n} {v}" for n, v in zip(WHAT, now, strict=False))
+            raise DecisionError(
+                f"row {row} shows {shown}, but {_name(entry)} was sent with {sent}: it is another"
+                " mailing. Attach it to the row of that mailing (rows may have moved), or, if"
+                " this row was changed on purpose, release it"
             )
         rows_taken.add(row)
         done.append(Attached(row, entry))

@@ -27,7 +27,7 @@ from .client import DEFAULT_TIMEOUT
 from .connection import connect, endpoint_name
 from .errors import JournalError, WorkbookError, XlMailerError
 from .jobs import SheetRun, run_sheet
-from .journal import Entry, Journal, RunLock
+from .journal import WHAT, Entry, Journal, RunLock
 from .models import JobResult, Outcome
 from .reconcile import MIN_AGE, reconcile_sheet, reconcile_summary
 from .runner import RunSummary
@@ -431,7 +431,9 @@ def _entry_text(entry: Entry) -> str:
     job = f"job {entry.result.job_id}" if entry.result.job_id is not None else "a lost answer"
     sent = entry.result.sent_at or entry.sent_from
     when = f", sent {sent:%Y-%m-%d %H:%M} UTC" if sent else ""
-    return f"{job} (request key {entry.key}, sent from row {entry.row}{when})"
+    what = ", ".join(f"{n} {v}" for n, v in zip(WHAT, entry.ids, strict=False) if v)
+    with_ = f" with {what}" if what else ""
+    return f"{job} (request key {entry.key}, sent from row {entry.row}{with_}{when})"
 
 
 def _never_send(request: object) -> JobResult:  # pragma: no cover - validate_only never sends

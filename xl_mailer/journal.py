@@ -31,6 +31,8 @@ from .outcomes import unknown
 SUFFIX = ".xl-mailer-journal"
 _KEEP = object()  # a line compaction keeps whatever its key
 RETAIN_DAYS = 14  # how long a settled job is remembered for copies of its file
+WHAT = ("documentId", "addressId")
+"""What a send record also keeps of its row, to show a person which mailing a job is."""
 SYNC_WITHIN = 0.02  # seconds an answer may wait for its fsync, however busy the run is
 
 
@@ -75,6 +77,7 @@ class Entry:
     sent_from: dt.datetime | None = None
     line: int = 0  # of its send record, for messages
     released: bool = False  # a person said no row of this workbook claims it
+    ids: tuple[str | None, ...] = ()  # the row's documentId and addressId when it was sent
     file: str | None = None  # for a job a file held when the journal forgot it: that file
 
     @property
@@ -229,7 +232,14 @@ class Journal:
         now = _stamp(None)
         self._write(
             [
-                {"e": "send", "row": r.row, "key": r.key, "digest": digest(r.params), "at": now}
+                {
+                    "e": "send",
+                    "row": r.row,
+                    "key": r.key,
+                    "digest": digest(r.params),
+                    "at": now,
+                    "ids": [r.get(name) for name in WHAT],
+                }
                 for r in requests
             ],
             sync=True,
@@ -533,6 +543,7 @@ class Journal:
                     _time(send.get("at")),
                     number,
                     key in released,
+                    tuple(str(v) if v is not None else None for v in send.get("ids") or ()),
                 )
             )
         return found
