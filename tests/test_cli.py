@@ -33,6 +33,14 @@ def test_demo_creates_jobs_and_shows_documented_refusals(tmp_path: Path) -> None
     assert (tmp_path / "demo-jobs.xlsx").exists()
 
 
+def test_the_demo_run_again_creates_its_jobs_again(tmp_path: Path) -> None:
+    # a new sample against a new sandbox: nothing of the first demo holds its rows back
+    assert main(["demo", "--dir", str(tmp_path)], out=io.StringIO()) == 0
+    again = io.StringIO()
+    assert main(["demo", "--dir", str(tmp_path)], out=again) == 0
+    assert "Totals: 4 created, 8 failed" in again.getvalue()
+
+
 def test_missing_credentials_stop_before_anything_is_sent(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], sandbox: Sandbox
 ) -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import tempfile
 from pathlib import Path
 from typing import TextIO
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from .bookid import STATE_ENV
 from .models import REQUIRED_PARAMS, RESULT_HEADERS
 
 DEMO_HEADERS = (*REQUIRED_PARAMS, "rtnName", "projectId", "mailingDate")
@@ -100,7 +103,18 @@ def run_demo(folder: Path, out: TextIO) -> int:
 
     path = write_demo_workbook(folder / "demo-jobs.xlsx")
     print(f"Sample workbook: {path}", file=out)
-    code = main(["run", str(path), "--endpoint", "sandbox", "--quiet"], out=out)
+    # a new sample against a new sandbox each time: a journal of its own, so that rows of an
+    # earlier demo (whose sandbox and jobs are gone) are not held back as already mailed
+    with tempfile.TemporaryDirectory(prefix="xl-mailer-demo-") as state:
+        previous = os.environ.get(STATE_ENV)
+        os.environ[STATE_ENV] = state
+        try:
+            code = main(["run", str(path), "--endpoint", "sandbox", "--quiet"], out=out)
+        finally:
+            if previous is None:
+                os.environ.pop(STATE_ENV, None)
+            else:
+                os.environ[STATE_ENV] = previous
     if code == 2:
         return code
     print_table(path, out)
