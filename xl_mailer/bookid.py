@@ -100,24 +100,6 @@ def remember(path: Path, identity: str) -> None:
     _write_note(_index_file(path), f"{identity}\n{real_path(path)}\n", path)
 
 
-def _content_file(fingerprint: str) -> Path:
-    return state_dir() / "contents" / fingerprint
-
-
-def recognised(fingerprint: str) -> str | None:
-    """The identity of the workbook that a run once read or saved with exactly these bytes
-    (a copy of it under another name that carries no identity), or None."""
-    try:
-        return parse_identity(_content_file(fingerprint).read_text(encoding="utf-8"))
-    except OSError:
-        return None
-
-
-def recognise(fingerprint: str, identity: str, path: Path) -> None:
-    """Note that a file with these bytes is the workbook ``identity``. Raises WorkbookError."""
-    _write_note(_content_file(fingerprint), f"{identity}\n", path)
-
-
 def _write_note(target: Path, text: str, path: Path) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -24,8 +24,6 @@ from .bookid import (
     new_identity,
     owner_id,
     real_path,
-    recognise,
-    recognised,
     remember,
     remembered,
 )
@@ -34,7 +32,7 @@ from .journal import SUFFIX, Entry, Journal, PathSeen
 from .keys import is_key
 from .models import utc_now
 from .sheet import find_layout
-from .xlsx import file_digest, file_identity
+from .xlsx import file_identity
 
 
 def legacy_journal_path(workbook: Path) -> Path:
@@ -44,10 +42,10 @@ def legacy_journal_path(workbook: Path) -> Path:
 
 def identity_of(path: Path) -> str | None:
     """The identity of the workbook file at ``path``: the one it carries, else the one noted
-    for its path (the untouched source of an ``--output`` run), else the one of a workbook
-    a run read with exactly these bytes (a copy of such a file)."""
+    for its path (the untouched source of an ``--output`` run). A file that carries none
+    and was never run at its path is a workbook of its own, whatever its contents."""
     real = real_path(path)
-    return file_identity(real) or remembered(real) or recognised(file_digest(real))
+    return file_identity(real) or remembered(real)
 
 
 def journal_for(path: Path) -> Journal | None:
@@ -85,7 +83,7 @@ def book_state(
     or when another copy of it exists while its journal holds unsettled jobs.
     """
     source = real_path(path)
-    known = (remembered(source) or recognised(fingerprint)) if fingerprint else None
+    known = remembered(source) if fingerprint else None
     identity = carried or known or new_identity()
     ensure_state_dir("journals")
     with identity_lock(identity, source.name):
@@ -94,8 +92,8 @@ def book_state(
         try:
             _adopt_legacy(journal, legacy_journal_path(source))
             # before this run notes what it read: is the file a state an earlier run knew? Only
-            # a file that carries its identity is taken for one: a file known by its path or
-            # its bytes alone may be a fresh copy of a master, a new mailing (rows are held)
+            # a file that carries its identity is taken for one: a file known by its path alone
+            # may be a fresh copy of a master, a new mailing (its rows are held back)
             if fingerprint and carried == identity:
                 journal.known_since = journal.snapshots().get(fingerprint)
             _refuse_copies(journal, source, identity)
@@ -105,8 +103,7 @@ def book_state(
                 if fingerprint:
                     journal.note_read(source, fingerprint)  # a copy of it is this state
                     if carried != identity:  # until the file carries it (or for good, for
-                        remember(source, identity)  # an --output run's source), and a copy
-                        recognise(fingerprint, identity, source)  # of it by other names
+                        remember(source, identity)  # an --output run's source)
                 if output is not None:
                     journal.note_path(real_path(output), run=run, role="output")
             yield BookState(identity, journal, carried != identity, source)
