@@ -687,3 +687,20 @@ def test_3_attaching_a_job_to_a_row_of_another_mailing_is_refused(
     assert "it is another mailing" in capsys.readouterr().err
     assert run("unclaimed", str(path), "--attach", f"{second.id}=2") in (0, 1)
     assert table(path)[0]["Job ID"] == second.id
+
+
+def test_4_jobs_made_on_staging_never_hold_back_a_production_run(
+    tmp_path: Path, box: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_book(tmp_path / "jobs.xlsx", numbered(2), headers=HEADERS)
+    assert run("run", str(path)) == 0  # tried out on one account
+    book = load_workbook(path)
+    for row in (2, 3):  # the results cleared, to mail for real
+        for column in range(11, 17):
+            book["Jobs"].cell(row, column).value = None
+    book.save(path)
+    with Sandbox() as other:  # another account: its own journal
+        monkeypatch.setenv("C2M_ENDPOINT", other.url)
+        monkeypatch.setenv("C2M_PASSWORD", other.config.password)
+        assert run("run", str(path)) == 0
+        assert len(other.state.jobs) == 2

@@ -418,7 +418,7 @@ def test_the_ribbon_journal_forgets_what_the_saved_file_and_the_open_book_hold(
     tmp_path: Path, sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
 ) -> None:
     path, results = run_and_save(tmp_path, settings_for, LETTER, LETTER, LETTER)
-    journal = journal_for(path)
+    journal = journal_for(path, sandbox.url)
     assert (
         journal is not None and len(journal.entries()) == 3
     )  # kept: Excel saves the book, not xl-mailer
@@ -458,7 +458,7 @@ def test_rows_deleted_before_their_ids_were_saved_still_stop_the_run(
     (text,) = alerts(book)
     assert f"job {made}" in text and "Nothing new was sent" in text
     assert sandbox.state.create_requests == 1
-    assert len(journal_for(path).entries()) == 1  # type: ignore[union-attr]
+    assert len(journal_for(path, sandbox.url).entries()) == 1  # type: ignore[union-attr]
 
 
 def test_a_window_opened_before_the_save_holds_its_rows_back_and_sends_nothing(

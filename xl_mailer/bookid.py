@@ -68,8 +68,12 @@ def real_path(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
 
-def journal_file(identity: str) -> Path:
-    return state_dir() / "journals" / f"{identity}.jsonl"
+def journal_file(identity: str, ledger: str | None = None) -> Path:
+    """The journal of a workbook's requests to one Click2Mail account (``endpoints.ledger``)."""
+    if ledger is None:
+        return state_dir() / "journals" / f"{identity}.jsonl"
+    tag = hashlib.sha256(ledger.encode("utf-8")).hexdigest()[:12]
+    return state_dir() / "journals" / f"{identity}-{tag}.jsonl"
 
 
 def lock_file(identity: str) -> Path:

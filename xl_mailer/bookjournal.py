@@ -35,11 +35,11 @@ from .xlsx import cached_values, file_digest, file_identity, file_note
 
 @contextlib.contextmanager
 def book_journal(
-    book: xw.Book, port: BookSheet, *, sending: bool = False
+    book: xw.Book, port: BookSheet, *, endpoint: str, sending: bool = False
 ) -> Iterator[Journal | None]:
     """The journal of the book (None when the book is no file on this machine), under the
     file's run lock and the workbook identity's lock for the whole action, and closed
-    afterwards.
+    afterwards. ``endpoint`` names the Click2Mail account (each has a journal of its own).
 
     The journal follows the book's identity (a hidden name in the book, given to it
     here if it has none). Before anything is sent (``sending``) the file must carry
@@ -60,7 +60,8 @@ def book_journal(
             refuse_others_note(path, note)
         refuse_others_unfinished(path, lambda: keys_in(cached_values(path, port.name)))
         on_file = file_identity(path)
-        with book_state(path, carried=book_identity(book) or on_file) as state:
+        carried = book_identity(book) or on_file
+        with book_state(path, carried=carried, endpoint=endpoint) as state:
             set_book_identity(book, state.identity)
             if sending and on_file != state.identity:
                 raise WorkbookError(

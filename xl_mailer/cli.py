@@ -163,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="record that a job is not this workbook's to track; repeatable",
     )
     claims.add_argument("--why", help="the reason recorded with --release")
+    claims.add_argument(
+        "--endpoint", help="the account whose jobs these are, as for run (default: as for run)"
+    )
     claims.add_argument("--all", action="store_true", help="also list jobs released earlier")
 
     login = commands.add_parser("login", help="keep a password in the OS keyring")
@@ -199,6 +202,7 @@ def held_workbook(
     path: Path,
     *,
     sheet: str,
+    endpoint: str | None = None,
     output: Path | None = None,
     note: bool = True,
 ) -> Iterator[tuple[FileSheet, BookState]]:
@@ -214,7 +218,12 @@ def held_workbook(
         refuse_others_unfinished(source, lambda: keys_in(port.values()))
         read = file_digest(source)
         with book_state(
-            source, carried=port.identity, fingerprint=read, output=target, note=note
+            source,
+            carried=port.identity,
+            endpoint=endpoint_name(endpoint),
+            fingerprint=read,
+            output=target,
+            note=note,
         ) as state:
             port.set_identity(state.identity)
             port.on_save = state.journal.note_saved
@@ -237,7 +246,9 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
     if args.output is not None:
         _check_output(args.output)
     with (
-        held_workbook(args.workbook, sheet=args.sheet, output=args.output) as (port, state),
+        held_workbook(
+            args.workbook, sheet=args.sheet, endpoint=args.endpoint, output=args.output
+        ) as (port, state),
         connect(
             endpoint_name(args.endpoint), timeout=args.timeout, concurrency=args.concurrency
         ) as connection,
@@ -356,7 +367,9 @@ def _check_output(output: Path) -> None:
 
 def reconcile_workbook(args: argparse.Namespace, out: TextIO) -> int:
     with (
-        held_workbook(args.workbook, sheet=args.sheet, output=args.output) as (port, state),
+        held_workbook(
+            args.workbook, sheet=args.sheet, endpoint=args.endpoint, output=args.output
+        ) as (port, state),
         connect(endpoint_name(args.endpoint), timeout=args.timeout) as c,
     ):
         try:
@@ -394,7 +407,10 @@ def clear_workbook(args: argparse.Namespace, out: TextIO) -> int:
 
 def unclaimed_jobs(args: argparse.Namespace, out: TextIO) -> int:
     decisions = [_decision(text) for text in args.attach or []]
-    with held_workbook(args.workbook, sheet=args.sheet, note=False) as (port, state):
+    with held_workbook(args.workbook, sheet=args.sheet, endpoint=args.endpoint, note=False) as (
+        port,
+        state,
+    ):
         if decisions:
             for done in attach(port, state.journal, decisions):
                 print(f"row {done.row:>5}: now holds {_entry_text(done.entry)}", file=out)

@@ -19,9 +19,7 @@ class Connection:
     sandbox: Sandbox | None = None
 
 
-def endpoint_name(explicit: str | None, setting: str | None = None) -> str:
-    """The endpoint to use: an explicit option, else C2M_ENDPOINT, else a setting, else staging."""
-    return explicit or os.environ.get("C2M_ENDPOINT") or setting or endpoints.DEFAULT
+endpoint_name = endpoints.chosen
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from urllib.parse import urlsplit
 
 from .errors import ConfigurationError, InsecureEndpoint
@@ -63,3 +64,17 @@ def label(base_url: str) -> str:
         if NAMED[key] == base_url:
             return key
     return base_url
+
+
+def chosen(explicit: str | None, setting: str | None = None) -> str:
+    """The endpoint to use: an explicit option, else C2M_ENDPOINT, else a setting, else staging."""
+    return explicit or os.environ.get("C2M_ENDPOINT") or setting or DEFAULT
+
+
+def ledger(endpoint: str) -> str:
+    """What a workbook's journal is kept apart by: the Click2Mail account's base URL, so
+    that staging or sandbox practice never holds back a production row (or the other way
+    round). The embedded sandbox, whose port changes on every start, is one name."""
+    if endpoint.strip().lower() == SANDBOX:
+        return SANDBOX
+    return resolve(endpoint)

@@ -122,7 +122,7 @@ def _create(book: xw.Book, rows: list[int] | None) -> RunSummary:
             timeout=settings.timeout,
             concurrency=settings.concurrency,
         ) as connection,
-        book_journal(book, port, sending=True) as journal,  # kept: the user saves the book
+        book_journal(book, port, endpoint=settings.endpoint, sending=True) as journal,
     ):
         with quiet_excel(book):
             run = run_sheet(
@@ -241,7 +241,8 @@ def clear_results(book: xw.Book) -> int:
     could send the same mailing twice.
     """
     port = _jobs(book)
-    with book_journal(book, port), quiet_excel(book):  # no run may interleave
+    endpoint = read_settings(book).endpoint
+    with book_journal(book, port, endpoint=endpoint), quiet_excel(book):  # no run interleaves
         cleared = claims.clear_results(port)
     _alert(
         book,
@@ -261,7 +262,7 @@ def unclaimed_jobs(book: xw.Book) -> int:
     decisions typed there (a row number: the job is that row's; ``release``: not this
     workbook's to track). Returns how many are still unclaimed."""
     port = _jobs(book)
-    with book_journal(book, port) as journal:
+    with book_journal(book, port, endpoint=read_settings(book).endpoint) as journal:
         if journal is None:
             _alert(book, "Save the workbook as a file first: its journal is kept by file.")
             return 0
@@ -326,7 +327,7 @@ def reconcile(book: xw.Book) -> int:
         connect(
             settings.endpoint, username=settings.username, timeout=settings.timeout, concurrency=1
         ) as connection,
-        book_journal(book, port) as journal,
+        book_journal(book, port, endpoint=settings.endpoint) as journal,
         quiet_excel(book),
     ):
         settled = reconcile_sheet(port, connection.client.find_jobs, journal=journal)

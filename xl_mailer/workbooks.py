@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import endpoints
 from .bookid import (
     ensure_state_dir,
     identity_lock,
@@ -48,10 +49,13 @@ def identity_of(path: Path) -> str | None:
     return file_identity(real) or remembered(real)
 
 
-def journal_for(path: Path) -> Journal | None:
-    """The journal of the workbook file at ``path`` (None when it has no identity yet)."""
+def journal_for(path: Path, endpoint: str | None = None) -> Journal | None:
+    """The journal of the workbook file at ``path`` for an endpoint (default: as a run
+    without ``--endpoint`` chooses); None when the file has no identity yet."""
     identity = identity_of(path)
-    return Journal(journal_file(identity)) if identity else None
+    if not identity:
+        return None
+    return Journal(journal_file(identity, endpoints.ledger(endpoints.chosen(endpoint))))
 
 
 @dataclass
@@ -69,6 +73,7 @@ def book_state(
     path: Path,
     *,
     carried: str | None,
+    endpoint: str,
     fingerprint: str | None = None,
     output: Path | None = None,
     note: bool = True,
@@ -77,6 +82,7 @@ def book_state(
     identity ``carried`` (None if it carries none). The caller holds the file's lock and
     has read the file under it: ``fingerprint`` is what it read (``xlsx.file_digest``),
     None when the workbook is an open book whose contents may differ from the file.
+    ``endpoint`` names the Click2Mail account: each has a journal of its own.
     ``output`` is the file an ``--output`` run writes.
 
     Raises WorkbookError when another run holds the workbook (by any of its paths),
@@ -87,7 +93,7 @@ def book_state(
     identity = carried or known or new_identity()
     ensure_state_dir("journals")
     with identity_lock(identity, source.name):
-        journal = Journal(journal_file(identity))
+        journal = Journal(journal_file(identity, endpoints.ledger(endpoint)))
         journal.here = str(source)
         try:
             _adopt_legacy(journal, legacy_journal_path(source))
