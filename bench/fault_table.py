@@ -156,7 +156,7 @@ def measure(label: str, fault: str | None, behaviour: str, rows: int, folder: Pa
         time.sleep(1.6)  # answers the runner gave up on are still being made
         created_during = len(box.state.jobs)
         ids, unknown = count(path)
-        kept = journal_for(path)
+        kept = journal_for(path, box.url)  # the journal of this account
         journal = {
             e.result.job_id for e in (kept.entries() if kept else []) if e.result.job_id is not None
         }
