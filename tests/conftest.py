@@ -7,17 +7,17 @@ import os
 # use. It must be set before xlwings is imported. The desktop path needs no key.
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
-import datetime as dt  # noqa: E402
-import threading  # noqa: E402
-from collections.abc import Iterator, Sequence  # noqa: E402
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
-from pathlib import Path  # noqa: E402
+import datetime as dt
+import threading
+from collections.abc import Iterator, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
-import pytest  # noqa: E402
-from openpyxl import Workbook  # noqa: E402
+import pytest
+from openpyxl import Workbook
 
-from xl_mailer.models import REQUIRED_PARAMS  # noqa: E402
-from xl_mailer.sandbox import Sandbox, SandboxConfig  # noqa: E402
+from xl_mailer.models import REQUIRED_PARAMS
+from xl_mailer.sandbox import Sandbox, SandboxConfig
 
 DATA = Path(__file__).parent / "data"
 

@@ -123,7 +123,7 @@ def tls_server() -> Iterator[tuple[str, trustme.CA]]:
         def log_message(self, *args: object) -> None:
             pass
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             body = b"<credit><balance>5.00</balance></credit>"
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))

@@ -23,8 +23,8 @@ from . import __version__, credentials, endpoints
 from .bookid import real_path
 from .catalog import Catalog, default_catalog
 from .claims import DecisionError, attach, clear_results, parse_rows, release, unclaimed
-from .client import DEFAULT_TIMEOUT
 from .connection import connect, endpoint_name
+from .endpoints import DEFAULT_TIMEOUT
 from .errors import JournalError, WorkbookError, XlMailerError
 from .jobs import SheetRun, run_sheet
 from .journal import WHAT, Entry, Journal, RunLock

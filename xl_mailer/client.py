@@ -24,6 +24,7 @@ from requests.auth import HTTPBasicAuth
 from urllib3.util.retry import Retry
 
 from . import __version__
+from .endpoints import DEFAULT_TIMEOUT
 from .errors import ApiError, AuthenticationError, TransportError
 from .keys import is_key
 from .models import JobRequest, JobResult, Outcome
@@ -32,7 +33,6 @@ from .xmlanswers import MAX_BODY_BYTES, Document, NotADocument, list_records, pa
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = 60.0
 LIST_BODY_BYTES = 8 * MAX_BODY_BYTES
 """Job listings may be long; they are still read with a bound."""
 MAX_ATTEMPTS = 5
@@ -254,10 +254,6 @@ class Click2MailClient:
                 body_snippet=snippet(answer.body),
             )
         return answer.document
-
-    def check_credentials_quietly(self) -> None:
-        """``check_credentials`` for callers that need only the raise."""
-        self.check_credentials()
 
     def create_job(self, request: JobRequest) -> JobResult:
         """``POST /jobs`` for one row; every row-level outcome is a result, never an exception."""

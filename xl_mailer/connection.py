@@ -6,17 +6,21 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import credentials, endpoints
-from .client import DEFAULT_TIMEOUT, Click2MailClient
-from .sandbox import Sandbox
+from .client import Click2MailClient
+from .endpoints import DEFAULT_TIMEOUT
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
 
 
 @dataclass
 class Connection:
     client: Click2MailClient
     label: str
-    sandbox: Sandbox | None = None
+    sandbox: Sandbox | None = None  # the embedded one, when the endpoint is "sandbox"
 
 
 endpoint_name = endpoints.chosen
@@ -33,6 +37,8 @@ def connect(
     """Yield a connected client; raises ConfigurationError before any network traffic."""
     sandbox: Sandbox | None = None
     if endpoint.strip().lower() == endpoints.SANDBOX:
+        from .sandbox import Sandbox  # the practice wing, started only when asked for
+
         sandbox = Sandbox().start()
         base_url, label = sandbox.url, "sandbox"
         user = os.environ.get("C2M_USERNAME") or sandbox.config.username

@@ -13,6 +13,8 @@ PRODUCTION_URL = "https://rest.click2mail.com/molpro"
 
 NAMED = {"stage": STAGE_URL, "staging": STAGE_URL, "production": PRODUCTION_URL}
 SANDBOX = "sandbox"
+DEFAULT_TIMEOUT = 60.0
+"""Seconds to wait for each answer, unless the run says otherwise."""
 DEFAULT = "stage"
 """Never production by default: staging prints nothing and charges nothing."""
 

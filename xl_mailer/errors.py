@@ -7,9 +7,9 @@
     ├── WorkbookError             a workbook that cannot be read or written
     │   ├── JournalError          a journal that cannot be read, or was changed under a run
     │   └── UnclaimedJobs         jobs the journal holds that no row claims: a person decides
-    └── ApiError                  Click2Mail answered in a way that stops the run
-        ├── AuthenticationError   HTTP 401, or 400 / 9 "Not authenticated"
-        └── TransportError        the server could not be reached at all
+    ├── ApiError                  Click2Mail answered in a way that stops the run
+    │   └── AuthenticationError   HTTP 401, or 400 / 9 "Not authenticated"
+    └── TransportError            the server could not be reached at all: nothing answered
 
 A problem with one row is never an exception: it is data (a ``JobResult``)
 that the run writes next to the row. Only problems that concern the whole run
@@ -86,5 +86,5 @@ class AuthenticationError(ApiError):
     """Click2Mail refused the username or password; nothing more is sent."""
 
 
-class TransportError(ApiError):
+class TransportError(XlMailerError):
     """The endpoint could not be reached (refused, DNS, TLS) for a whole-run call."""

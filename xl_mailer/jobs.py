@@ -359,7 +359,7 @@ def run_sheet(
     cancel: threading.Event | None = None,
     progress: Progress | None = None,
     on_result: Callable[[int, JobResult], None] | None = None,
-    preflight: Callable[[], None] | None = None,
+    preflight: Callable[[], object] | None = None,
     journal: Journal | None = None,
     make_key: Callable[[], str] = new_key,
     block_rows: int = 50,

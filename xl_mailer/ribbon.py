@@ -131,7 +131,7 @@ def _create(book: xw.Book, rows: list[int] | None) -> RunSummary:
                 catalog=default_catalog(),
                 concurrency=settings.concurrency,
                 rows=rows,
-                preflight=connection.client.check_credentials_quietly,
+                preflight=connection.client.check_credentials,
                 progress=_Progress(book, "Creating jobs"),
                 journal=journal,
             )

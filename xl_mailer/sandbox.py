@@ -198,7 +198,7 @@ class _Handler(BaseHTTPRequestHandler):
         with self.server.state.lock:
             self.server.state.connections += 1
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         if self.server.verbose:
             super().log_message(format, *args)
 
@@ -290,10 +290,10 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._reply(404, b"<html><body><h1>404 Not Found</h1></body></html>", "text/html")
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._route("GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._route("POST")
 
     def _form(self, query: Mapping[str, str]) -> dict[str, str]:

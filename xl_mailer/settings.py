@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .client import DEFAULT_TIMEOUT
+from .endpoints import DEFAULT_TIMEOUT
 from .errors import ConfigurationError
 
 ENDPOINT_CHOICES = ("Staging", "Production", "Sandbox")

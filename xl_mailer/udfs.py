@@ -20,18 +20,18 @@ _LAYOUT = find_layout([_HEADER])
 
 
 @xw.func
-def C2M_VALIDATE(  # noqa: N802 - Excel function names are upper case
-    documentClass: object,  # noqa: N803
+def C2M_VALIDATE(
+    documentClass: object,
     layout: object,
-    productionTime: object,  # noqa: N803
+    productionTime: object,
     envelope: object,
     color: object,
-    paperType: object,  # noqa: N803
-    printOption: object,  # noqa: N803
-    documentId: object,  # noqa: N803
-    addressId: object,  # noqa: N803
-    mailClass: object = None,  # noqa: N803
-    mailingDate: object = None,  # noqa: N803
+    paperType: object,
+    printOption: object,
+    documentId: object,
+    addressId: object,
+    mailClass: object = None,
+    mailingDate: object = None,
 ) -> str:
     """ "OK" when the row would be sent, else the reason it would be refused."""
     row = [
@@ -54,7 +54,7 @@ def C2M_VALIDATE(  # noqa: N802 - Excel function names are upper case
 
 
 @xw.func
-def C2M_RETURN_CODE(code: object, http_status: object = None) -> str:  # noqa: N802
+def C2M_RETURN_CODE(code: object, http_status: object = None) -> str:
     """The documented description of a Click2Mail return code."""
     try:
         number = int(float(str(code)))
@@ -66,7 +66,7 @@ def C2M_RETURN_CODE(code: object, http_status: object = None) -> str:  # noqa: N
 
 @xw.func
 @xw.ret(expand="table")
-def C2M_OPTIONS(field: str, documentClass: object = None) -> list[list[str]]:  # noqa: N802, N803
+def C2M_OPTIONS(field: str, documentClass: object = None) -> list[list[str]]:
     """The allowed values of a field, for one documentClass (or all), one per row."""
     name = str(field).strip()
     if name != "documentClass" and name not in CLASS_FIELDS:

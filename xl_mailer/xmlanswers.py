@@ -62,14 +62,14 @@ def parse(body: bytes) -> Document:
         raise NotADocument(f"a body over {MAX_BODY_BYTES:,} bytes")
     head = body[:512].lstrip().lower()
     if head.startswith((b"<!doctype html", b"<html")):
-        raise NotADocument(f"an HTML page ({_snippet(body)!r})")
+        raise NotADocument(f"an HTML page ({snippet(body)!r})")
     _refuse_dtd(body)
     try:
         root = etree.fromstring(body, parser=_PARSER)
     except etree.XMLSyntaxError as exc:
-        raise NotADocument(f"text that is not XML ({_snippet(body)!r})") from exc
+        raise NotADocument(f"text that is not XML ({snippet(body)!r})") from exc
     if etree.QName(root).localname.lower() == "html":
-        raise NotADocument(f"an HTML page ({_snippet(body)!r})")
+        raise NotADocument(f"an HTML page ({snippet(body)!r})")
     items = tuple(
         _children(child) for child in root if isinstance(child.tag, str) and len(child) > 0
     )
@@ -83,15 +83,11 @@ def _refuse_dtd(body: bytes) -> None:
         raise NotADocument("an XML document with a DOCTYPE, refused unread")
 
 
-def _snippet(body: bytes, limit: int = 80) -> str:
+def snippet(body: bytes, limit: int = 80) -> str:
+    """A short, single-line piece of a body, for messages."""
     text = body[:400].decode("utf-8", "replace")
     text = " ".join(text.split())
     return text[:limit]
-
-
-def snippet(body: bytes, limit: int = 80) -> str:
-    """A short, single-line piece of a body, for messages."""
-    return _snippet(body, limit)
 
 
 def build(
@@ -119,7 +115,7 @@ def list_records(body: bytes, tag: str) -> tuple[str, list[dict[str, str]]]:
     try:
         root = etree.fromstring(body, parser=_PARSER)
     except etree.XMLSyntaxError as exc:
-        raise NotADocument(f"text that is not XML ({_snippet(body)!r})") from exc
+        raise NotADocument(f"text that is not XML ({snippet(body)!r})") from exc
     name = etree.QName(root).localname
     return name, [
         _children(element)
