@@ -351,3 +351,18 @@ def test_each_documented_code_the_sandbox_gives_lands_in_its_row(
     for row, (_, http, code, text) in zip(rows[1:], cases, strict=True):
         assert row[16:20] == [None, http, code, text]
     assert sandbox_env.state.jobs == {}
+
+
+def test_an_output_workbook_gets_the_mode_the_umask_gives_new_files(
+    tmp_path: Path, sandbox_env: Sandbox
+) -> None:
+    import os
+    import stat
+
+    from xl_mailer import xlsx
+
+    source = write_book(tmp_path / "jobs.xlsx", [letter()])
+    output = tmp_path / "out.xlsx"
+    assert run(str(source), "--output", str(output)) == 0
+    expected = 0o666 & ~xlsx._UMASK  # as the process started: 0644 under the usual 022
+    assert stat.S_IMODE(os.stat(output).st_mode) == expected

@@ -525,12 +525,13 @@ def test_unclaimed_jobs_are_listed_on_a_sheet_and_a_typed_row_takes_its_job(
     (listing,) = [a for a in actions(book, "setValues") if a["values"][0][0] == "Job ID"]
     header, line = listing["values"]
     assert header == ribbon.UNCLAIMED_HEADER
-    assert line[0] == made and line[2] == FIRST and line[4] in (None, "")
+    assert line[0] == made and line[2] == FIRST and line[5] in (None, "")
+    assert line[3] == "documentId 1001, addressId 2001"
     # the user types the row into Decision and presses the button again
     payload = payload_from_workbook(changes={"Jobs": edited, "Settings": settings_for})
     payload["book"]["name"] = str(path)
-    line[3] = str(line[3])
-    line[4] = FIRST
+    line[4] = str(line[4])
+    line[5] = FIRST
     payload["sheets"].append(
         {"name": "Unclaimed Jobs", "values": [header, line], "pictures": [], "tables": []}
     )

@@ -27,6 +27,7 @@ from .cells import is_blank
 from .connection import connect
 from .errors import XlMailerError
 from .jobs import run_sheet
+from .journal import WHAT, Entry
 from .models import JobRequest, JobResult, Outcome
 from .reconcile import reconcile_sheet, reconcile_summary
 from .runner import RunSummary
@@ -253,7 +254,15 @@ def clear_results(book: xw.Book) -> int:
 
 
 UNCLAIMED_SHEET = "Unclaimed Jobs"
-UNCLAIMED_HEADER = ["Job ID", "Request Key", "Sent from row", "Sent (UTC)", "Decision"]
+UNCLAIMED_HEADER = [
+    "Job ID",
+    "Request Key",
+    "Sent from row",
+    "Sent with",
+    "Sent (UTC)",
+    "Decision",
+]
+_DECISION = UNCLAIMED_HEADER.index("Decision")
 
 
 @action
@@ -282,7 +291,8 @@ def unclaimed_jobs(book: xw.Book) -> int:
         left = [e for e in entries if e.key not in done]
         lines: list[list[object]] = [list(UNCLAIMED_HEADER)]
         lines += [
-            [e.result.job_id, e.key, e.row, e.result.sent_at or e.sent_from, None] for e in left
+            [e.result.job_id, e.key, e.row, _sent_with(e), e.result.sent_at or e.sent_from, None]
+            for e in left
         ]
         blank = max(len(listed) - len(lines), 0)
         sheet.range((1, 1)).value = lines + [[None] * len(UNCLAIMED_HEADER)] * blank
@@ -301,6 +311,11 @@ def unclaimed_jobs(book: xw.Book) -> int:
     return len(left)
 
 
+def _sent_with(entry: Entry) -> str:
+    """The mailing a job is, as its send record keeps it (documentId and addressId)."""
+    return ", ".join(f"{n} {v}" for n, v in zip(WHAT, entry.ids, strict=False) if v)
+
+
 def _decisions(lines: list[list[object]]) -> tuple[list[tuple[str, int]], list[str]]:
     """The decisions typed on the Unclaimed Jobs sheet: (job, row) to attach, jobs to release."""
     attach: list[tuple[str, int]] = []
@@ -308,7 +323,7 @@ def _decisions(lines: list[list[object]]) -> tuple[list[tuple[str, int]], list[s
     for line in lines:
         if len(line) < len(UNCLAIMED_HEADER) or line[1] in (None, ""):
             continue
-        key, decision = str(line[1]), line[4]
+        key, decision = str(line[1]), line[_DECISION]
         if isinstance(decision, int | float) and not isinstance(decision, bool):
             attach.append((key, int(decision)))
         elif isinstance(decision, str) and decision.strip().isdigit():
