@@ -62,6 +62,46 @@ def identity_formula(identity: str) -> str:
     return f'="{identity}"'
 
 
+def defined_names(path: Path) -> dict[str, str]:
+    """The workbook-level defined names of the .xlsx/.xlsm file at ``path`` and their text,
+    read from its ``xl/workbook.xml`` (no spreadsheet library needed); {} when the file
+    cannot be read as a workbook."""
+    import zipfile
+    from xml.etree import ElementTree
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            data = archive.read("xl/workbook.xml")
+        root = ElementTree.fromstring(data)  # noqa: S314 - the user's own file, no DTD resolved
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
+        return {}
+    found: dict[str, str] = {}
+    for element in root.iter():
+        if element.tag.rsplit("}", 1)[-1] == "definedName" and "localSheetId" not in element.attrib:
+            found.setdefault(element.attrib.get("name", ""), element.text or "")
+    return found
+
+
+def file_identity(path: Path) -> str | None:
+    """The identity the workbook file at ``path`` carries, or None."""
+    return parse_identity(defined_names(path).get(ID_NAME))
+
+
+def file_note(path: Path) -> str | None:
+    """The note of an unfinished run (``UNFINISHED_NAME``) the file at ``path`` carries."""
+    text = defined_names(path).get(UNFINISHED_NAME)
+    return text.strip().removeprefix("=").strip('"') if text else None
+
+
+def file_digest(path: Path) -> str:
+    """A fingerprint of a file's bytes: the same for an untouched file or a byte-for-byte copy."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()[:32]
+
+
 def real_path(path: Path) -> Path:
     """The file itself: symbolic links followed, made absolute. Results go there, and the
     link stays a link."""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import xlwings as xw
 
+from .bookid import file_digest, file_identity, file_note
 from .errors import WorkbookError
 from .journal import Journal, RunLock
 from .keys import is_key
@@ -30,7 +31,7 @@ from .workbooks import (
     refuse_others_unfinished,
 )
 from .xlbook import BookSheet, book_identity, book_note, clear_book_note, set_book_identity
-from .xlsx import cached_values, file_digest, file_identity, file_note
+from .xlsx import cached_values
 
 
 @contextlib.contextmanager

@@ -155,3 +155,16 @@ def _to_text(name: str, value: object) -> str:
 def _show(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "...'"
+
+
+def job_number(value: object) -> int | None:
+    """A Job ID cell as a number: Excel may keep it as a whole float or as text."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TextIO
 
 from . import __version__, credentials, endpoints
-from .bookid import real_path
+from .bookid import file_digest, real_path
 from .catalog import Catalog, default_catalog
 from .claims import DecisionError, attach, clear_results, parse_rows, release, unclaimed
 from .connection import connect, endpoint_name
@@ -43,7 +43,7 @@ from .workbooks import (
     refuse_others_unfinished,
     whose_run,
 )
-from .xlsx import FileSheet, file_digest, open_sheet
+from .xlsx import FileSheet, open_sheet
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_STOPPED = 0, 1, 2
 

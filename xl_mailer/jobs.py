@@ -15,6 +15,7 @@ from typing import Protocol
 
 from .blocks import Block, BlockBuffer, bridge, contiguous_blocks
 from .catalog import Catalog
+from .cells import job_number
 from .errors import UnclaimedJobs
 from .journal import Entry, Journal, Settled, digest, match_rows
 from .keys import new_key, unique_keys
@@ -174,7 +175,7 @@ def recover(values: list[list[object]], layout: Layout, journal: Journal) -> Rec
             keys[index + 1] = str(_cell(line, key_col))
         if _cell(line, job_col) not in (None, ""):
             job_rows.add(index + 1)
-        number = _job_number(_cell(line, job_col))
+        number = job_number(_cell(line, job_col))
         if number is not None:
             ids.add(number)
     matched, orphans = match_rows(loose, digests, keys)
@@ -276,50 +277,6 @@ def _hold(entry: Entry) -> JobResult:
         f" first (xl-mailer unclaimed --release {name}, or Unclaimed Jobs), then create jobs"
         " again",
     )
-
-
-def _job_number(value: object) -> int | None:
-    """A Job ID cell as a number: Excel may keep it as a whole float or as text."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
-
-
-def settled_keys(entries: Sequence[Entry], saved: list[list[object]], layout: Layout) -> set[str]:
-    """Request keys the journal may forget, given the values of the workbook as saved.
-
-    A key is settled when the saved sheet holds its job id (in any row), when it
-    made no job (a clean refusal, or never sent), or when it is UNKNOWN and the
-    saved row carrying that key shows UNKNOWN or a job id: the sheet itself
-    then keeps it from being sent again.
-    """
-    job_col, key_col = layout.results["Job ID"], layout.results[KEY_HEADER]
-    text_col = layout.results["Description"]
-    rows = saved[layout.first_data_row :]
-    ids = {_job_number(_cell(line, job_col)) for line in rows} - {None}
-    marked = {
-        str(_cell(line, key_col)): line for line in rows if _cell(line, key_col) not in (None, "")
-    }
-    settled: set[str] = set()
-    for entry in entries:
-        result = entry.result
-        if result.job_id is not None:
-            if result.job_id in ids:
-                settled.add(entry.key)
-        elif result.outcome is not Outcome.UNKNOWN:
-            settled.add(entry.key)
-        elif entry.key in marked:
-            line = marked[entry.key]
-            text = str(_cell(line, text_col) or "")
-            if text.startswith(UNKNOWN_PREFIX) or _job_number(_cell(line, job_col)) is not None:
-                settled.add(entry.key)
-    return settled
 
 
 def write_headers(port: SheetPort, layout: Layout) -> int:

@@ -14,7 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from .jobs import SheetPort, _job_number, write_results
+from .cells import job_number
+from .jobs import SheetPort, write_results
 from .journal import Entry, Journal
 from .keys import key_time
 from .models import KEY_HEADER, SENT_HEADER, JobRequest, JobResult, Outcome, utc_now
@@ -421,7 +422,7 @@ def _claims(values: list[list[object]], layout: Layout) -> dict[int, str]:
     found: dict[int, str] = {}
     for index in range(layout.first_data_row, len(values)):
         line = values[index]
-        number = _job_number(line[column]) if column < len(line) else None
+        number = job_number(line[column]) if column < len(line) else None
         if number is not None:
             found.setdefault(number, f"row {index + 1}")
     return found

@@ -20,6 +20,7 @@ from pathlib import Path
 from . import endpoints
 from .bookid import (
     ensure_state_dir,
+    file_identity,
     identity_lock,
     journal_file,
     new_identity,
@@ -28,12 +29,13 @@ from .bookid import (
     remember,
     remembered,
 )
+from .cells import job_number
 from .errors import WorkbookError
 from .journal import SUFFIX, Entry, Journal, PathSeen
 from .keys import is_key
-from .models import utc_now
-from .sheet import find_layout
-from .xlsx import file_identity
+from .models import KEY_HEADER, Outcome, utc_now
+from .outcomes import UNKNOWN_PREFIX
+from .sheet import Layout, find_layout
 
 
 def legacy_journal_path(workbook: Path) -> Path:
@@ -167,6 +169,41 @@ def _refuse_copies(journal: Journal, source: Path, identity: str) -> None:
         )
 
 
+def settled_keys(entries: Sequence[Entry], saved: list[list[object]], layout: Layout) -> set[str]:
+    """Request keys the journal may forget, given the values of the workbook as saved.
+
+    A key is settled when the saved sheet holds its job id (in any row), when it
+    made no job (a clean refusal, or never sent), or when it is UNKNOWN and the
+    saved row carrying that key shows UNKNOWN or a job id: the sheet itself
+    then keeps it from being sent again.
+    """
+    job_col, key_col = layout.results["Job ID"], layout.results[KEY_HEADER]
+    text_col = layout.results["Description"]
+    rows = saved[layout.first_data_row :]
+    ids = {job_number(_at(line, job_col)) for line in rows} - {None}
+    marked = {
+        str(_at(line, key_col)): line for line in rows if _at(line, key_col) not in (None, "")
+    }
+    settled: set[str] = set()
+    for entry in entries:
+        result = entry.result
+        if result.job_id is not None:
+            if result.job_id in ids:
+                settled.add(entry.key)
+        elif result.outcome is not Outcome.UNKNOWN:
+            settled.add(entry.key)
+        elif entry.key in marked:
+            line = marked[entry.key]
+            text = str(_at(line, text_col) or "")
+            if text.startswith(UNKNOWN_PREFIX) or job_number(_at(line, job_col)) is not None:
+                settled.add(entry.key)
+    return settled
+
+
+def _at(row: Sequence[object], column: int) -> object:
+    return row[column] if column < len(row) else None
+
+
 def forget_settled(
     journal: Journal, sheet: str, copies: Sequence[list[list[object]]], *, held_in: Path
 ) -> int:
@@ -174,8 +211,6 @@ def forget_settled(
     of each copy's sheet ``sheet``: the file as saved, the open book). An entry only some
     of them hold stays; each job forgotten leaves a ``settled`` record naming ``held_in``,
     for copies of it and the source of an ``--output`` run. Returns how many lines went."""
-    from .jobs import settled_keys  # the rule lives with the run that writes the rows
-
     entries = journal.entries()
     if not entries:
         return 0

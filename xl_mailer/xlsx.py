@@ -113,39 +113,6 @@ def _note_text(book: Workbook) -> str | None:
     return text.strip().removeprefix("=").strip('"') if isinstance(text, str) else None
 
 
-def file_note(path: Path) -> str | None:
-    """The note of an unfinished run the workbook file at ``path`` carries, or None."""
-    try:
-        book = load_workbook(path, read_only=True, keep_links=False)
-    except Exception:  # not readable as a workbook now: it carries nothing we can see
-        return None
-    try:
-        return _note_text(book)
-    finally:
-        book.close()
-
-
-def file_identity(path: Path) -> str | None:
-    """The identity the workbook file at ``path`` carries; None if none, or if unreadable."""
-    try:
-        book = load_workbook(path, read_only=True, keep_links=False)
-    except Exception:  # not readable as a workbook now: it claims nothing we can see
-        return None
-    try:
-        return book_identity(book)
-    finally:
-        book.close()
-
-
-def file_digest(path: Path) -> str:
-    """A fingerprint of a file's bytes: the same for an untouched file or a byte-for-byte copy."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()[:32]
-
-
 def save_atomically(book: Workbook, target: Path) -> str:
     """Save to a temporary file beside ``target``, flush it, then replace ``target``; returns
     the saved file's fingerprint (``file_digest``).
