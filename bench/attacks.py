@@ -38,7 +38,8 @@ earlier) is neither; where it is such a new letter, the attack does what its mes
 (``Ctx.person``).
 
 Races are made deterministic from the harness side: the CLI runs through ``python -c``
-with a hook that patches ``openpyxl.load_workbook`` (so also ``xl_mailer.xlsx.load_workbook``):
+with a hook that patches ``openpyxl.load_workbook`` (so also the one
+``xl_mailer.headless.xlsx`` imported):
 after its first load it can touch a flag file and wait for a "go" file, modelling a slow
 disk or a big workbook whose read started before the other run finished. Everything talks
 to 127.0.0.1 only, every wait is bounded.
@@ -136,11 +137,11 @@ def _hooked(*args, **kwargs):
 openpyxl.load_workbook = _hooked
 openpyxl.reader.excel.load_workbook = _hooked
 try:
-    import xl_mailer.xlsx as _xlsx
+    import xl_mailer.headless.xlsx as _xlsx
     _xlsx.load_workbook = _hooked
 except ImportError:
     pass
-from xl_mailer.cli import main
+from xl_mailer.headless.cli import main
 
 sys.argv[0] = "xl-mailer"
 sys.exit(main(sys.argv[1:]))
@@ -1878,7 +1879,7 @@ def probe(env: dict[str, str]) -> tuple[str, bool]:
         check=False,
     ).stdout.strip()
     helped = subprocess.run(  # noqa: S603
-        [PYTHON, "-m", "xl_mailer.cli", "--help"],
+        [PYTHON, "-m", "xl_mailer.headless.cli", "--help"],
         env=env,
         cwd=tempfile.gettempdir(),
         capture_output=True,

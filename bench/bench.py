@@ -7,7 +7,7 @@ valid):
 (a) the tutorial-style baseline: one ``requests.post`` per row on a new
     connection, lxml for the answer, openpyxl cell by cell, one save at the end;
 (b) xl-mailer: ``xl-mailer run WORKBOOK --endpoint URL --concurrency K --quiet``
-    through ``xl_mailer.cli.main``;
+    through ``xl_mailer.headless.cli.main``;
 
 and, once:
 
@@ -19,7 +19,7 @@ and, once:
 (f) the CPU, client and sandbox, of one ``POST /jobs`` through http.client,
     requests and xl-mailer's client, against the sandbox at L=0.
 
-The sandbox runs in its own process (``python -m xl_mailer.cli sandbox``) on
+The sandbox runs in its own process (``python -m xl_mailer.headless.cli sandbox``) on
 127.0.0.1, restarted for every run, so the CPU time measured is the client's
 only. Every measurement runs in a fresh child process (``measure.py``), which
 reports its wall time, CPU time (``time.process_time``, all threads) and peak
@@ -52,7 +52,7 @@ from pathlib import Path
 
 from measure import CONCURRENCY, HTTP_CALLS, REFERENCE_ROWS, REPO, ROW, Sample
 
-from xl_mailer.models import REQUIRED_PARAMS
+from xl_mailer.core.models import REQUIRED_PARAMS
 
 SIZES = (100, 1_000, 10_000)
 LATENCIES = (0.0, 0.1)
@@ -105,7 +105,7 @@ class Server:
 @contextmanager
 def sandbox(latency: float, *, start_timeout: float = 30.0) -> Iterator[Server]:
     """A fresh sandbox process on 127.0.0.1; yields it, stops it on the way out."""
-    command = [sys.executable, "-m", "xl_mailer.cli", "sandbox", "--port", "0"]
+    command = [sys.executable, "-m", "xl_mailer.headless.cli", "sandbox", "--port", "0"]
     command += ["--latency", f"{latency:g}"]
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         command,

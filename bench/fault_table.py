@@ -28,11 +28,11 @@ from pathlib import Path
 from openpyxl import Workbook, load_workbook
 from sections import write_top
 
-from xl_mailer.cli import main
-from xl_mailer.demo import LETTER as DEMO_LETTER
-from xl_mailer.models import OUTPUT_HEADERS, REQUIRED_PARAMS
+from xl_mailer.core.models import OUTPUT_HEADERS, REQUIRED_PARAMS
+from xl_mailer.engine.workbooks import journal_for
+from xl_mailer.headless.cli import main
+from xl_mailer.headless.demo import LETTER as DEMO_LETTER
 from xl_mailer.sandbox import Sandbox, SandboxConfig
-from xl_mailer.workbooks import journal_for
 
 LETTER = (*DEMO_LETTER, 1001, 2001)
 HEADERS = [*REQUIRED_PARAMS, "rtnName"]
@@ -122,7 +122,16 @@ def run_in_process(path: Path, box: Sandbox) -> int:
 def run_killed(path: Path, box: Sandbox, rows: int) -> int:
     env = {**os.environ, **environment(box)}
     runner = subprocess.Popen(  # noqa: S603 - our own CLI, by its module path
-        [sys.executable, "-m", "xl_mailer.cli", "run", str(path), "--concurrency", "4", "--quiet"],
+        [
+            sys.executable,
+            "-m",
+            "xl_mailer.headless.cli",
+            "run",
+            str(path),
+            "--concurrency",
+            "4",
+            "--quiet",
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

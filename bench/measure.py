@@ -27,8 +27,8 @@ REPO = Path(__file__).resolve().parent.parent
 if (REPO / "xl_mailer").is_dir() and str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from xl_mailer.demo import LETTER as DEMO_LETTER  # noqa: E402
-from xl_mailer.models import REQUIRED_PARAMS, RESULT_HEADERS  # noqa: E402
+from xl_mailer.core.models import REQUIRED_PARAMS, RESULT_HEADERS  # noqa: E402
+from xl_mailer.headless.demo import LETTER as DEMO_LETTER  # noqa: E402
 from xl_mailer.sandbox import PASSWORD, USERNAME  # noqa: E402
 
 CONCURRENCY = 8
@@ -110,7 +110,7 @@ def measure_baseline(workbook: Path, url: str) -> Sample:
 
 def measure_xl_mailer(workbook: Path, url: str, concurrency: int) -> Sample:
     """(b): the headless run, exactly as the command line does it."""
-    from xl_mailer.cli import main
+    from xl_mailer.headless.cli import main
 
     os.environ["C2M_USERNAME"] = USERNAME
     os.environ["C2M_PASSWORD"] = PASSWORD
@@ -142,12 +142,12 @@ def measure_openpyxl(workbook: Path) -> Sample:
 
 def measure_core(rows: int) -> Sample:
     """(d): xl-mailer's own work per row: plan the rows, read the answers, decide outcomes."""
-    from xl_mailer import xmlanswers
-    from xl_mailer.catalog import default_catalog
-    from xl_mailer.models import Outcome
-    from xl_mailer.outcomes import create_outcome
-    from xl_mailer.rows import plan_rows
-    from xl_mailer.sheet import find_layout
+    from xl_mailer.click2mail import xmlanswers
+    from xl_mailer.core.catalog import default_catalog
+    from xl_mailer.core.models import Outcome
+    from xl_mailer.core.outcomes import create_outcome
+    from xl_mailer.core.rows import plan_rows
+    from xl_mailer.core.sheet import find_layout
 
     values: list[list[object]] = [[*REQUIRED_PARAMS], *([*ROW] for _ in range(rows))]
     bodies = [
@@ -195,11 +195,11 @@ def measure_core(rows: int) -> Sample:
 def measure_offline(workbook: Path, concurrency: int) -> Sample:
     """(e): the headless run with the network taken out: every row is read, planned, journaled
     (fsync and all), answered at once by a stub, written in blocks and saved atomically."""
-    from xl_mailer.catalog import default_catalog
-    from xl_mailer.jobs import run_sheet
-    from xl_mailer.journal import Journal, journal_path
-    from xl_mailer.models import JobRequest, JobResult, Outcome
-    from xl_mailer.xlsx import open_sheet
+    from xl_mailer.app.jobs import run_sheet
+    from xl_mailer.core.catalog import default_catalog
+    from xl_mailer.core.models import JobRequest, JobResult, Outcome
+    from xl_mailer.engine.journal import Journal, journal_path
+    from xl_mailer.headless.xlsx import open_sheet
 
     counter = iter(range(245986, 10**9))
 
@@ -245,8 +245,8 @@ def measure_http(url: str, server_pid: int, calls: int) -> Sample:
 
     import requests
 
-    from xl_mailer.client import Click2MailClient
-    from xl_mailer.models import JobRequest, Outcome
+    from xl_mailer.click2mail.client import Click2MailClient
+    from xl_mailer.core.models import JobRequest, Outcome
 
     params = tuple((name, str(value)) for name, value in zip(REQUIRED_PARAMS, ROW, strict=True))
     body = urlencode(params)
@@ -346,7 +346,7 @@ def child_main(argv: Sequence[str]) -> int:
     import openpyxl  # noqa: F401
     import requests  # noqa: F401
 
-    import xl_mailer.cli  # noqa: F401
+    import xl_mailer.headless.cli  # noqa: F401
 
     work: Callable[[], Sample]
     if args.mode == "a":

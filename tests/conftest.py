@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from xl_mailer.models import REQUIRED_PARAMS
+from xl_mailer.core.models import REQUIRED_PARAMS
 from xl_mailer.sandbox import Sandbox, SandboxConfig
 
 DATA = Path(__file__).parent / "data"

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from xl_mailer.cli import main
-from xl_mailer.models import REQUIRED_PARAMS
+from xl_mailer.core.models import REQUIRED_PARAMS
+from xl_mailer.engine.workbooks import journal_for
+from xl_mailer.headless.cli import main
 from xl_mailer.sandbox import Sandbox
-from xl_mailer.workbooks import journal_for
 
 from .conftest import LETTER, write_book
 
@@ -371,7 +371,7 @@ def test_a_full_disk_at_save_names_the_ids_only_the_journal_holds(
         os.close(handle)
         return os.open("/dev/full", os.O_WRONLY), name  # every write: No space left on device
 
-    monkeypatch.setattr("xl_mailer.xlsx.tempfile.mkstemp", full_disk)
+    monkeypatch.setattr("xl_mailer.headless.xlsx.tempfile.mkstemp", full_disk)
     assert run(path) == 2
     err = capsys.readouterr().err
     assert "could not be saved (No space left on device); it is unchanged." in err

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from xl_mailer.blocks import BlockBuffer, bridge, contiguous_blocks
+from xl_mailer.core.blocks import BlockBuffer, bridge, contiguous_blocks
 
 
 def test_rows_group_into_contiguous_blocks_in_row_order() -> None:

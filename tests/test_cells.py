@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xl_mailer.cells import EXCEL_ERRORS, MAX_ID, UNCALCULATED, CellError, to_param
+from xl_mailer.core.cells import EXCEL_ERRORS, MAX_ID, UNCALCULATED, CellError, to_param
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from xl_mailer.cli import main
+from xl_mailer.headless.cli import main
 from xl_mailer.sandbox import Sandbox
 
 from .conftest import letter, write_book
@@ -103,7 +103,7 @@ def test_the_installed_command_runs_a_workbook_as_a_subprocess(
         "C2M_PASSWORD": sandbox.config.password,
     }
     done = subprocess.run(
-        [sys.executable, "-m", "xl_mailer.cli", "run", str(path)],
+        [sys.executable, "-m", "xl_mailer.headless.cli", "run", str(path)],
         capture_output=True,
         text=True,
         env=env,

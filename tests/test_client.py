@@ -4,9 +4,9 @@ import time
 
 import pytest
 
-from xl_mailer.client import Click2MailClient, retry_after_seconds
-from xl_mailer.errors import AuthenticationError, TransportError
-from xl_mailer.models import JobRequest, Outcome
+from xl_mailer.click2mail.client import Click2MailClient, retry_after_seconds
+from xl_mailer.core.errors import AuthenticationError, TransportError
+from xl_mailer.core.models import JobRequest, Outcome
 from xl_mailer.sandbox import Sandbox
 
 from .conftest import DATA, LETTER, Canned, start_sandbox

@@ -20,15 +20,15 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from xl_mailer import cli
-from xl_mailer.bookid import identity_lock
-from xl_mailer.cli import held_workbook, main
-from xl_mailer.client import Listing, listing_problem
-from xl_mailer.jobs import run_sheet
-from xl_mailer.models import REQUIRED_PARAMS, JobRequest, JobResult, Outcome
-from xl_mailer.reconcile import reconcile_sheet
+from xl_mailer.app.jobs import run_sheet
+from xl_mailer.app.reconcile import reconcile_sheet
+from xl_mailer.click2mail.client import Listing, listing_problem
+from xl_mailer.core.models import REQUIRED_PARAMS, JobRequest, JobResult, Outcome
+from xl_mailer.engine.bookid import identity_lock
+from xl_mailer.engine.workbooks import identity_of, journal_for
+from xl_mailer.headless import cli
+from xl_mailer.headless.cli import held_workbook, main
 from xl_mailer.sandbox import Sandbox
-from xl_mailer.workbooks import identity_of, journal_for
 
 from .conftest import LETTER, write_book
 
@@ -95,7 +95,7 @@ def _client() -> Any:
 
 @pytest.fixture
 def box(sandbox_env: Sandbox) -> Iterator[Sandbox]:
-    from xl_mailer.client import Click2MailClient
+    from xl_mailer.click2mail.client import Click2MailClient
 
     with Click2MailClient(
         sandbox_env.url, sandbox_env.config.username, sandbox_env.config.password
@@ -135,7 +135,7 @@ def test_1_a_reconcile_waiting_for_the_lock_does_not_write_a_stale_copy(
 def test_2_a_row_sent_late_in_a_long_run_is_not_declared_safe_early(
     tmp_path: Path, box: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from xl_mailer import keys as keys_module
+    from xl_mailer.core import keys as keys_module
 
     class LongAgo(dt.datetime):
         @classmethod
@@ -343,7 +343,7 @@ def read_as_the_client_does(jobs: list[dict[str, str]], server_time: object) -> 
 def test_5_a_listing_that_may_be_incomplete_declares_no_row_safe(
     tmp_path: Path, box: Sandbox, jobs: list[dict[str, str]], server_clock: int | None, why: str
 ) -> None:
-    from xl_mailer.xlsx import open_sheet
+    from xl_mailer.headless.xlsx import open_sheet
 
     path = unknown_rows(tmp_path, box)
     port = open_sheet(path)
@@ -356,7 +356,7 @@ def test_5_a_listing_that_may_be_incomplete_declares_no_row_safe(
 
 
 def test_5_every_page_of_a_paged_listing_is_read(canned: Any) -> None:
-    from xl_mailer.client import Click2MailClient
+    from xl_mailer.click2mail.client import Click2MailClient
 
     page = (
         b"<jobs><page>1</page><totalPages>2</totalPages>"
@@ -436,7 +436,7 @@ def test_7_a_journal_deleted_during_a_run_is_reported_before_the_run_says_it_is_
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from xl_mailer.client import Click2MailClient
+    from xl_mailer.click2mail.client import Click2MailClient
 
     real = Click2MailClient.create_job
     path = write_book(tmp_path / "jobs.xlsx", numbered(3), headers=HEADERS)
@@ -488,7 +488,7 @@ def test_7_a_journal_that_cannot_be_written_says_what_was_sent_without_a_traceba
 ) -> None:
     import errno
 
-    from xl_mailer import journal as journal_module
+    from xl_mailer.engine import journal as journal_module
 
     real_write = os.write
     writes = [0]
@@ -579,7 +579,7 @@ def test_4_a_new_row_with_the_values_a_deleted_row_was_mailed_with_is_held_until
 def test_4_another_persons_unfinished_run_of_a_shared_file_stops_a_run_until_it_is_finished(
     tmp_path: Path, box: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from xl_mailer import workbooks
+    from xl_mailer.engine import workbooks
 
     path = write_book(tmp_path / "shared.xlsx", numbered(6), headers=HEADERS)
     ann = tmp_path / "ann-state"
@@ -599,7 +599,7 @@ def test_4_another_persons_unfinished_run_of_a_shared_file_stops_a_run_until_it_
 
 
 def test_6_a_job_two_rows_with_their_own_signature_could_claim_goes_to_neither() -> None:
-    from xl_mailer.reconcile import Pending, own_signature_rivals, settle
+    from xl_mailer.app.reconcile import Pending, own_signature_rivals, settle
 
     sent = dt.datetime(2026, 11, 28, 10, 0)
     values = {k: str(v) for k, v in LETTER.items()}
@@ -652,7 +652,7 @@ def test_4_a_master_copied_anew_to_the_same_name_is_held_back_not_marked_created
 def test_4_a_renamed_copy_of_a_shared_file_carries_the_note_of_an_unfinished_run(
     tmp_path: Path, box: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from xl_mailer import workbooks
+    from xl_mailer.engine import workbooks
 
     path = write_book(tmp_path / "shared.xlsx", numbered(5), headers=HEADERS)
     monkeypatch.setenv("XL_MAILER_STATE_DIR", str(tmp_path / "ann-state"))

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from xl_mailer.cli import main
-from xl_mailer.models import REQUIRED_PARAMS, RESULT_HEADERS
+from xl_mailer.core.models import REQUIRED_PARAMS, RESULT_HEADERS
+from xl_mailer.headless.cli import main
 from xl_mailer.sandbox import Sandbox
 
 from .conftest import letter, write_book
@@ -175,7 +175,7 @@ def test_text_from_the_server_is_written_as_text_not_a_formula(
     # the canned server answers every call alike: let the credit check pass first
     server.body = credit
     server.status = 200
-    from xl_mailer import client as client_module
+    from xl_mailer.click2mail import client as client_module
 
     original = client_module.Click2MailClient.check_credentials
 
@@ -359,7 +359,7 @@ def test_an_output_workbook_gets_the_mode_the_umask_gives_new_files(
     import os
     import stat
 
-    from xl_mailer import xlsx
+    from xl_mailer.headless import xlsx
 
     source = write_book(tmp_path / "jobs.xlsx", [letter()])
     output = tmp_path / "out.xlsx"

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from xl_mailer.journal import Journal
-from xl_mailer.models import JobRequest, JobResult, Outcome
-from xl_mailer.rows import RowPlan
-from xl_mailer.runner import Feed, execute
+from xl_mailer.core.models import JobRequest, JobResult, Outcome
+from xl_mailer.core.rows import RowPlan
+from xl_mailer.engine.journal import Journal
+from xl_mailer.engine.runner import Feed, execute
 
 
 def _requests(n: int) -> list[JobRequest]:
@@ -219,10 +219,10 @@ def test_a_torn_last_line_does_not_swallow_the_next_record(tmp_path: Path) -> No
 
 
 def test_settled_keys_are_those_the_saved_sheet_holds_or_that_made_no_job() -> None:
-    from xl_mailer.journal import Entry
-    from xl_mailer.models import OUTPUT_HEADERS, REQUIRED_PARAMS
-    from xl_mailer.sheet import find_layout
-    from xl_mailer.workbooks import settled_keys
+    from xl_mailer.core.models import OUTPUT_HEADERS, REQUIRED_PARAMS
+    from xl_mailer.core.sheet import find_layout
+    from xl_mailer.engine.journal import Entry
+    from xl_mailer.engine.workbooks import settled_keys
 
     header = [*REQUIRED_PARAMS, *OUTPUT_HEADERS]
     blank = [None] * len(REQUIRED_PARAMS)

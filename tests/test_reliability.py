@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from xl_mailer.cli import main
-from xl_mailer.journal import Journal, journal_path
-from xl_mailer.keys import key_date, key_time, new_key
-from xl_mailer.models import REQUIRED_PARAMS, JobRequest, JobResult, Outcome
-from xl_mailer.reconcile import Pending, settle, start_date
+from xl_mailer.app.reconcile import Pending, settle, start_date
+from xl_mailer.core.keys import key_date, key_time, new_key
+from xl_mailer.core.models import REQUIRED_PARAMS, JobRequest, JobResult, Outcome
+from xl_mailer.engine.journal import Journal, journal_path
+from xl_mailer.engine.workbooks import journal_for
+from xl_mailer.headless.cli import main
 from xl_mailer.sandbox import Sandbox, SandboxConfig
-from xl_mailer.workbooks import journal_for
 
 from .conftest import LETTER, start_sandbox, write_book
 
@@ -49,9 +49,9 @@ def jobs_per_row(box: Sandbox) -> Counter[str]:
 
 
 def test_a_run_never_gives_two_rows_one_key_nor_reuses_a_key_in_the_sheet() -> None:
-    from xl_mailer.catalog import default_catalog
-    from xl_mailer.jobs import run_sheet
-    from xl_mailer.models import OUTPUT_HEADERS, REQUIRED_PARAMS, JobResult, Outcome
+    from xl_mailer.app.jobs import run_sheet
+    from xl_mailer.core.catalog import default_catalog
+    from xl_mailer.core.models import OUTPUT_HEADERS, REQUIRED_PARAMS, JobResult, Outcome
 
     from .conftest import LETTER as ROW
 
@@ -357,7 +357,7 @@ def test_sigkill_mid_run_then_rerun_and_reconcile_lose_nothing_and_send_nothing_
             [
                 sys.executable,
                 "-m",
-                "xl_mailer.cli",
+                "xl_mailer.headless.cli",
                 "run",
                 str(path),
                 "--concurrency",
@@ -387,7 +387,15 @@ def test_sigkill_mid_run_then_rerun_and_reconcile_lose_nothing_and_send_nothing_
         assert rerun.returncode in (0, 1), rerun.stderr
         settled = subprocess.run(
             # the sandbox makes a job at once: no need to wait before declaring a row safe
-            [sys.executable, "-m", "xl_mailer.cli", "reconcile", str(path), "--min-age", "0"],
+            [
+                sys.executable,
+                "-m",
+                "xl_mailer.headless.cli",
+                "reconcile",
+                str(path),
+                "--min-age",
+                "0",
+            ],
             env=env,
             capture_output=True,
             text=True,

@@ -15,17 +15,17 @@ import pytest
 import trustme
 from openpyxl import load_workbook
 
-from xl_mailer.cli import main
-from xl_mailer.client import Click2MailClient
-from xl_mailer.errors import ApiError
-from xl_mailer.journal import Journal, RunLock, journal_path
-from xl_mailer.models import REQUIRED_PARAMS, JobRequest, JobResult, Outcome
-from xl_mailer.outcomes import create_outcome
-from xl_mailer.reconcile import Pending, settle
-from xl_mailer.rows import RowPlan
-from xl_mailer.runner import execute
+from xl_mailer.app.reconcile import Pending, settle
+from xl_mailer.click2mail.client import Click2MailClient
+from xl_mailer.core.errors import ApiError
+from xl_mailer.core.models import REQUIRED_PARAMS, JobRequest, JobResult, Outcome
+from xl_mailer.core.outcomes import create_outcome
+from xl_mailer.core.rows import RowPlan
+from xl_mailer.engine.journal import Journal, RunLock, journal_path
+from xl_mailer.engine.runner import execute
+from xl_mailer.engine.workbooks import journal_for
+from xl_mailer.headless.cli import main
 from xl_mailer.sandbox import Sandbox, SandboxConfig
-from xl_mailer.workbooks import journal_for
 
 from .conftest import LETTER, Canned, write_book
 
@@ -169,7 +169,7 @@ def test_a_row_is_not_declared_safe_while_its_job_may_still_be_in_the_making() -
 def test_a_crash_while_sending_marks_the_row_unknown_and_keeps_the_journal(
     tmp_path: Path, sandbox_env: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from xl_mailer import client as client_module
+    from xl_mailer.click2mail import client as client_module
 
     def explode(self: Click2MailClient, request: JobRequest) -> JobResult:
         raise RuntimeError("something unforeseen")
@@ -217,8 +217,8 @@ def test_a_401_leaves_no_row_unknown_for_later_runs(
         monkeypatch.setenv("C2M_PASSWORD", box.config.password)
         path = write_book(tmp_path / "jobs.xlsx", [LETTER] * 3, headers=HEADERS)
         journal = Journal(journal_path(path))
-        from xl_mailer.jobs import run_sheet
-        from xl_mailer.xlsx import open_sheet
+        from xl_mailer.app.jobs import run_sheet
+        from xl_mailer.headless.xlsx import open_sheet
 
         port = open_sheet(path)
         with Click2MailClient(box.url, "sandbox", box.config.password) as client:

@@ -14,18 +14,18 @@ from openpyxl import load_workbook
 from openpyxl.workbook.defined_name import DefinedName
 
 from xl_mailer import ribbon
-from xl_mailer.bookid import (
+from xl_mailer.click2mail.credentials import service_name
+from xl_mailer.core.models import REQUIRED_PARAMS, Outcome
+from xl_mailer.engine.bookid import (
     ID_NAME,
     UNFINISHED_NAME,
     identity_formula,
     new_identity,
     parse_identity,
 )
-from xl_mailer.credentials import service_name
-from xl_mailer.journal import RunLock
-from xl_mailer.models import REQUIRED_PARAMS, Outcome
+from xl_mailer.engine.journal import RunLock
+from xl_mailer.engine.workbooks import journal_for
 from xl_mailer.sandbox import Sandbox
-from xl_mailer.workbooks import journal_for
 
 from .conftest import LETTER, start_sandbox
 from .remote import TEMPLATE, actions, payload_from_workbook
@@ -288,7 +288,7 @@ def test_environment_overrides_the_settings_sheet(
 
 
 def test_text_that_looks_like_a_formula_gets_excels_text_prefix() -> None:
-    from xl_mailer.xlbook import as_text
+    from xl_mailer.excel.xlbook import as_text
 
     assert as_text('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
     assert as_text("+1") == "'+1" and as_text("-1") == "'-1" and as_text("@x") == "'@x"

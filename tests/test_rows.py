@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from xl_mailer.catalog import default_catalog
-from xl_mailer.models import OUTPUT_HEADERS, REQUIRED_PARAMS, RESULT_HEADERS, Outcome
-from xl_mailer.rows import plan_rows
-from xl_mailer.sheet import find_layout
+from xl_mailer.core.catalog import default_catalog
+from xl_mailer.core.models import OUTPUT_HEADERS, REQUIRED_PARAMS, RESULT_HEADERS, Outcome
+from xl_mailer.core.rows import plan_rows
+from xl_mailer.core.sheet import find_layout
 
 from .conftest import LETTER
 
@@ -150,7 +150,7 @@ def test_rows_awaiting_reconciliation_are_never_sent_again() -> None:
 
 
 def test_a_catalog_file_extends_the_built_in_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from xl_mailer.catalog import Catalog
+    from xl_mailer.core.catalog import Catalog
 
     extra = tmp_path / "mine.json"
     extra.write_text('{"documentClasses": {"Letter 8.5 x 11": {"color": ["Purple"]}}}')

@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 import requests
 
+from xl_mailer.click2mail.xmlanswers import parse
 from xl_mailer.sandbox import Sandbox, SandboxConfig
-from xl_mailer.xmlanswers import parse
 
 from .conftest import LETTER
 

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 import trustme
 
-from xl_mailer.cli import main
-from xl_mailer.client import Click2MailClient
-from xl_mailer.credentials import Credentials
-from xl_mailer.endpoints import resolve
-from xl_mailer.errors import ConfigurationError, InsecureEndpoint
-from xl_mailer.journal import journal_path
-from xl_mailer.models import JobRequest, Outcome
+from xl_mailer.click2mail.client import Click2MailClient
+from xl_mailer.click2mail.credentials import Credentials
+from xl_mailer.click2mail.endpoints import resolve
+from xl_mailer.core.errors import ConfigurationError, InsecureEndpoint
+from xl_mailer.core.models import JobRequest, Outcome
+from xl_mailer.engine.journal import journal_path
+from xl_mailer.headless.cli import main
 from xl_mailer.sandbox import Sandbox, SandboxConfig
 
 from .conftest import LETTER, write_book

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from xl_mailer.models import OUTPUT_HEADERS, REQUIRED_PARAMS
-from xl_mailer.sheet import SheetLayoutError, column_letter, find_layout
+from xl_mailer.core.models import OUTPUT_HEADERS, REQUIRED_PARAMS
+from xl_mailer.core.sheet import SheetLayoutError, column_letter, find_layout
 
 HEADER = list(REQUIRED_PARAMS)
 

@@ -17,11 +17,11 @@ import xlwings as xw
 from openpyxl import load_workbook
 
 from xl_mailer import ribbon
-from xl_mailer.cli import main
-from xl_mailer.client import SharedBackoff
-from xl_mailer.models import REQUIRED_PARAMS, JobRequest, JobResult, Outcome
-from xl_mailer.rows import RowPlan
-from xl_mailer.runner import execute
+from xl_mailer.click2mail.client import SharedBackoff
+from xl_mailer.core.models import REQUIRED_PARAMS, JobRequest, JobResult, Outcome
+from xl_mailer.core.rows import RowPlan
+from xl_mailer.engine.runner import execute
+from xl_mailer.headless.cli import main
 from xl_mailer.sandbox import Sandbox, SandboxConfig
 
 from .conftest import LETTER, write_book
@@ -54,7 +54,7 @@ def test_a_thousand_rows_take_a_handful_of_block_writes_through_the_remote_engin
 def test_the_headless_run_writes_in_blocks_too(
     tmp_path: Path, sandbox_env: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from xl_mailer import xlsx
+    from xl_mailer.headless import xlsx
 
     calls: list[int] = []
     original = xlsx.FileSheet.write_block
@@ -129,7 +129,7 @@ def test_ctrl_c_on_the_command_line_keeps_every_job_it_made(tmp_path: Path) -> N
             "PATH": "/usr/bin:/bin",
         }
         runner = subprocess.Popen(
-            [sys.executable, "-m", "xl_mailer.cli", "run", str(path), "--quiet"],
+            [sys.executable, "-m", "xl_mailer.headless.cli", "run", str(path), "--quiet"],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

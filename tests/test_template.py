@@ -14,9 +14,9 @@ import xlwings
 from lxml import etree
 from openpyxl import load_workbook
 
-from xl_mailer.catalog import default_catalog
-from xl_mailer.models import OUTPUT_HEADERS, REQUIRED_PARAMS
-from xl_mailer.returncodes import DOCUMENTED
+from xl_mailer.core.catalog import default_catalog
+from xl_mailer.core.models import OUTPUT_HEADERS, REQUIRED_PARAMS
+from xl_mailer.core.returncodes import DOCUMENTED
 from xl_mailer.ribbon import ACTIONS
 
 from .remote import TEMPLATE
@@ -220,7 +220,7 @@ def test_the_template_runs_headless_and_keeps_its_ribbon(tmp_path: Path, sandbox
     import io
     import shutil
 
-    from xl_mailer.cli import main
+    from xl_mailer.headless.cli import main
 
     from .conftest import LETTER
 

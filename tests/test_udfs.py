@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from xl_mailer.models import REQUIRED_PARAMS
+from xl_mailer.core.models import REQUIRED_PARAMS
 from xl_mailer.udfs import C2M_OPTIONS, C2M_RETURN_CODE, C2M_VALIDATE
 
 from .conftest import LETTER
@@ -64,7 +64,8 @@ def test_udfs_cannot_reach_click2mail() -> None:
 
     code = (
         "import sys, xl_mailer.udfs; "
-        "print(sorted(m for m in ('requests', 'xl_mailer.client', 'xl_mailer.connection')"
+        "print(sorted(m for m in ('requests', 'xl_mailer.click2mail.client',"
+        " 'xl_mailer.click2mail.connection')"
         " if m in sys.modules))"
     )
     done = subprocess.run(

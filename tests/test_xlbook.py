@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from xl_mailer.engine.runner import RunSummary
+from xl_mailer.excel.xlbook import quiet_excel, status
 from xl_mailer.ribbon import _Progress
-from xl_mailer.runner import RunSummary
-from xl_mailer.xlbook import quiet_excel, status
 
 
 @dataclass
@@ -58,7 +58,7 @@ def test_progress_shows_in_the_status_bar_and_is_given_back() -> None:
     progress = _Progress(book, "Creating jobs")  # type: ignore[arg-type]
     summary = RunSummary(total=1000)
     summary.counts = {**summary.counts}
-    from xl_mailer.models import Outcome
+    from xl_mailer.core.models import Outcome
 
     summary.counts[Outcome.CREATED] = 348
     summary.counts[Outcome.FAILED] = 2

@@ -29,10 +29,10 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xl_mailer.catalog import CLASS_FIELDS, default_catalog
-from xl_mailer.models import OPTION_PARAMS, OPTIONAL_PARAMS, OUTPUT_HEADERS, REQUIRED_PARAMS
-from xl_mailer.returncodes import DOCUMENTED
-from xl_mailer.settings import ENDPOINT_CHOICES
+from xl_mailer.click2mail.settings import ENDPOINT_CHOICES
+from xl_mailer.core.catalog import CLASS_FIELDS, default_catalog
+from xl_mailer.core.models import OPTION_PARAMS, OPTIONAL_PARAMS, OUTPUT_HEADERS, REQUIRED_PARAMS
+from xl_mailer.core.returncodes import DOCUMENTED
 
 HERE = Path(__file__).resolve().parent
 OUTPUT = HERE / "xl-mailer.xlsm"

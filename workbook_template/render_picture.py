@@ -17,8 +17,8 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from xl_mailer.cli import main
-from xl_mailer.demo import demo_rows
+from xl_mailer.headless.cli import main
+from xl_mailer.headless.demo import demo_rows
 
 HERE = Path(__file__).resolve().parent
 TEMPLATE = HERE / "xl-mailer.xlsm"

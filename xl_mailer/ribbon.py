@@ -19,22 +19,23 @@ from typing import Any, TypeVar
 
 import xlwings as xw
 
-from . import claims, credentials, endpoints
-from .blocks import contiguous_blocks
-from .bookjournal import book_journal
-from .catalog import default_catalog
-from .cells import is_blank
-from .connection import connect
-from .errors import XlMailerError
-from .jobs import run_sheet
-from .journal import WHAT, Entry
-from .models import JobRequest, JobResult, Outcome
-from .reconcile import reconcile_sheet, reconcile_summary
-from .runner import RunSummary
-from .settings import Settings, from_mapping, with_environment
-from .sheet import find_layout
-from .workbooks import mark_unfinished
-from .xlbook import BookSheet, quiet_excel, status
+from xl_mailer.app import claims
+from xl_mailer.app.jobs import run_sheet
+from xl_mailer.app.reconcile import reconcile_sheet, reconcile_summary
+from xl_mailer.click2mail import credentials, endpoints
+from xl_mailer.click2mail.connection import connect
+from xl_mailer.click2mail.settings import Settings, from_mapping, with_environment
+from xl_mailer.core.blocks import contiguous_blocks
+from xl_mailer.core.catalog import default_catalog
+from xl_mailer.core.cells import is_blank
+from xl_mailer.core.errors import XlMailerError
+from xl_mailer.core.models import JobRequest, JobResult, Outcome
+from xl_mailer.core.sheet import find_layout
+from xl_mailer.engine.journal import WHAT, Entry
+from xl_mailer.engine.runner import RunSummary
+from xl_mailer.engine.workbooks import mark_unfinished
+from xl_mailer.excel.bookjournal import book_journal
+from xl_mailer.excel.xlbook import BookSheet, quiet_excel, status
 
 TITLE = "Click2Mail"
 JOBS_SHEET = "Jobs"

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import xlwings as xw
 
-from .catalog import CLASS_FIELDS, default_catalog
-from .models import REQUIRED_PARAMS, RESULT_HEADERS
-from .returncodes import describe
-from .rows import plan_row
-from .sheet import find_layout
+from xl_mailer.core.catalog import CLASS_FIELDS, default_catalog
+from xl_mailer.core.models import REQUIRED_PARAMS, RESULT_HEADERS
+from xl_mailer.core.returncodes import describe
+from xl_mailer.core.rows import plan_row
+from xl_mailer.core.sheet import find_layout
 
 _CATALOG = default_catalog()
 _HEADER = [*REQUIRED_PARAMS, "mailClass", "mailingDate", *RESULT_HEADERS]

@@ -17,8 +17,14 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import endpoints
-from .bookid import (
+from xl_mailer.click2mail import endpoints
+from xl_mailer.core.cells import job_number
+from xl_mailer.core.errors import WorkbookError
+from xl_mailer.core.keys import is_key
+from xl_mailer.core.models import KEY_HEADER, Outcome, utc_now
+from xl_mailer.core.outcomes import UNKNOWN_PREFIX
+from xl_mailer.core.sheet import Layout, find_layout
+from xl_mailer.engine.bookid import (
     ensure_state_dir,
     file_identity,
     identity_lock,
@@ -29,13 +35,7 @@ from .bookid import (
     remember,
     remembered,
 )
-from .cells import job_number
-from .errors import WorkbookError
-from .journal import SUFFIX, Entry, Journal, PathSeen
-from .keys import is_key
-from .models import KEY_HEADER, Outcome, utc_now
-from .outcomes import UNKNOWN_PREFIX
-from .sheet import Layout, find_layout
+from xl_mailer.engine.journal import SUFFIX, Entry, Journal, PathSeen
 
 
 def legacy_journal_path(workbook: Path) -> Path:

@@ -25,10 +25,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .errors import AuthenticationError
-from .models import JobRequest, JobResult, Outcome, utc_now
-from .outcomes import unknown
-from .rows import RowPlan
+from xl_mailer.core.errors import AuthenticationError
+from xl_mailer.core.models import JobRequest, JobResult, Outcome, utc_now
+from xl_mailer.core.outcomes import unknown
+from xl_mailer.core.rows import RowPlan
 
 Send = Callable[[JobRequest], JobResult]
 Record = Callable[[int, JobResult], None]

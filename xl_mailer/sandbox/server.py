@@ -30,9 +30,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from . import xmlanswers
-from .catalog import Catalog, default_catalog
-from .models import REQUIRED_PARAMS
+from xl_mailer.click2mail import xmlanswers
+from xl_mailer.core.catalog import Catalog, default_catalog
+from xl_mailer.core.models import REQUIRED_PARAMS
 
 FAULTS = ("timeout", "drop", "html500", "gateway524", "malformed", "throttle", "password")
 USERNAME = "sandbox"

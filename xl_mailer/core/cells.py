@@ -11,7 +11,7 @@ import datetime as dt
 import math
 import re
 
-from .models import ID_PARAMS
+from xl_mailer.core.models import ID_PARAMS
 
 EXCEL_ERRORS: frozenset[str] = frozenset(
     {

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import xlwings as xw
 
-from .bookid import file_digest, file_identity, file_note
-from .errors import WorkbookError
-from .journal import Journal, RunLock
-from .keys import is_key
-from .models import KEY_HEADER
-from .sheet import find_layout
-from .workbooks import (
+from xl_mailer.core.errors import WorkbookError
+from xl_mailer.core.keys import is_key
+from xl_mailer.core.models import KEY_HEADER
+from xl_mailer.core.sheet import find_layout
+from xl_mailer.engine.bookid import file_digest, file_identity, file_note
+from xl_mailer.engine.journal import Journal, RunLock
+from xl_mailer.engine.workbooks import (
     BookState,
     book_state,
     forget_settled,
@@ -30,8 +30,14 @@ from .workbooks import (
     refuse_others_note,
     refuse_others_unfinished,
 )
-from .xlbook import BookSheet, book_identity, book_note, clear_book_note, set_book_identity
-from .xlsx import cached_values
+from xl_mailer.excel.xlbook import (
+    BookSheet,
+    book_identity,
+    book_note,
+    clear_book_note,
+    set_book_identity,
+)
+from xl_mailer.headless.xlsx import cached_values
 
 
 @contextlib.contextmanager

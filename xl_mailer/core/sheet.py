@@ -10,8 +10,8 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .errors import WorkbookError
-from .models import ALL_PARAMS, OUTPUT_HEADERS, REQUIRED_PARAMS, RESULT_HEADERS
+from xl_mailer.core.errors import WorkbookError
+from xl_mailer.core.models import ALL_PARAMS, OUTPUT_HEADERS, REQUIRED_PARAMS, RESULT_HEADERS
 
 HEADER_SEARCH_ROWS = 10
 """The header row must be within the first this-many rows of the sheet."""

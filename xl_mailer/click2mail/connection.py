@@ -8,12 +8,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import credentials, endpoints
-from .client import Click2MailClient
-from .endpoints import DEFAULT_TIMEOUT
+from xl_mailer.click2mail import credentials, endpoints
+from xl_mailer.click2mail.client import Click2MailClient
+from xl_mailer.click2mail.endpoints import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
-    from .sandbox import Sandbox
+    from xl_mailer.sandbox import Sandbox
 
 
 @dataclass
@@ -37,7 +37,7 @@ def connect(
     """Yield a connected client; raises ConfigurationError before any network traffic."""
     sandbox: Sandbox | None = None
     if endpoint.strip().lower() == endpoints.SANDBOX:
-        from .sandbox import Sandbox  # the practice wing, started only when asked for
+        from xl_mailer.sandbox import Sandbox  # the practice wing, started only when asked for
 
         sandbox = Sandbox().start()
         base_url, label = sandbox.url, "sandbox"

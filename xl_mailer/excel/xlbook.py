@@ -13,8 +13,8 @@ from typing import Any
 
 import xlwings as xw
 
-from .bookid import ID_NAME, UNFINISHED_NAME, identity_formula, parse_identity
-from .sheet import Layout
+from xl_mailer.core.sheet import Layout
+from xl_mailer.engine.bookid import ID_NAME, UNFINISHED_NAME, identity_formula, parse_identity
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 

@@ -21,11 +21,11 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .bookid import ID_NAME, UNFINISHED_NAME, identity_formula, parse_identity
-from .cells import UNCALCULATED
-from .errors import WorkbookError
-from .keys import is_key
-from .sheet import Layout
+from xl_mailer.core.cells import UNCALCULATED
+from xl_mailer.core.errors import WorkbookError
+from xl_mailer.core.keys import is_key
+from xl_mailer.core.sheet import Layout
+from xl_mailer.engine.bookid import ID_NAME, UNFINISHED_NAME, identity_formula, parse_identity
 
 SUPPORTED = (".xlsx", ".xlsm")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

@@ -13,17 +13,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from .blocks import Block, BlockBuffer, bridge, contiguous_blocks
-from .catalog import Catalog
-from .cells import job_number
-from .errors import UnclaimedJobs
-from .journal import Entry, Journal, Settled, digest, match_rows
-from .keys import new_key, unique_keys
-from .models import KEY_HEADER, OUTPUT_HEADERS, JobRequest, JobResult, Outcome, utc_now
-from .outcomes import UNKNOWN_PREFIX, unknown
-from .rows import RowPlan, plan_rows
-from .runner import Progress, RunSummary, Send, execute
-from .sheet import Layout, find_layout
+from xl_mailer.core.blocks import Block, BlockBuffer, bridge, contiguous_blocks
+from xl_mailer.core.catalog import Catalog
+from xl_mailer.core.cells import job_number
+from xl_mailer.core.errors import UnclaimedJobs
+from xl_mailer.core.keys import new_key, unique_keys
+from xl_mailer.core.models import (
+    KEY_HEADER,
+    OUTPUT_HEADERS,
+    JobRequest,
+    JobResult,
+    Outcome,
+    utc_now,
+)
+from xl_mailer.core.outcomes import UNKNOWN_PREFIX, unknown
+from xl_mailer.core.rows import RowPlan, plan_rows
+from xl_mailer.core.sheet import Layout, find_layout
+from xl_mailer.engine.journal import Entry, Journal, Settled, digest, match_rows
+from xl_mailer.engine.runner import Progress, RunSummary, Send, execute
 
 HOLD_PREFIX = "Not sent: held back:"
 """A row without a key whose values a saved job was sent with from it (``recover``)."""

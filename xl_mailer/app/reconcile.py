@@ -14,13 +14,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from .cells import job_number
-from .jobs import SheetPort, write_results
-from .journal import Entry, Journal
-from .keys import key_time
-from .models import KEY_HEADER, SENT_HEADER, JobRequest, JobResult, Outcome, utc_now
-from .rows import UNKNOWN_PREFIX, plan_row
-from .sheet import Layout, find_layout
+from xl_mailer.app.jobs import SheetPort, write_results
+from xl_mailer.core.cells import job_number
+from xl_mailer.core.keys import key_time
+from xl_mailer.core.models import KEY_HEADER, SENT_HEADER, JobRequest, JobResult, Outcome, utc_now
+from xl_mailer.core.rows import UNKNOWN_PREFIX, plan_row
+from xl_mailer.core.sheet import Layout, find_layout
+from xl_mailer.engine.journal import Entry, Journal
 
 LOOKBACK_DAYS = 1
 """Days before a row's send time to start the listing: clocks and time zones differ."""

@@ -23,13 +23,20 @@ from requests.adapters import HTTPAdapter
 from requests.auth import HTTPBasicAuth
 from urllib3.util.retry import Retry
 
-from . import __version__
-from .endpoints import DEFAULT_TIMEOUT
-from .errors import ApiError, AuthenticationError, TransportError
-from .keys import is_key
-from .models import JobRequest, JobResult, Outcome
-from .outcomes import create_outcome, unknown
-from .xmlanswers import MAX_BODY_BYTES, Document, NotADocument, list_records, parse, snippet
+from xl_mailer import __version__
+from xl_mailer.click2mail.endpoints import DEFAULT_TIMEOUT
+from xl_mailer.click2mail.xmlanswers import (
+    MAX_BODY_BYTES,
+    Document,
+    NotADocument,
+    list_records,
+    parse,
+    snippet,
+)
+from xl_mailer.core.errors import ApiError, AuthenticationError, TransportError
+from xl_mailer.core.keys import is_key
+from xl_mailer.core.models import JobRequest, JobResult, Outcome
+from xl_mailer.core.outcomes import create_outcome, unknown
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .catalog import Catalog
-from .cells import CellError, is_blank, to_param
-from .models import (
+from xl_mailer.core.catalog import Catalog
+from xl_mailer.core.cells import CellError, is_blank, to_param
+from xl_mailer.core.models import (
     ALL_PARAMS,
     KEY_HEADER,
     REQUIRED_PARAMS,
@@ -17,8 +17,8 @@ from .models import (
     JobResult,
     Outcome,
 )
-from .outcomes import UNKNOWN_PREFIX as UNKNOWN_PREFIX
-from .sheet import Layout, Rows
+from xl_mailer.core.outcomes import UNKNOWN_PREFIX as UNKNOWN_PREFIX
+from xl_mailer.core.sheet import Layout, Rows
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .bookid import FileLock, real_path
-from .errors import JournalError
-from .models import JobRequest, JobResult, Outcome, utc_now
-from .outcomes import unknown
+from xl_mailer.core.errors import JournalError
+from xl_mailer.core.models import JobRequest, JobResult, Outcome, utc_now
+from xl_mailer.core.outcomes import unknown
+from xl_mailer.engine.bookid import FileLock, real_path
 
 SUFFIX = ".xl-mailer-journal"
 _KEEP = object()  # a line compaction keeps whatever its key

@@ -10,8 +10,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .endpoints import DEFAULT_TIMEOUT
-from .errors import ConfigurationError
+from xl_mailer.click2mail.endpoints import DEFAULT_TIMEOUT
+from xl_mailer.core.errors import ConfigurationError
 
 ENDPOINT_CHOICES = ("Staging", "Production", "Sandbox")
 _ENDPOINT_NAMES = {

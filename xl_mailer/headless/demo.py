@@ -11,8 +11,8 @@ from typing import TextIO
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from .bookid import STATE_ENV
-from .models import REQUIRED_PARAMS, RESULT_HEADERS
+from xl_mailer.core.models import REQUIRED_PARAMS, RESULT_HEADERS
+from xl_mailer.engine.bookid import STATE_ENV
 
 DEMO_HEADERS = (*REQUIRED_PARAMS, "rtnName", "projectId", "mailingDate")
 
@@ -99,7 +99,7 @@ def write_demo_workbook(path: Path, *, today: dt.date | None = None) -> Path:
 
 def run_demo(folder: Path, out: TextIO) -> int:
     """Write the sample, run it against a fresh sandbox and print the table; 0 when it worked."""
-    from .cli import main
+    from xl_mailer.headless.cli import main
 
     path = write_demo_workbook(folder / "demo-jobs.xlsx")
     print(f"Sample workbook: {path}", file=out)

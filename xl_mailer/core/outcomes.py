@@ -8,8 +8,8 @@ made a job, so it is UNKNOWN and never re-sent blindly.
 
 from __future__ import annotations
 
-from .models import JobResult, Outcome
-from .returncodes import describe
+from xl_mailer.core.models import JobResult, Outcome
+from xl_mailer.core.returncodes import describe
 
 UNKNOWN_PREFIX = "UNKNOWN:"
 """Descriptions of rows whose create may have reached Click2Mail without a clean answer."""

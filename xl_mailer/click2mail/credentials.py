@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from .errors import ConfigurationError, CredentialsMissing
+from xl_mailer.core.errors import ConfigurationError, CredentialsMissing
 
 SERVICE_PREFIX = "xl-mailer"
 

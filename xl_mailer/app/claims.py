@@ -14,13 +14,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .cells import is_blank
-from .errors import XlMailerError
-from .jobs import SheetPort, recover, write_results
-from .journal import WHAT, Entry, Journal
-from .models import KEY_HEADER, OUTPUT_HEADERS, JobResult, Outcome
-from .outcomes import UNKNOWN_PREFIX
-from .sheet import find_layout
+from xl_mailer.app.jobs import SheetPort, recover, write_results
+from xl_mailer.core.cells import is_blank
+from xl_mailer.core.errors import XlMailerError
+from xl_mailer.core.models import KEY_HEADER, OUTPUT_HEADERS, JobResult, Outcome
+from xl_mailer.core.outcomes import UNKNOWN_PREFIX
+from xl_mailer.core.sheet import find_layout
+from xl_mailer.engine.journal import WHAT, Entry, Journal
 
 
 class DecisionError(XlMailerError):

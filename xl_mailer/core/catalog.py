@@ -15,8 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigurationError
-from .models import OPTION_PARAMS
+from xl_mailer.core.errors import ConfigurationError
+from xl_mailer.core.models import OPTION_PARAMS
 
 CLASS_FIELDS: tuple[str, ...] = tuple(p for p in OPTION_PARAMS if p != "documentClass")
 """Option fields whose allowed values depend on the documentClass."""

@@ -6,7 +6,7 @@ import ipaddress
 import os
 from urllib.parse import urlsplit
 
-from .errors import ConfigurationError, InsecureEndpoint
+from xl_mailer.core.errors import ConfigurationError, InsecureEndpoint
 
 STAGE_URL = "https://stage-rest.click2mail.com/molpro"
 PRODUCTION_URL = "https://rest.click2mail.com/molpro"

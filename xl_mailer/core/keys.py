@@ -11,7 +11,7 @@ import re
 import secrets
 from collections.abc import Callable
 
-from .errors import XlMailerError
+from xl_mailer.core.errors import XlMailerError
 
 KEY_PREFIX = "xlm"
 _KEY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"

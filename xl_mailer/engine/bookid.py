@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from .errors import WorkbookError
+from xl_mailer.core.errors import WorkbookError
 
 ID_NAME = "XLMAILER_BOOK_ID"
 """The hidden workbook-level defined name that holds a workbook's identity."""

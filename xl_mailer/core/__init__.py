@@ -1,0 +1,1 @@
+"""The pure core: rows in, requests and results out. No I/O, no third-party imports."""

@@ -1,0 +1,1 @@
+"""The xlwings adapter (desktop Excel, xlwings' remote engine) and its journal handling."""

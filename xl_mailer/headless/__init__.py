@@ -1,0 +1,1 @@
+"""The openpyxl adapter (workbook files) and the ``xl-mailer`` command."""
