@@ -1,5 +1,41 @@
-"""xl-mailer: create Click2Mail print-and-mail jobs from Excel rows."""
+"""xl-mailer: create Click2Mail print-and-mail jobs from Excel rows.
+
+The public names: the values a run works with and the exceptions it raises. The
+layers are described in docs/architecture.md; what workbooks call lives in
+``xl_mailer.ribbon`` and ``xl_mailer.udfs``, the command in ``xl_mailer.cli``.
+"""
 
 from __future__ import annotations
 
+from xl_mailer.core.errors import (
+    ApiError,
+    AuthenticationError,
+    ConfigurationError,
+    CredentialsMissing,
+    InsecureEndpoint,
+    JournalError,
+    TransportError,
+    UnclaimedJobs,
+    WorkbookError,
+    XlMailerError,
+)
+from xl_mailer.core.models import JobRequest, JobResult, Outcome
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "ApiError",
+    "AuthenticationError",
+    "ConfigurationError",
+    "CredentialsMissing",
+    "InsecureEndpoint",
+    "JobRequest",
+    "JobResult",
+    "JournalError",
+    "Outcome",
+    "TransportError",
+    "UnclaimedJobs",
+    "WorkbookError",
+    "XlMailerError",
+    "__version__",
+]
