@@ -108,7 +108,7 @@ FIRST_ID = 700001  # witness job ids: far from row numbers, easy to find in text
 
 # The CLI as a user starts it, with test hooks that only the harness sets.
 HOOK = r"""
-import os, sys, time
+import importlib, os, sys, time
 import openpyxl
 import openpyxl.reader.excel
 
@@ -136,12 +136,13 @@ def _hooked(*args, **kwargs):
 
 openpyxl.load_workbook = _hooked
 openpyxl.reader.excel.load_workbook = _hooked
-try:
-    import xl_mailer.headless.xlsx as _xlsx
+for _name in ("xl_mailer.headless.xlsx", "xl_mailer.xlsx"):  # the layout now, and before
+    try:
+        _xlsx = importlib.import_module(_name)
+    except ImportError:
+        continue
     _xlsx.load_workbook = _hooked
-except ImportError:
-    pass
-from xl_mailer.headless.cli import main
+from xl_mailer.cli import main
 
 sys.argv[0] = "xl-mailer"
 sys.exit(main(sys.argv[1:]))
@@ -1879,7 +1880,7 @@ def probe(env: dict[str, str]) -> tuple[str, bool]:
         check=False,
     ).stdout.strip()
     helped = subprocess.run(  # noqa: S603
-        [PYTHON, "-m", "xl_mailer.headless.cli", "--help"],
+        [PYTHON, "-m", "xl_mailer.cli", "--help"],
         env=env,
         cwd=tempfile.gettempdir(),
         capture_output=True,
