@@ -9,7 +9,7 @@ import pytest
 
 from xl_mailer.engine.runner import RunSummary
 from xl_mailer.excel.xlbook import quiet_excel, status
-from xl_mailer.ribbon import _Progress
+from xl_mailer.ribbon import Progress as _Progress
 
 
 @dataclass

@@ -6,25 +6,25 @@ made one) that no row claims any more. A run then stops before sending; here a
 person lists them and decides, for each: it is row N's (attach: its id goes
 into the row), or it is not this workbook's to track (release: recorded in the
 journal, never silently forgotten). Nothing here sends anything.
+
+``decide`` is the use case: the CLI takes the decisions from its options, the
+ribbon from the Decision column of its Unclaimed Jobs sheet (``sheet_decisions``).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from xl_mailer.app.jobs import SheetPort, recover, write_results
+from xl_mailer.app.ports import SheetPort, write_results
+from xl_mailer.app.recovery import recover
 from xl_mailer.core.cells import is_blank
-from xl_mailer.core.errors import XlMailerError
-from xl_mailer.core.models import KEY_HEADER, OUTPUT_HEADERS, JobResult, Outcome
+from xl_mailer.core.errors import DecisionError as DecisionError
+from xl_mailer.core.models import KEY_HEADER, JobResult, Outcome
 from xl_mailer.core.outcomes import UNKNOWN_PREFIX
+from xl_mailer.core.rows import RowState, row_state
 from xl_mailer.core.sheet import find_layout
 from xl_mailer.engine.journal import WHAT, Entry, Journal
-
-
-class DecisionError(XlMailerError):
-    """A decision about an unclaimed job that cannot be carried out as asked."""
 
 
 def unclaimed(port: SheetPort, journal: Journal) -> list[Entry]:
@@ -85,8 +85,8 @@ def attach(
         line = values[row - 1] + [None] * (max(layout.results.values()) + 1)
         if not is_blank(line[job_col]) or row in rows_taken:
             raise DecisionError(f"row {row} has a Job ID already; a row has one job")
-        key, text = line[layout.results[KEY_HEADER]], line[layout.results["Description"]]
-        if isinstance(text, str) and text.startswith(UNKNOWN_PREFIX):
+        key = line[layout.results[KEY_HEADER]]
+        if row_state(line, layout) is RowState.UNKNOWN:
             raise DecisionError(
                 f"row {row} awaits reconciliation of its own request; reconcile it first"
             )
@@ -146,51 +146,77 @@ def release(
 
 
 @dataclass(frozen=True)
-class Cleared:
-    rows: list[int]
-    kept: int  # rows left as they are: a Job ID, or an UNKNOWN outcome
+class Decided:
+    """What ``decide`` did, and the jobs still waiting for a person's decision."""
+
+    attached: list[Attached]
+    released: list[Entry]
+    left: list[Entry]
 
 
-_ROWS = re.compile(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?")
+def decide(
+    port: SheetPort,
+    journal: Journal,
+    *,
+    attach_to: Sequence[tuple[str, int]] = (),
+    release_names: Sequence[str] = (),
+    why: str = "released by hand: not from this workbook",
+    after_attach: Callable[[], object] | None = None,
+) -> Decided:
+    """Attach each named job to its row (then ``after_attach``: the holder saves), release
+    the others, and list what no row claims still. Raises DecisionError, with nothing of
+    that step done, when a decision cannot be carried out."""
+    entries = unclaimed(port, journal)
+    attached = attach(port, journal, attach_to) if attach_to else []
+    if attached and after_attach is not None:
+        after_attach()
+    given = {a.entry.key for a in attached}
+    entries = [e for e in entries if e.key not in given]
+    released = release(journal, entries, release_names, why) if release_names else []
+    gone = {e.key for e in released}
+    # not read again: a sheet in Excel's remote engine shows writes only after the call
+    return Decided(attached, released, [e for e in entries if e.key not in gone])
 
 
-def parse_rows(text: str) -> list[int]:
-    """Row numbers from ``5,7-9``. Raises DecisionError."""
-    found: list[int] = []
-    for part in text.split(","):
-        match = _ROWS.fullmatch(part)
-        if not match:
-            raise DecisionError(f"{part.strip()!r} is not a row number or a range like 7-9")
-        first, last = int(match[1]), int(match[2] or match[1])
-        found.extend(range(min(first, last), max(first, last) + 1))
-    return found
+def parse_decision(text: str) -> tuple[str, int]:
+    """``JOB=ROW`` (a job id or a request key, then a row number). Raises DecisionError."""
+    what, _, row = text.partition("=")
+    if not row.strip().isdigit() or not what.strip():
+        raise DecisionError(f"--attach takes JOB=ROW (e.g. 245985=12), not {text!r}")
+    return what.strip(), int(row)
 
 
-def clear_results(port: SheetPort, rows: Sequence[int] | None = None) -> Cleared:
-    """Clear the results of rows that have no job, so that they are sent again on purpose.
-
-    Rows with a Job ID, or whose outcome is UNKNOWN, are kept: clearing them could
-    send the same mailing twice. If the journal still knows a cleared row's job,
-    the next run puts it back rather than sending.
-    """
-    values = port.values()
-    layout = find_layout(values, sheet=port.name)
-    cols = layout.results
-    wanted = set(rows) if rows is not None else None
-    cleared: list[int] = []
-    kept = 0
-    for index in range(layout.first_data_row, len(values)):
-        if wanted is not None and index + 1 not in wanted:
+def table_decisions(
+    lines: Sequence[Sequence[object]], *, key: int, decision: int
+) -> tuple[list[tuple[str, int]], list[str]]:
+    """The decisions typed in a table of unclaimed jobs (a request key in column ``key``,
+    a row number or ``release`` in column ``decision``): what to attach, what to release.
+    Lines without a key or a decision are left alone."""
+    attach_to: list[tuple[str, int]] = []
+    release_names: list[str] = []
+    for line in lines:
+        if len(line) <= max(key, decision) or line[key] in (None, ""):
             continue
-        line = values[index] + [None] * (max(cols.values()) + 1 - len(values[index]))
-        text = line[cols["Description"]]
-        if not is_blank(line[cols["Job ID"]]) or (
-            isinstance(text, str) and text.startswith(UNKNOWN_PREFIX)
-        ):
-            kept += 1
-            continue
-        if any(not is_blank(line[cols[name]]) for name in OUTPUT_HEADERS if name != "Job ID"):
-            cleared.append(index + 1)
-    blank = JobResult(Outcome.NOT_SENT, "")
-    write_results(port, layout, [(row, blank) for row in cleared])
-    return Cleared(cleared, kept)
+        name, typed = str(line[key]), line[decision]
+        if isinstance(typed, int | float) and not isinstance(typed, bool):
+            attach_to.append((name, int(typed)))
+        elif isinstance(typed, str) and typed.strip().isdigit():
+            attach_to.append((name, int(typed.strip())))
+        elif isinstance(typed, str) and typed.strip().lower() in ("release", "released"):
+            release_names.append(name)
+    return attach_to, release_names
+
+
+def sent_with(entry: Entry) -> str:
+    """The mailing a job is, as its send record keeps it (documentId and addressId)."""
+    return ", ".join(f"{n} {v}" for n, v in zip(WHAT, entry.ids, strict=False) if v)
+
+
+def describe_entry(entry: Entry) -> str:
+    """One line naming a journal entry: its job, key, row, mailing and send time."""
+    job = f"job {entry.result.job_id}" if entry.result.job_id is not None else "a lost answer"
+    sent = entry.result.sent_at or entry.sent_from
+    when = f", sent {sent:%Y-%m-%d %H:%M} UTC" if sent else ""
+    what = sent_with(entry)
+    with_ = f" with {what}" if what else ""
+    return f"{job} (request key {entry.key}, sent from row {entry.row}{with_}{when})"

@@ -14,11 +14,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from xl_mailer.app.jobs import SheetPort, write_results
+from xl_mailer.app.ports import SheetPort, write_results
 from xl_mailer.core.cells import job_number
 from xl_mailer.core.keys import key_time
 from xl_mailer.core.models import KEY_HEADER, SENT_HEADER, JobRequest, JobResult, Outcome, utc_now
-from xl_mailer.core.rows import UNKNOWN_PREFIX, plan_row
+from xl_mailer.core.rows import UNKNOWN_PREFIX, RowState, plan_row, row_state
 from xl_mailer.core.sheet import Layout, find_layout
 from xl_mailer.engine.journal import Entry, Journal
 
@@ -87,10 +87,7 @@ def pending_rows(
     cols = layout.results
     for index in range(layout.first_data_row, len(values)):
         line = values[index] + [None] * (max(cols.values()) + 1 - len(values[index]))
-        text = line[cols["Description"]]
-        if line[cols["Job ID"]] not in (None, "") or not (
-            isinstance(text, str) and text.startswith(UNKNOWN_PREFIX)
-        ):
+        if row_state(line, layout) is not RowState.UNKNOWN:
             continue
         cell = line[cols[KEY_HEADER]]
         key = str(cell) if cell not in (None, "") else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
 
 from xl_mailer.core.catalog import Catalog
 from xl_mailer.core.cells import CellError, is_blank, to_param
@@ -19,6 +20,29 @@ from xl_mailer.core.models import (
 )
 from xl_mailer.core.outcomes import UNKNOWN_PREFIX as UNKNOWN_PREFIX
 from xl_mailer.core.sheet import Layout, Rows
+
+
+class RowState(Enum):
+    """What a data row's result cells say about its mailing, as every action reads it."""
+
+    OPEN = "open"  # no Job ID and no request awaiting reconciliation
+    HAS_JOB = "has a job"  # a Job ID (whatever else the row shows)
+    UNKNOWN = "unknown"  # no Job ID; its create may have reached Click2Mail: reconcile first
+
+
+def state_of(job_id: object, description: object) -> RowState:
+    """A row's state from its Job ID and Description cells."""
+    if not is_blank(job_id):
+        return RowState.HAS_JOB
+    if isinstance(description, str) and description.startswith(UNKNOWN_PREFIX):
+        return RowState.UNKNOWN
+    return RowState.OPEN
+
+
+def row_state(row: Sequence[object], layout: Layout) -> RowState:
+    """The state of one row of the values read from a sheet with this ``layout``."""
+    cols = layout.results
+    return state_of(_cell(row, cols["Job ID"]), _cell(row, cols["Description"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,18 +78,16 @@ def plan_rows(
     (``hold_created``; off only to read what such a row asks for).
     """
     plans: list[RowPlan] = []
-    job_id_col = layout.results["Job ID"]
-    description_col = layout.results["Description"]
     for index in range(layout.first_data_row, len(rows)):
         row = rows[index]
         number = index + origin_row
         if all(is_blank(_cell(row, c)) for c in layout.params.values()):
             continue
-        if not is_blank(_cell(row, job_id_col)):
+        state = row_state(row, layout)
+        if state is RowState.HAS_JOB:
             plans.append(RowPlan(number, result=_kept("has a Job ID already"), write=False))
             continue
-        description = _cell(row, description_col)
-        if isinstance(description, str) and description.startswith(UNKNOWN_PREFIX):
+        if state is RowState.UNKNOWN:
             waiting = JobResult(Outcome.UNKNOWN, "Not sent: awaits reconciliation")
             plans.append(RowPlan(number, result=waiting, write=False))
             continue

@@ -22,7 +22,7 @@ from xl_mailer.core.cells import job_number
 from xl_mailer.core.errors import WorkbookError
 from xl_mailer.core.keys import is_key
 from xl_mailer.core.models import KEY_HEADER, Outcome, utc_now
-from xl_mailer.core.outcomes import UNKNOWN_PREFIX
+from xl_mailer.core.rows import RowState, state_of
 from xl_mailer.core.sheet import Layout, find_layout
 from xl_mailer.engine.bookid import (
     ensure_state_dir,
@@ -194,8 +194,8 @@ def settled_keys(entries: Sequence[Entry], saved: list[list[object]], layout: La
             settled.add(entry.key)
         elif entry.key in marked:
             line = marked[entry.key]
-            text = str(_at(line, text_col) or "")
-            if text.startswith(UNKNOWN_PREFIX) or job_number(_at(line, job_col)) is not None:
+            state = state_of(_at(line, job_col), _at(line, text_col))
+            if state is RowState.UNKNOWN or job_number(_at(line, job_col)) is not None:
                 settled.add(entry.key)
     return settled
 

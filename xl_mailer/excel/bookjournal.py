@@ -13,6 +13,7 @@ from pathlib import Path
 
 import xlwings as xw
 
+from xl_mailer.app.create import SheetRun
 from xl_mailer.core.errors import WorkbookError
 from xl_mailer.core.keys import is_key
 from xl_mailer.core.models import KEY_HEADER
@@ -108,3 +109,11 @@ def _learn_saved(state: BookState, port: BookSheet) -> bool:
             forget_settled(journal, port.name, [saved], held_in=state.path)
     known = journal.saved_keys()
     return all(e.key in known for e in journal.entries() if e.may_have_made_a_job)
+
+
+def held_until_saved(journal: Journal | None, run: SheetRun) -> None:
+    """After a run in Excel: another person's run of the file waits until a save of this
+    book holds what this one sent (Excel saves the book, not xl-mailer)."""
+    if journal is not None and journal.here:
+        sent = run.results + run.recovered
+        mark_unfinished(Path(journal.here), {r.request_key for _, r in sent if r.request_key})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import datetime as dt
 import os
 import tempfile
@@ -13,6 +15,9 @@ from openpyxl.styles import Font
 
 from xl_mailer.core.models import REQUIRED_PARAMS, RESULT_HEADERS
 from xl_mailer.engine.bookid import STATE_ENV
+from xl_mailer.headless.args import EXIT_OK, EXIT_STOPPED, build_parser
+from xl_mailer.headless.sending import run_workbook
+from xl_mailer.sandbox import Sandbox, SandboxConfig
 
 DEMO_HEADERS = (*REQUIRED_PARAMS, "rtnName", "projectId", "mailingDate")
 
@@ -99,8 +104,6 @@ def write_demo_workbook(path: Path, *, today: dt.date | None = None) -> Path:
 
 def run_demo(folder: Path, out: TextIO) -> int:
     """Write the sample, run it against a fresh sandbox and print the table; 0 when it worked."""
-    from xl_mailer.headless.cli import main
-
     path = write_demo_workbook(folder / "demo-jobs.xlsx")
     print(f"Sample workbook: {path}", file=out)
     # a new sample against a new sandbox each time: a journal of its own, so that rows of an
@@ -109,13 +112,14 @@ def run_demo(folder: Path, out: TextIO) -> int:
         previous = os.environ.get(STATE_ENV)
         os.environ[STATE_ENV] = state
         try:
-            code = main(["run", str(path), "--endpoint", "sandbox", "--quiet"], out=out)
+            args = build_parser().parse_args(["run", str(path), "--endpoint", "sandbox", "--quiet"])
+            code = run_workbook(args, out)
         finally:
             if previous is None:
                 os.environ.pop(STATE_ENV, None)
             else:
                 os.environ[STATE_ENV] = previous
-    if code == 2:
+    if code == EXIT_STOPPED:
         return code
     print_table(path, out)
     print(f"\nOpen {path.resolve()} to see the results next to each row.", file=out)
@@ -147,3 +151,19 @@ def print_table(path: Path, out: TextIO) -> None:
 
 def _show(value: object) -> str:
     return "" if value is None else str(value)
+
+
+def serve_sandbox(args: argparse.Namespace, out: TextIO) -> int:
+    config = SandboxConfig(latency=args.latency, fault=args.fault, fault_every=args.fault_every)
+    sandbox = Sandbox(config, port=args.port, verbose=True)
+    print(f"Click2Mail sandbox at {sandbox.url}", file=out)
+    print(f"Username: {config.username}  Password: {config.password}  (practice account)", file=out)
+    print(
+        f"Try: C2M_ENDPOINT={sandbox.url} C2M_USERNAME={config.username}"
+        f" C2M_PASSWORD={config.password} xl-mailer run WORKBOOK",
+        file=out,
+    )
+    print("Press Ctrl-C to stop.", file=out, flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        sandbox.serve_forever()
+    return EXIT_OK

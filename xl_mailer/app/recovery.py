@@ -1,36 +1,23 @@
-"""One run over one sheet, whatever holds it: read once, plan, send, write results in blocks.
+"""What the journal knows that the sheet does not: the ids it put back, the jobs no row
+claims, and the rows a saved job holds back.
 
-Spreadsheet adapters (openpyxl files, xlwings books) implement ``SheetPort``;
-the CLI and the ribbon call ``run_sheet``. No business rule lives in an adapter.
+``recover`` decides; the caller writes (a run, before it plans; ``claims``, when a
+person attaches a job to a row).
 """
 
 from __future__ import annotations
 
-import threading
-from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
-from xl_mailer.core.blocks import Block, BlockBuffer, bridge, contiguous_blocks
-from xl_mailer.core.catalog import Catalog
 from xl_mailer.core.cells import job_number
 from xl_mailer.core.errors import UnclaimedJobs
-from xl_mailer.core.keys import new_key, unique_keys
-from xl_mailer.core.models import (
-    KEY_HEADER,
-    OUTPUT_HEADERS,
-    JobRequest,
-    JobResult,
-    Outcome,
-    utc_now,
-)
-from xl_mailer.core.outcomes import UNKNOWN_PREFIX, unknown
-from xl_mailer.core.rows import RowPlan, plan_rows
-from xl_mailer.core.sheet import Layout, find_layout
+from xl_mailer.core.models import KEY_HEADER, JobResult, Outcome, utc_now
+from xl_mailer.core.outcomes import unknown
+from xl_mailer.core.rows import RowState, plan_rows, row_state
+from xl_mailer.core.sheet import Layout
 from xl_mailer.engine.journal import Entry, Journal, Settled, digest, match_rows
-from xl_mailer.engine.runner import Progress, RunSummary, Send, execute
 
 HOLD_PREFIX = "Not sent: held back:"
 """A row without a key whose values a saved job was sent with from it (``recover``)."""
@@ -56,62 +43,6 @@ def unclaimed_error(journal: Journal, where: object, entries: Sequence[Entry]) -
         " release it as not from this workbook (--release JOB)",
         list(entries),
     )
-
-
-class SheetPort(Protocol):
-    """What a run needs from a sheet. Rows are 1-based sheet rows, columns 0-based."""
-
-    name: str
-
-    def values(self) -> list[list[object]]:
-        """Every value of the sheet from A1 to its last used cell, in one read."""
-        ...
-
-    def write_block(self, row: int, column: int, values: list[list[object]]) -> None:
-        """Write a rectangle of values with its top-left cell at (row, column).
-
-        Text is written as text, never as a formula.
-        """
-        ...
-
-    def checkpoint(self) -> None:
-        """Make what was written so far durable, if the holder needs that (a file save)."""
-        ...
-
-    def row_notes(self, layout: Layout) -> dict[int, str]:
-        """Rows that must not be sent, with the reason (hidden rows, merged cells)."""
-        ...
-
-
-def with_key(request: JobRequest, key: str) -> JobRequest:
-    """The request with its key; the key is sent as ``appSignature`` unless the row has one."""
-    params = request.params
-    if request.get("appSignature") is None:
-        params = (*params, ("appSignature", key))
-    return JobRequest(request.row, params, key)
-
-
-@dataclass
-class SheetRun:
-    """What a run did: its summary, the layout it found and every result it recorded."""
-
-    summary: RunSummary
-    layout: Layout
-    results: list[tuple[int, JobResult]] = field(default_factory=list)
-    recovered: list[tuple[int, JobResult]] = field(default_factory=list)
-    writes: int = 0
-
-
-def result_spans(layout: Layout) -> list[tuple[int, list[int]]]:
-    """Group output columns into contiguous spans: (first column, indexes into the cells)."""
-    ordered = sorted((layout.results[h], i) for i, h in enumerate(OUTPUT_HEADERS))
-    spans: list[tuple[int, list[int]]] = []
-    for column, index in ordered:
-        if spans and spans[-1][0] + len(spans[-1][1]) == column:
-            spans[-1][1].append(index)
-        else:
-            spans.append((column, [index]))
-    return spans
 
 
 def _cell(row: Sequence[object], column: int) -> object:
@@ -197,7 +128,6 @@ def recover(values: list[list[object]], layout: Layout, journal: Journal) -> Rec
         and not e.released
         and e.key not in in_files
     ]
-    text_col = layout.results["Description"]
     updates: list[tuple[int, JobResult]] = []
     now = utc_now()
     taken = {row for row, _ in matched}
@@ -209,9 +139,7 @@ def recover(values: list[list[object]], layout: Layout, journal: Journal) -> Rec
             continue  # a clean refusal: nothing was made, the row may be sent again
         if entry.result.job_id is not None and entry.result.job_id in ids:
             continue  # another row shows this job: a job belongs to one row
-        if entry.result.job_id is None and str(_cell(line, text_col) or "").startswith(
-            UNKNOWN_PREFIX
-        ):
+        if entry.result.job_id is None and row_state(line, layout) is RowState.UNKNOWN:
             continue  # already shows that it awaits reconciliation
         result = entry.result
         if result.sent_at is None:
@@ -284,138 +212,3 @@ def _hold(entry: Entry) -> JobResult:
         f" first (xl-mailer unclaimed --release {name}, or Unclaimed Jobs), then create jobs"
         " again",
     )
-
-
-def write_headers(port: SheetPort, layout: Layout) -> int:
-    """Write the output headers the sheet lacks; returns how many writes it took."""
-    writes = 0
-    # contiguous_blocks groups consecutive keys: here the keys are columns
-    missing = [(column, [name]) for column, name in layout.missing_headers]
-    for first, names in contiguous_blocks(missing):
-        port.write_block(layout.header_row + 1, first, [[n[0] for n in names]])
-        writes += 1
-    return writes
-
-
-def write_results(
-    port: SheetPort, layout: Layout, results: Sequence[tuple[int, JobResult]]
-) -> None:
-    """Write whole results into their rows at once (headers first, if missing), then
-    checkpoint: for actions that write a handful of rows, not a run's stream."""
-    if not results:
-        return
-    write_headers(port, layout)
-    spans = result_spans(layout)
-    for first, cells in contiguous_blocks([(row, list(r.cells)) for row, r in results]):
-        for column, indexes in spans:
-            port.write_block(first, column, [[line[i] for i in indexes] for line in cells])
-    port.checkpoint()
-
-
-def run_sheet(
-    port: SheetPort,
-    *,
-    send: Send,
-    catalog: Catalog | None,
-    concurrency: int = 4,
-    validate_only: bool = False,
-    rows: Sequence[int] | None = None,
-    cancel: threading.Event | None = None,
-    progress: Progress | None = None,
-    on_result: Callable[[int, JobResult], None] | None = None,
-    preflight: Callable[[], object] | None = None,
-    journal: Journal | None = None,
-    make_key: Callable[[], str] = new_key,
-    block_rows: int = 50,
-    block_seconds: float = 2.0,
-) -> SheetRun:
-    """Plan and run every row of the sheet.
-
-    The journal, when given, is read first: what it knows that the sheet does
-    not is written back before anything else, and rows it saw on their way out
-    are never sent again here. ``preflight`` (a credentials check) runs once,
-    before anything is written, and only when some row is to be sent. Raises
-    SheetLayoutError, or whatever ``preflight`` raises, with the sheet untouched.
-    """
-    values = port.values()
-    layout = find_layout(values, sheet=port.name)
-    recovered: list[tuple[int, JobResult]] = []
-    holds: dict[int, JobResult] = {}
-    if journal is not None and not validate_only:
-        recovery = recover(values, layout, journal)
-        recovered = [(r, x) for r, x in recovery.updates if x.outcome is not Outcome.INVALID]
-        holds = {r: x for r, x in recovery.updates if x.outcome is Outcome.INVALID}
-        for row, result in recovered:  # planning below sees the recovered rows as they will be
-            line = values[row - 1]
-            line.extend([None] * (max(layout.results.values()) + 1 - len(line)))
-            for name, value in zip(OUTPUT_HEADERS, result.cells, strict=True):
-                line[layout.results[name]] = value
-        if recovery.unclaimed:
-            # every id that still matches its row goes back first; then a person decides
-            write_results(port, layout, recovered)
-            raise unclaimed_error(journal, "This workbook", recovery.unclaimed)
-    plans = plan_rows(values, layout, catalog=catalog, refused=port.row_notes(layout))
-    plans = [RowPlan(p.row, result=holds[p.row]) if p.row in holds else p for p in plans]
-    if rows is not None:
-        wanted = set(rows)
-        plans = [plan for plan in plans if plan.row in wanted]
-    if preflight is not None and not validate_only and any(p.request for p in plans):
-        preflight()
-    key_col = layout.results[KEY_HEADER]
-    in_use = {str(line[key_col]) for line in values if key_col < len(line) and line[key_col]}
-    next_key = unique_keys(make_key, in_use)
-    plans = [
-        RowPlan(p.row, request=with_key(p.request, next_key())) if p.request else p for p in plans
-    ]
-    spans = result_spans(layout)
-    outcome = SheetRun(summary=RunSummary(), layout=layout, recovered=recovered)
-    headers_written = not layout.missing_headers
-
-    def flush(blocks: list[Block]) -> None:
-        nonlocal headers_written
-        if not headers_written:
-            outcome.writes += write_headers(port, layout)
-            headers_written = True
-        for first_row, cells in bridge(blocks, written):
-            for column, indexes in spans:
-                port.write_block(first_row, column, [[row[i] for i in indexes] for row in cells])
-                outcome.writes += 1
-            for offset, line in enumerate(cells):
-                written[first_row + offset] = line
-        port.checkpoint()
-
-    written: dict[int, list[object]] = {}
-    awaited = deque(sorted(p.row for p in plans if p.request is not None))
-    done: set[int] = set()
-
-    def frontier() -> int | None:
-        """The first row still awaited: results beyond it wait, so blocks stay whole."""
-        while awaited and awaited[0] in done:
-            awaited.popleft()
-        return awaited[0] if awaited else None
-
-    buffer = BlockBuffer(flush, rows=block_rows, seconds=block_seconds, frontier=frontier)
-    for row, result in recovered:
-        buffer.add(row, list(result.cells))
-
-    def record(row: int, result: JobResult) -> None:
-        done.add(row)
-        outcome.results.append((row, result))
-        buffer.add(row, list(result.cells))
-        if on_result is not None:
-            on_result(row, result)
-
-    try:
-        outcome.summary = execute(
-            plans,
-            send,
-            record=record,
-            concurrency=concurrency,
-            cancel=cancel,
-            progress=progress,
-            validate_only=validate_only,
-            journal=journal,
-        )
-    finally:
-        buffer.flush()
-    return outcome

@@ -1,0 +1,141 @@
+"""The ``xl-mailer`` command line: its commands, their options, and how a bad one is told."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from xl_mailer import __version__
+from xl_mailer.app.reconcile import MIN_AGE
+from xl_mailer.click2mail.endpoints import DEFAULT_TIMEOUT
+from xl_mailer.sandbox import FAULTS
+
+EXIT_OK, EXIT_ROWS_FAILED, EXIT_STOPPED = 0, 1, 2
+DESCRIPTION = "The ``xl-mailer`` command: run a workbook headless, serve the sandbox, run the demo."
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_STOPPED, f"{self.prog}: error: {message}\n")
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be a positive number of seconds")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="xl-mailer", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"xl-mailer {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log requests (no secrets)")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = commands.add_parser("run", help="create one Click2Mail job per row of a workbook")
+    run.add_argument("workbook", type=Path)
+    run.add_argument("--sheet", default="Jobs", help="sheet to process (default: Jobs)")
+    run.add_argument(
+        "--endpoint",
+        help="stage, production, sandbox or a URL ending in /molpro"
+        " (default: $C2M_ENDPOINT, else stage)",
+    )
+    run.add_argument("--output", type=Path, help="save results here; the original is untouched")
+    run.add_argument("--validate-only", action="store_true", help="check rows, send nothing")
+    run.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=DEFAULT_TIMEOUT,
+        help="seconds to wait for each answer (default: 60)",
+    )
+    run.add_argument(
+        "--concurrency", type=_positive_int, default=4, help="calls in flight at once (default: 4)"
+    )
+    run.add_argument("--catalog", type=Path, help="JSON catalog merged into the built-in one")
+    run.add_argument(
+        "--no-catalog-check",
+        action="store_true",
+        help="do not check option values against the catalog",
+    )
+    run.add_argument("--quiet", action="store_true", help="print only the totals")
+
+    demo = commands.add_parser("demo", help="run a sample workbook against the embedded sandbox")
+    demo.add_argument(
+        "--dir",
+        type=Path,
+        default=Path("xl-mailer-demo"),
+        help="folder for the sample workbook (default: ./xl-mailer-demo)",
+    )
+
+    box = commands.add_parser("sandbox", help="serve the embedded Click2Mail sandbox")
+    box.add_argument("--port", type=int, default=0, help="port (default: any free port)")
+    box.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    box.add_argument("--fault", choices=FAULTS, help="a fault to inject into POST /jobs")
+    box.add_argument(
+        "--fault-every",
+        type=_positive_int,
+        default=1,
+        help="apply the fault to every N-th POST /jobs",
+    )
+
+    settle = commands.add_parser(
+        "reconcile", help="look UNKNOWN rows up at Click2Mail: fill in job ids or mark them safe"
+    )
+    settle.add_argument("workbook", type=Path)
+    settle.add_argument("--sheet", default="Jobs", help="sheet to process (default: Jobs)")
+    settle.add_argument("--endpoint", help="as for run")
+    settle.add_argument("--output", type=Path, help="save results here; the original is untouched")
+    settle.add_argument("--timeout", type=_positive_float, default=DEFAULT_TIMEOUT)
+    settle.add_argument(
+        "--min-age",
+        type=float,
+        default=MIN_AGE.total_seconds(),
+        metavar="SECONDS",
+        help="declare a row safe to send again only this long after it was sent (default: 300;"
+        " Click2Mail may still be making a job whose answer timed out)",
+    )
+
+    clear = commands.add_parser(
+        "clear", help="clear the results of rows without a job, to send them again on purpose"
+    )
+    clear.add_argument("workbook", type=Path)
+    clear.add_argument("--sheet", default="Jobs", help="sheet to process (default: Jobs)")
+    clear.add_argument("--rows", help="only these rows, e.g. 5,7-9 (default: every row)")
+
+    claims = commands.add_parser(
+        "unclaimed",
+        help="list the jobs the journal holds that no row claims; attach or release them",
+    )
+    claims.add_argument("workbook", type=Path)
+    claims.add_argument("--sheet", default="Jobs", help="sheet to process (default: Jobs)")
+    claims.add_argument(
+        "--attach",
+        action="append",
+        metavar="JOB=ROW",
+        help="give a job (its id, or the request key of a lost answer) to a row; repeatable",
+    )
+    claims.add_argument(
+        "--release",
+        action="append",
+        metavar="JOB",
+        help="record that a job is not this workbook's to track; repeatable",
+    )
+    claims.add_argument("--why", help="the reason recorded with --release")
+    claims.add_argument(
+        "--endpoint", help="the account whose jobs these are, as for run (default: as for run)"
+    )
+    claims.add_argument("--all", action="store_true", help="also list jobs released earlier")
+
+    login = commands.add_parser("login", help="keep a password in the OS keyring")
+    login.add_argument("--endpoint", help="stage, production or a URL (default: stage)")
+    login.add_argument("--username", help="the Click2Mail username (default: $C2M_USERNAME)")
+    return parser
