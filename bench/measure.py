@@ -195,7 +195,7 @@ def measure_core(rows: int) -> Sample:
 def measure_offline(workbook: Path, concurrency: int) -> Sample:
     """(e): the headless run with the network taken out: every row is read, planned, journaled
     (fsync and all), answered at once by a stub, written in blocks and saved atomically."""
-    from xl_mailer.app.jobs import run_sheet
+    from xl_mailer.app.create import RunOptions, run_sheet
     from xl_mailer.core.catalog import default_catalog
     from xl_mailer.core.models import JobRequest, JobResult, Outcome
     from xl_mailer.engine.journal import Journal, journal_path
@@ -210,9 +210,8 @@ def measure_offline(workbook: Path, concurrency: int) -> Sample:
     port = open_sheet(workbook)
     loaded = time.perf_counter()
     journal = Journal(journal_path(workbook))
-    run = run_sheet(
-        port, send=instant, catalog=default_catalog(), concurrency=concurrency, journal=journal
-    )
+    options = RunOptions(catalog=default_catalog(), concurrency=concurrency)
+    run = run_sheet(port, instant, options, journal=journal)
     ran = time.perf_counter()
     port.save()
     journal.discard()

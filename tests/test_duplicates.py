@@ -20,14 +20,15 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from xl_mailer.app.jobs import run_sheet
+from xl_mailer.app.create import RunOptions, run_sheet
 from xl_mailer.app.reconcile import reconcile_sheet
 from xl_mailer.click2mail.client import Listing, listing_problem
 from xl_mailer.core.models import REQUIRED_PARAMS, JobRequest, JobResult, Outcome
 from xl_mailer.engine.bookid import identity_lock
 from xl_mailer.engine.workbooks import identity_of, journal_for
-from xl_mailer.headless import cli
-from xl_mailer.headless.cli import held_workbook, main
+from xl_mailer.headless import heldfile
+from xl_mailer.headless.cli import main
+from xl_mailer.headless.heldfile import held_workbook
 from xl_mailer.sandbox import Sandbox
 
 from .conftest import LETTER, write_book
@@ -63,26 +64,27 @@ def after_lock(monkeypatch: pytest.MonkeyPatch) -> Callable[[Callable[[], object
     while the first one finishes."""
 
     def arrange(first: Callable[[], object]) -> None:
-        real = cli.RunLock
+        real = heldfile.RunLock
         pending = [first]
 
         class SlowLock(real):  # type: ignore[misc, valid-type]
             def __enter__(self) -> Any:
                 if pending:
-                    monkeypatch.setattr(cli, "RunLock", real)  # the first run locks as usual
+                    monkeypatch.setattr(heldfile, "RunLock", real)  # the first run locks as usual
                     pending.pop()()
                 return super().__enter__()
 
-        monkeypatch.setattr(cli, "RunLock", SlowLock)
+        monkeypatch.setattr(heldfile, "RunLock", SlowLock)
 
     return arrange
 
 
 def crash_after_sending(path: Path, *, output: Path | None = None) -> None:
     """A run that sends every row and dies before saving anything but the identity."""
-    with held_workbook(path, sheet="Jobs", output=output) as (port, state):
+    with held_workbook(path, sheet="Jobs", output=output) as held:
+        port, state = held.port, held.state
         port.save(force=True)  # as the run does before its first request leaves
-        run_sheet(port, send=_client().create_job, catalog=None, journal=state.journal)
+        run_sheet(port, _client().create_job, RunOptions(), journal=state.journal)
         state.journal.close()  # the process dies here: the results never reach the file
 
 
@@ -518,7 +520,8 @@ def test_4_a_copy_made_before_the_run_finished_gets_the_ids_instead_of_mailing_a
     tmp_path: Path, box: Sandbox
 ) -> None:
     path = write_book(tmp_path / "jobs.xlsx", numbered(5), headers=HEADERS)
-    with held_workbook(path, sheet="Jobs") as (port, _):
+    with held_workbook(path, sheet="Jobs") as held:
+        port = held.port
         port.save(force=True)  # what a run does before its first request leaves
     copy = tmp_path / "copy.xlsx"
     shutil.copyfile(path, copy)  # taken mid-run: the identity, but none of the results
@@ -584,10 +587,11 @@ def test_4_another_persons_unfinished_run_of_a_shared_file_stops_a_run_until_it_
     path = write_book(tmp_path / "shared.xlsx", numbered(6), headers=HEADERS)
     ann = tmp_path / "ann-state"
     monkeypatch.setenv("XL_MAILER_STATE_DIR", str(ann))
-    with held_workbook(path, sheet="Jobs") as (port, state):  # Ann's run dies mid-way
+    with held_workbook(path, sheet="Jobs") as held:  # Ann's run dies mid-way
+        port, state = held.port, held.state
         port.save(force=True)
         workbooks.mark_unfinished(state.path)
-        run_sheet(port, send=_client().create_job, catalog=None, journal=state.journal)
+        run_sheet(port, _client().create_job, RunOptions(), journal=state.journal)
     monkeypatch.setenv("XL_MAILER_STATE_DIR", str(tmp_path / "bob-state"))
     assert run("run", str(path)) == 2  # Bob's computer has no journal of Ann's run
     assert len(box.state.jobs) == 6
@@ -656,10 +660,11 @@ def test_4_a_renamed_copy_of_a_shared_file_carries_the_note_of_an_unfinished_run
 
     path = write_book(tmp_path / "shared.xlsx", numbered(5), headers=HEADERS)
     monkeypatch.setenv("XL_MAILER_STATE_DIR", str(tmp_path / "ann-state"))
-    with held_workbook(path, sheet="Jobs") as (port, state):  # Ann's run dies mid-way
+    with held_workbook(path, sheet="Jobs") as held:  # Ann's run dies mid-way
+        port, state = held.port, held.state
         port.set_unfinished(workbooks.whose_run())
         port.save(force=True)  # as the run does before its first request leaves
-        run_sheet(port, send=_client().create_job, catalog=None, journal=state.journal)
+        run_sheet(port, _client().create_job, RunOptions(), journal=state.journal)
     shutil.copyfile(path, tmp_path / "renamed.xlsx")
     path.unlink()  # the note beside the old name is left behind; the one inside moves along
     monkeypatch.setenv("XL_MAILER_STATE_DIR", str(tmp_path / "bob-state"))

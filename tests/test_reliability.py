@@ -49,7 +49,7 @@ def jobs_per_row(box: Sandbox) -> Counter[str]:
 
 
 def test_a_run_never_gives_two_rows_one_key_nor_reuses_a_key_in_the_sheet() -> None:
-    from xl_mailer.app.jobs import run_sheet
+    from xl_mailer.app.create import RunOptions, run_sheet
     from xl_mailer.core.catalog import default_catalog
     from xl_mailer.core.models import OUTPUT_HEADERS, REQUIRED_PARAMS, JobResult, Outcome
 
@@ -80,7 +80,7 @@ def test_a_run_never_gives_two_rows_one_key_nor_reuses_a_key_in_the_sheet() -> N
         sent.append(request.key)
         return JobResult(Outcome.CREATED, "Created", len(sent), 201, 0)
 
-    run_sheet(Sheet(), send=send, catalog=default_catalog(), make_key=lambda: next(made))
+    run_sheet(Sheet(), send, RunOptions(catalog=default_catalog(), make_key=lambda: next(made)))
     assert sorted(k for k in sent if k) == ["k-a", "k-b", "k-c"]
 
 

@@ -217,14 +217,12 @@ def test_a_401_leaves_no_row_unknown_for_later_runs(
         monkeypatch.setenv("C2M_PASSWORD", box.config.password)
         path = write_book(tmp_path / "jobs.xlsx", [LETTER] * 3, headers=HEADERS)
         journal = Journal(journal_path(path))
-        from xl_mailer.app.jobs import run_sheet
+        from xl_mailer.app.create import RunOptions, run_sheet
         from xl_mailer.headless.xlsx import open_sheet
 
         port = open_sheet(path)
         with Click2MailClient(box.url, "sandbox", box.config.password) as client:
-            run = run_sheet(
-                port, send=client.create_job, catalog=None, concurrency=1, journal=journal
-            )
+            run = run_sheet(port, client.create_job, RunOptions(concurrency=1), journal=journal)
         port.save()
         journal.close()  # kept, as the ribbon keeps it
         assert run.summary.authentication_failed
