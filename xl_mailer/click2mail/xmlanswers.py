@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from xl_mailer.core.errors import NotADocument as NotADocument
+
 MAX_BODY_BYTES = 1_048_576
 """Answers are read up to this size; Click2Mail's documents are a few hundred bytes."""
 
@@ -24,10 +26,6 @@ _PARSER = etree.XMLParser(
     remove_pis=True,
     remove_comments=True,
 )
-
-
-class NotADocument(ValueError):
-    """The bytes are not an XML document this module will read; the message says what they are."""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import datetime as dt
 import math
 import re
 
+from xl_mailer.core.errors import CellError as CellError
 from xl_mailer.core.models import ID_PARAMS
 
 EXCEL_ERRORS: frozenset[str] = frozenset(
@@ -52,10 +53,6 @@ class _Uncalculated:
 
 
 UNCALCULATED = _Uncalculated()
-
-
-class CellError(ValueError):
-    """A cell whose value cannot become a parameter; the message names the column."""
 
 
 def is_blank(value: object) -> bool:

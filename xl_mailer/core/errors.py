@@ -1,22 +1,38 @@
-"""The one exception tree of xl-mailer.
+"""The one exception tree of xl-mailer: every exception it defines lives here.
 
-    XlMailerError
-    ├── ConfigurationError        bad settings or options: the run cannot start
-    │   ├── CredentialsMissing    no username or password was found
-    │   └── InsecureEndpoint      plain HTTP to a host that is not this machine
-    ├── WorkbookError             a workbook that cannot be read or written
-    │   ├── JournalError          a journal that cannot be read, or was changed under a run
-    │   └── UnclaimedJobs         jobs the journal holds that no row claims: a person decides
-    ├── ApiError                  Click2Mail answered in a way that stops the run
-    │   └── AuthenticationError   HTTP 401, or 400 / 9 "Not authenticated"
-    └── TransportError            the server could not be reached at all: nothing answered
+    Exception
+    ├── XlMailerError               every error xl-mailer raises on purpose; safe to show
+    │   ├── ConfigurationError      bad settings or options: the run cannot start
+    │   │   ├── CredentialsMissing  no username or password was found
+    │   │   └── InsecureEndpoint    plain HTTP to a host that is not this machine
+    │   ├── WorkbookError           a workbook that cannot be read or written
+    │   │   ├── JournalError        a journal that cannot be read, or was changed under a run
+    │   │   ├── UnclaimedJobs       jobs the journal holds that no row claims: a person decides
+    │   │   └── SheetLayoutError    no usable header row, or no room for the result columns
+    │   ├── DecisionError           a decision about an unclaimed job that cannot be carried out
+    │   ├── ApiError                Click2Mail answered in a way that stops the run
+    │   │   └── AuthenticationError HTTP 401, or 400 / 9 "Not authenticated"
+    │   └── TransportError          the server could not be reached at all: nothing answered
+    ├── ValueError
+    │   ├── CellError               a cell that cannot become a parameter: a row problem
+    │   └── NotADocument            bytes that are not an XML document the client will read
+    └── JournalFailed               a batch of send records could not be written: none was sent
 
-A problem with one row is never an exception: it is data (a ``JobResult``)
-that the run writes next to the row. Only problems that concern the whole run
-raise, and every message is safe to show: no password, no Authorization header.
+A problem with one row is never an exception that stops a run: it is data (a
+``JobResult``) that the run writes next to the row. ``CellError`` and
+``NotADocument`` are raised and caught inside one layer on the way to that
+data, and ``JournalFailed`` stays inside the send loop, which stops on it; so
+none of the three is an ``XlMailerError``. Only problems that concern the whole
+run raise one, and every message is safe to show: no password, no
+Authorization header.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from xl_mailer.core.models import JobRequest
 
 
 class XlMailerError(Exception):
@@ -59,6 +75,14 @@ class UnclaimedJobs(WorkbookError):
         self.entries = entries
 
 
+class SheetLayoutError(WorkbookError):
+    """The sheet has no usable header row, or its result columns cannot be placed."""
+
+
+class DecisionError(XlMailerError):
+    """A decision about an unclaimed job that cannot be carried out as asked."""
+
+
 class ApiError(XlMailerError):
     """Click2Mail answered in a way that stops the whole run.
 
@@ -87,4 +111,23 @@ class AuthenticationError(ApiError):
 
 
 class TransportError(XlMailerError):
-    """The endpoint could not be reached (refused, DNS, TLS) for a whole-run call."""
+    """The endpoint could not be reached (refused, DNS, TLS) for a whole-run call.
+
+    Not an ApiError: nothing answered, so there is no status to report.
+    """
+
+
+class CellError(ValueError):
+    """A cell whose value cannot become a parameter; the message names the column."""
+
+
+class NotADocument(ValueError):
+    """Bytes that are not an XML document ``xmlanswers`` will read; the message says what came."""
+
+
+class JournalFailed(Exception):
+    """The send records of ``batch`` could not be written: none of those rows was sent."""
+
+    def __init__(self, batch: list[JobRequest], cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.batch = batch

@@ -10,7 +10,7 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from xl_mailer.core.errors import WorkbookError
+from xl_mailer.core.errors import SheetLayoutError as SheetLayoutError
 from xl_mailer.core.models import ALL_PARAMS, OUTPUT_HEADERS, REQUIRED_PARAMS, RESULT_HEADERS
 
 HEADER_SEARCH_ROWS = 10
@@ -21,10 +21,6 @@ Rows = Sequence[Sequence[Cell]]
 
 _CANONICAL = {name.casefold(): name for name in ALL_PARAMS}
 _RESULTS = {name.casefold(): name for name in OUTPUT_HEADERS}
-
-
-class SheetLayoutError(WorkbookError):
-    """The sheet has no usable header row, or its result columns cannot be placed."""
 
 
 def _header_key(value: Cell) -> str | None:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from xl_mailer.core.errors import AuthenticationError
+from xl_mailer.core.errors import AuthenticationError, JournalFailed
 from xl_mailer.core.models import JobRequest, JobResult, Outcome, utc_now
 from xl_mailer.core.outcomes import unknown
 from xl_mailer.core.rows import RowPlan
@@ -94,14 +94,6 @@ class RunJournal(Protocol):
     def sync(self) -> None:
         """Put what was written on disk."""
         ...
-
-
-class JournalFailed(Exception):
-    """The send records of ``batch`` could not be written: none of those rows was sent."""
-
-    def __init__(self, batch: list[JobRequest], cause: BaseException) -> None:
-        super().__init__(str(cause))
-        self.batch = batch
 
 
 class Feed:
