@@ -68,9 +68,9 @@ def label(base_url: str) -> str:
     return base_url
 
 
-def chosen(explicit: str | None, setting: str | None = None) -> str:
-    """The endpoint to use: an explicit option, else C2M_ENDPOINT, else a setting, else staging."""
-    return explicit or os.environ.get("C2M_ENDPOINT") or setting or DEFAULT
+def chosen(explicit: str | None) -> str:
+    """The endpoint to use: an explicit option, else C2M_ENDPOINT, else staging."""
+    return explicit or os.environ.get("C2M_ENDPOINT") or DEFAULT
 
 
 def ledger(endpoint: str) -> str:
