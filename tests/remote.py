@@ -13,8 +13,12 @@ TEMPLATE = Path(__file__).resolve().parents[1] / "workbook_template" / "xl-maile
 
 
 def _cell(value: object) -> object:
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
+    """A cell as the VBA client sends it: a date or time as ISO text ending in Z (xlwings'
+    remote engine cuts the last character off before it reads the rest)."""
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None).isoformat() + "Z"
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time()).isoformat() + "Z"
     return value
 
 

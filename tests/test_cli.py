@@ -115,3 +115,71 @@ def test_the_installed_command_runs_a_workbook_as_a_subprocess(
     assert "row     3: failed   [200/1] DocumentId not found" in done.stdout
     assert "Totals: 1 created, 1 failed" in done.stdout
     assert sandbox.config.password not in done.stdout + done.stderr
+
+
+def test_login_keeps_the_password_in_the_keyring_and_prints_it_nowhere(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    from xl_mailer.click2mail import endpoints
+    from xl_mailer.click2mail.credentials import service_name
+
+    class Memory(KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+        store: dict[tuple[str, str], str] = {}
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.store[(service, username)] = password
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self.store.get((service, username))
+
+        def delete_password(self, service: str, username: str) -> None:
+            self.store.pop((service, username), None)
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(Memory())
+    try:
+        asked: list[str] = []
+        monkeypatch.setattr("getpass.getpass", lambda prompt: asked.append(prompt) or "s3cr3t!")
+        assert main(["login", "--endpoint", "stage", "--username", "ann"]) == 0
+        service = service_name(endpoints.resolve("stage"))
+        assert Memory.store == {(service, "ann"): "s3cr3t!"}
+        assert asked == ["Password for ann at stage: "]
+        shown = capsys.readouterr()
+        assert "s3cr3t!" not in shown.out + shown.err
+        assert "Password kept in the OS keyring for ann at stage." in shown.out
+
+        monkeypatch.setattr("getpass.getpass", lambda prompt: "")
+        assert main(["login", "--endpoint", "stage", "--username", "bob"]) == 2
+        assert "No password given; nothing stored." in capsys.readouterr().err
+        assert (service, "bob") not in Memory.store
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_the_sandbox_command_serves_the_api_until_ctrl_c() -> None:
+    import signal
+
+    from xl_mailer.click2mail.client import Click2MailClient
+    from xl_mailer.sandbox import PASSWORD, USERNAME
+
+    command = [sys.executable, "-m", "xl_mailer.cli", "sandbox", "--port", "0"]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    ) as server:
+        try:
+            assert server.stdout is not None
+            first = server.stdout.readline()
+            assert first.startswith("Click2Mail sandbox at http://127.0.0.1:")
+            url = first.rsplit(" ", 1)[1].strip()
+            assert f"Username: {USERNAME}" in server.stdout.readline()
+            with Click2MailClient(url, USERNAME, PASSWORD) as client:
+                assert client.check_credentials().fields.get("balance")
+            server.send_signal(signal.SIGINT)
+            assert server.wait(timeout=30) == 0
+        finally:
+            if server.poll() is None:
+                server.kill()

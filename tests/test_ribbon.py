@@ -570,3 +570,48 @@ def test_a_file_left_unfinished_by_another_persons_command_line_run_stops_the_ri
     assert ribbon.create_jobs(book) is None
     assert "ann@pc-ann has a run of this workbook" in alerts(book)[0]
     assert sandbox.state.create_requests == 0
+
+
+KEY = 24  # the template's Request Key column (X)
+
+
+def test_reconcile_gives_an_unknown_row_the_job_its_lost_answer_made(
+    sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
+) -> None:
+    from xl_mailer.click2mail.client import Click2MailClient
+    from xl_mailer.core.keys import new_key
+    from xl_mailer.core.models import JobRequest
+
+    lost, never = new_key(), new_key()
+    with Click2MailClient(sandbox.url, "sandbox", sandbox.config.password) as client:
+        sent = JobRequest(FIRST, (*((n, str(LETTER[n])) for n in REQUIRED_PARAMS),), lost)
+        made = client.create_job(JobRequest(FIRST, (*sent.params, ("appSignature", lost)), lost))
+    unknown = "UNKNOWN: no answer within 60 s. The job may exist at Click2Mail"
+    book = make_book(
+        rows_of(
+            {**LETTER, "_results": {TEXT: unknown, KEY: lost}},
+            {**LETTER, "_results": {TEXT: unknown, KEY: never}},
+            {**LETTER, "_results": {JOB_ID: 7, HTTP: 201, CODE: 0, TEXT: "Created"}},
+        ),
+        settings_for,
+    )
+    assert ribbon.reconcile(book) == 2
+    cells = written(book)
+    assert cells[(FIRST, JOB_ID)] == made.job_id
+    assert str(cells[(FIRST, TEXT)]).startswith("Reconciled: job")
+    # no job, but sent less than 5 minutes ago: Click2Mail may still be making it
+    assert cells.get((FIRST + 1, JOB_ID)) in (None, "")
+    assert str(cells[(FIRST + 1, TEXT)]).startswith("UNKNOWN:")
+    assert (FIRST + 2, TEXT) not in cells
+    assert len(sandbox.state.jobs) == 1
+    assert alerts(book) == [
+        "Reconciled 2 row(s): 1 job(s) found at Click2Mail, 0 safe to send again, 1 still unknown."
+    ]
+
+
+def test_reconcile_with_no_unknown_row_says_so_and_asks_nothing(
+    sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
+) -> None:
+    book = make_book(rows_of(LETTER), settings_for)
+    assert ribbon.reconcile(book) == 0
+    assert alerts(book) == ["No row awaits reconciliation."]

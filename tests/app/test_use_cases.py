@@ -1,0 +1,148 @@
+"""Each use case, run once through the openpyxl adapter and once through xlwings' remote
+engine, against the sandbox over HTTP: the same rows give the same cells."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from xl_mailer.app.claims import decide
+from xl_mailer.app.clear import clear_results
+from xl_mailer.app.create import RunOptions, create_jobs
+from xl_mailer.app.reconcile import reconcile_sheet
+from xl_mailer.app.status import refresh_status
+from xl_mailer.app.validate import validate
+from xl_mailer.click2mail.client import Click2MailClient
+from xl_mailer.core.catalog import default_catalog
+from xl_mailer.core.models import OUTPUT_HEADERS, REQUIRED_PARAMS, Outcome
+from xl_mailer.engine.journal import Journal
+from xl_mailer.sandbox import Sandbox
+
+from ..conftest import LETTER
+from .adapters import Adapter, FileAdapter, Grid, RemoteAdapter
+
+HEADER = [*REQUIRED_PARAMS, *OUTPUT_HEADERS]
+JOB, HTTP, CODE, TEXT, KEY, SENT = (HEADER.index(h) for h in OUTPUT_HEADERS)
+
+
+def row(**changes: object) -> list[object]:
+    values = {**LETTER, **changes}
+    return [values.get(name) for name in REQUIRED_PARAMS] + [None] * len(OUTPUT_HEADERS)
+
+
+def results(grid: Grid) -> list[list[object]]:
+    """The result cells of every data row (rows padded to the header's width)."""
+    return [(line + [None] * len(HEADER))[JOB : SENT + 1] for line in grid[1:]]
+
+
+@pytest.fixture(params=["openpyxl", "xlwings"])
+def adapter(request: pytest.FixtureRequest, tmp_path: Path) -> Adapter:
+    return FileAdapter(tmp_path) if request.param == "openpyxl" else RemoteAdapter()
+
+
+@pytest.fixture
+def client(sandbox: Sandbox) -> Iterator[Click2MailClient]:
+    with Click2MailClient(sandbox.url, "sandbox", sandbox.config.password) as made:
+        yield made
+
+
+def test_validate_writes_valid_or_the_problem_and_sends_nothing(
+    adapter: Adapter, sandbox: Sandbox
+) -> None:
+    port = adapter.open([HEADER, row(), row(color="Purple")])
+    run = validate(port, default_catalog())
+    cells = results(adapter.read())
+    assert cells[0][TEXT - JOB] == "Valid: ready to send"
+    assert str(cells[1][TEXT - JOB]).startswith("Not sent:") and "color" in str(
+        cells[1][TEXT - JOB]
+    )
+    assert run.summary.counts[Outcome.VALID] == 1 and run.summary.failed == 1
+    assert sandbox.state.jobs == {}
+
+
+def test_create_writes_each_rows_job_and_a_second_run_sends_nothing(
+    adapter: Adapter, sandbox: Sandbox, client: Click2MailClient
+) -> None:
+    port = adapter.open([HEADER, row(), row(documentId=1002), row(color="Purple")])
+    run = create_jobs(port, client, RunOptions(catalog=default_catalog()), journal=None)
+    after = adapter.read()
+    cells = results(after)
+    assert run.summary.created == 2 and run.summary.failed == 1
+    assert {cells[0][0], cells[1][0]} == set(sandbox.state.jobs)
+    assert cells[0][1:3] == [201, 0] and str(cells[0][3]).startswith("Created")
+    assert isinstance(cells[0][SENT - JOB], dt.datetime)
+    assert cells[2][0] in (None, "") and str(cells[2][3]).startswith("Not sent:")
+
+    again = create_jobs(
+        adapter.open(after), client, RunOptions(catalog=default_catalog()), journal=None
+    )
+    assert again.summary.created == 0 and len(sandbox.state.jobs) == 2
+
+
+def test_refresh_status_writes_each_jobs_state_into_its_description(
+    adapter: Adapter, sandbox: Sandbox, client: Click2MailClient
+) -> None:
+    port = adapter.open([HEADER, row(), row(documentId=1002)])
+    create_jobs(port, client, RunOptions(), journal=None)
+    made = adapter.read()
+    asked = dt.datetime(2026, 11, 28, 9, 30)
+    written = refresh_status(adapter.open(made), client.job_status, now=lambda: asked)
+    texts = [line[TEXT - JOB] for line in results(adapter.read())]
+    assert written == [2, 3]
+    assert all(str(t).startswith("Job status: ") for t in texts)
+    assert all(str(t).endswith("(checked 2026-11-28 09:30)") for t in texts)
+
+
+def test_clear_empties_rows_without_a_job_and_keeps_the_others(
+    adapter: Adapter, sandbox: Sandbox, client: Click2MailClient
+) -> None:
+    port = adapter.open([HEADER, row(), row(color="Purple")])
+    create_jobs(port, client, RunOptions(catalog=default_catalog()), journal=None)
+    cleared = clear_results(adapter.open(adapter.read()))
+    cells = results(adapter.read())
+    assert (cleared.rows, cleared.kept) == ([3], 1)
+    assert cells[0][0] in sandbox.state.jobs
+    assert all(value in (None, "") for value in cells[1])
+
+
+def test_reconcile_gives_an_unknown_row_the_job_its_lost_answer_made(
+    adapter: Adapter, sandbox: Sandbox, client: Click2MailClient, tmp_path: Path
+) -> None:
+    sandbox.config.fault, sandbox.config.fault_every = "drop", 1  # made, answer lost
+    port = adapter.open([HEADER, row()])
+    journal = Journal(tmp_path / "journal.jsonl")
+    create_jobs(port, client, RunOptions(), journal=journal)
+    unknown = adapter.read()
+    assert str(results(unknown)[0][3]).startswith("UNKNOWN:")
+    sandbox.config.fault = None
+
+    settled = reconcile_sheet(
+        adapter.open(unknown), client.find_jobs, journal=journal, min_age=dt.timedelta(0)
+    )
+    cells = results(adapter.read())
+    assert [r for r, _ in settled] == [2]
+    assert cells[0][0] in sandbox.state.jobs and len(sandbox.state.jobs) == 1
+    assert str(cells[0][3]).startswith("Reconciled: job")
+
+
+def test_decide_gives_a_job_no_row_claims_to_the_row_a_person_names(
+    adapter: Adapter, sandbox: Sandbox, client: Click2MailClient, tmp_path: Path
+) -> None:
+    journal = Journal(tmp_path / "journal.jsonl")
+    create_jobs(adapter.open([HEADER, row()]), client, RunOptions(), journal=journal)
+    (job,) = sandbox.state.jobs
+    # the results never reached the sheet, the row moved down one (a row inserted above) and
+    # its colour was changed: no row is the request the journal holds
+    moved = [HEADER, row(documentId=1009), row(color="Full Color")]
+    port = adapter.open(moved)
+    listed = decide(port, journal)
+    assert [e.result.job_id for e in listed.left] == [job]
+
+    done = decide(adapter.open(moved), journal, attach_to=[(str(job), 3)])
+    cells = results(adapter.read())
+    assert [a.row for a in done.attached] == [3] and done.left == []
+    assert cells[1][0] == job and str(cells[1][3]).startswith("Attached: job")
+    assert len(sandbox.state.jobs) == 1
