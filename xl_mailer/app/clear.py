@@ -6,9 +6,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from xl_mailer.app.claims import DecisionError  # TODO: core.errors once it moves there
 from xl_mailer.app.ports import SheetPort, write_results
 from xl_mailer.core.cells import is_blank
+from xl_mailer.core.errors import DecisionError
 from xl_mailer.core.models import OUTPUT_HEADERS, JobResult, Outcome
 from xl_mailer.core.rows import RowState, row_state
 from xl_mailer.core.sheet import find_layout
