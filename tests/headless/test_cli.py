@@ -11,7 +11,7 @@ import pytest
 from xl_mailer.headless.cli import main
 from xl_mailer.sandbox import Sandbox
 
-from .conftest import letter, write_book
+from ..conftest import letter, write_book
 
 
 def test_demo_creates_jobs_and_shows_documented_refusals(tmp_path: Path) -> None:

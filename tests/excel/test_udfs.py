@@ -7,7 +7,7 @@ import pytest
 from xl_mailer.core.models import REQUIRED_PARAMS
 from xl_mailer.udfs import C2M_OPTIONS, C2M_RETURN_CODE, C2M_VALIDATE
 
-from .conftest import LETTER
+from ..conftest import LETTER
 
 ROW = [LETTER[k] for k in REQUIRED_PARAMS]
 

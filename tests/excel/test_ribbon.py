@@ -27,8 +27,8 @@ from xl_mailer.engine.journal import RunLock
 from xl_mailer.engine.workbooks import journal_for
 from xl_mailer.sandbox import Sandbox
 
-from .conftest import LETTER, start_sandbox
-from .remote import TEMPLATE, actions, payload_from_workbook
+from ..conftest import LETTER, start_sandbox
+from ..remote import TEMPLATE, actions, payload_from_workbook
 
 FIRST = 5  # the template's first data row
 JOB_ID, HTTP, CODE, TEXT = 20, 21, 22, 23  # 1-based columns T, U, V, W

@@ -13,7 +13,7 @@ from xl_mailer.core.models import REQUIRED_PARAMS, RESULT_HEADERS
 from xl_mailer.headless.cli import main
 from xl_mailer.sandbox import Sandbox
 
-from .conftest import letter, write_book
+from ..conftest import letter, write_book
 
 
 def run(*argv: str) -> int:
@@ -102,7 +102,7 @@ def test_a_wrong_password_sends_no_job_and_marks_no_row(
 def test_a_password_that_stops_working_mid_run_stops_sending_and_keeps_what_was_made(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from .conftest import start_sandbox
+    from ..conftest import start_sandbox
 
     with start_sandbox(fault="password", fault_every=3) as box:
         monkeypatch.setenv("C2M_ENDPOINT", box.url)
@@ -165,7 +165,7 @@ def test_text_from_the_server_is_written_as_text_not_a_formula(
     canned,
     monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    from .conftest import DATA
+    from ..conftest import DATA
 
     server = canned(400, (DATA / "formula_description.xml").read_bytes())
     credit = b"<credit><balance>1</balance></credit>"
@@ -189,76 +189,6 @@ def test_text_from_the_server_is_written_as_text_not_a_formula(
     cell = load_workbook(path)["Jobs"]["M2"]
     assert cell.value.startswith("=HYPERLINK(")
     assert cell.data_type == "s"
-
-
-@pytest.mark.parametrize(
-    ("name", "content", "message"),
-    [
-        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "is an old .xls workbook"),
-        ("data.csv", b"documentClass,layout\n", "is a .csv file"),
-        ("sheet.ods", b"PK\x03\x04", "is a .ods file"),
-        ("locked.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "is password-protected"),
-        ("broken.xlsx", b"PK\x03\x04 this is not really a zip", "is damaged or not a workbook"),
-        ("empty.xlsx", b"", "is damaged or not a workbook"),
-    ],
-)
-def test_unreadable_files_get_a_clear_message_and_stay_unchanged(
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    name: str,
-    content: bytes,
-    message: str,
-    sandbox_env: Sandbox,
-) -> None:
-    path = tmp_path / name
-    path.write_bytes(content)
-    assert run(str(path)) == 2
-    err = capsys.readouterr().err
-    assert message in err
-    assert "Traceback" not in err
-    assert path.read_bytes() == content
-    assert sandbox_env.state.create_requests == 0
-
-
-def test_a_truncated_workbook_is_reported_and_left_as_it_was(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], sandbox_env: Sandbox
-) -> None:
-    whole = write_book(tmp_path / "whole.xlsx", [letter()]).read_bytes()
-    path = tmp_path / "cut.xlsx"
-    path.write_bytes(whole[: len(whole) // 2])
-    assert run(str(path)) == 2
-    assert "damaged" in capsys.readouterr().err
-    assert path.read_bytes() == whole[: len(whole) // 2]
-
-
-def test_a_read_only_workbook_is_refused_before_any_job(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], sandbox_env: Sandbox
-) -> None:
-    path = write_book(tmp_path / "jobs.xlsx", [letter()])
-    path.chmod(0o444)
-    before = digest(path)
-    assert run(str(path)) == 2
-    assert "is read-only" in capsys.readouterr().err
-    assert digest(path) == before
-    assert sandbox_env.state.create_requests == 0
-
-
-def test_a_workbook_open_in_excel_is_refused(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], sandbox_env: Sandbox
-) -> None:
-    path = write_book(tmp_path / "jobs.xlsx", [letter()])
-    (tmp_path / "~$jobs.xlsx").write_bytes(b"owner")
-    assert run(str(path)) == 2
-    assert "is open in Excel" in capsys.readouterr().err
-    assert sandbox_env.state.create_requests == 0
-
-
-def test_no_jobs_sheet_names_the_sheets_there_are(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    path = write_book(tmp_path / "jobs.xlsx", [letter()], sheet="Mailings")
-    assert run(str(path)) == 2
-    assert "has no sheet 'Jobs' (it has 'Mailings'); use --sheet NAME" in capsys.readouterr().err
 
 
 def test_each_documented_code_the_sandbox_gives_lands_in_its_row(

@@ -21,7 +21,7 @@ from xl_mailer.engine.workbooks import journal_for
 from xl_mailer.headless.cli import main
 from xl_mailer.sandbox import Sandbox
 
-from .conftest import LETTER, write_book
+from ..conftest import LETTER, write_book
 
 HEADERS = [*REQUIRED_PARAMS, "rtnName", "rtnaddress1", "mailingDate", "quantity"]
 DESCRIPTION = len(HEADERS) + 3  # 0-based column of Description in these workbooks
@@ -286,6 +286,7 @@ FILE_CASES: list[tuple[str, str, Callable[[Path], None], str]] = [
     ("password-protected", "secret.xlsx", raw(OLE), "is password-protected"),
     ("truncated", "cut.xlsx", truncated, "is damaged"),
     ("not a workbook", "fake.xlsx", raw(b"hello, I am text"), "is damaged or not a workbook"),
+    ("broken zip", "broken.xlsx", raw(b"PK\x03\x04 no zip"), "is damaged or not a workbook"),
     ("empty file", "zero.xlsx", raw(b""), "is damaged or not a workbook"),
     (
         "a zip that is not a workbook",
