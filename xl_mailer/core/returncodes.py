@@ -36,6 +36,15 @@ DOCUMENTED: tuple[tuple[int, int, str], ...] = (
 """(HTTP status, Click2Mail status, description) rows, in the documented order."""
 
 
+def documented(description: str) -> tuple[int, int, str]:
+    """The documented (HTTP status, Click2Mail status, description) row with this text; the
+    sandbox answers with these rows. Raises KeyError for a text the table does not hold."""
+    for row in DOCUMENTED:
+        if row[2] == description:
+            return row
+    raise KeyError(description)
+
+
 def describe(code: int, http_status: int | None = None) -> str:
     """Return the documented description of a return code, for answers that came without text.
 

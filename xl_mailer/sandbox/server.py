@@ -33,6 +33,7 @@ from urllib.parse import parse_qsl, urlsplit
 from xl_mailer.click2mail import xmlanswers
 from xl_mailer.core.catalog import Catalog, default_catalog
 from xl_mailer.core.models import REQUIRED_PARAMS
+from xl_mailer.core.returncodes import documented
 
 FAULTS = ("timeout", "drop", "html500", "gateway524", "malformed", "throttle", "password")
 USERNAME = "sandbox"
@@ -126,59 +127,52 @@ def check_job(
 ) -> tuple[int, int, str] | None:
     """The documented refusal for a create, as (HTTP, status, description), or None to create."""
     if any(name not in params for name in REQUIRED_PARAMS):
-        return 400, 9, "One of the required parameters is missing."
+        return documented("One of the required parameters is missing.")
     date_text = params.get("mailingDate")
     if date_text is not None:
         try:
             date = dt.datetime.strptime(date_text, "%Y%m%d").date()
         except ValueError:
-            return (
-                500,
-                9,
-                ("Could not parse date. Please add mailingDate parameter in form 'yyyymmdd'."),
+            return documented(
+                "Could not parse date. Please add mailingDate parameter in form 'yyyymmdd'."
             )
         if date <= today:
-            return 400, 9, "Mailing date should be greater than current date."
+            return documented("Mailing date should be greater than current date.")
         if date > today + dt.timedelta(days=MAX_FUTURE_DAYS):
             return 400, 9, f"Future date greater than {MAX_FUTURE_DAYS} days"
     product = params["documentClass"]
     if product not in catalog.classes or product in NOT_AUTHORIZED:
-        return 400, 9, "Product not authorized for this customer"
+        return documented("Product not authorized for this customer")
     if catalog.check(params):
         return 400, 9, "Invalid product options. Sku not found."
     no_envelope = any(word in product for word in _NO_ENVELOPE_WORDS)
     if params.get("endorsement") and no_envelope:
-        return 400, 9, "Endorsements not valid for selected product"
+        return documented("Endorsements not valid for selected product")
     if product.startswith("Certified") and not (
         params.get("rtnName") or params.get("rtnOrganization")
     ):
-        return (
-            400,
-            9,
-            (
-                "Return address Name OR Return address Organization is required for"
-                " selected product."
-            ),
+        return documented(
+            "Return address Name OR Return address Organization is required for selected product."
         )
     if product.startswith("Reply") and any(params.get(k) for k in _RETURN_ADDRESS):
-        return 400, 9, "Return Address not valid for selected product"
+        return documented("Return Address not valid for selected product")
     quantity = params.get("quantity")
     if quantity is not None and (not quantity.isdigit() or int(quantity) > MAX_QUANTITY):
         return 400, 9, f"Maximum Quantity for selected product is {MAX_QUANTITY}"
     if not _known(params["documentId"], state.documents):
-        return 200, 1, "DocumentId not found"
+        return documented("DocumentId not found")
     if "jobDocumentId" in params and not _known(params["jobDocumentId"], state.documents):
-        return 200, 1, "Job DocumentId not found"
+        return documented("Job DocumentId not found")
     if "jobAddressId" in params and not _known(params["jobAddressId"], state.address_lists):
-        return 200, 1, "Job Address list Id not found"
+        return documented("Job Address list Id not found")
     if not _known(params["addressId"], state.address_lists):
-        return 200, 3, "Address List ID not found"
+        return documented("Address List ID not found")
     if "projectId" in params and not _known(params["projectId"], state.projects):
-        return 200, 5, "Project does not exist"
+        return documented("Project does not exist")
     if state.address_lists[int(params["addressId"])]["international"] and no_envelope:
-        return 200, 4, "Document Type cannot Mail Internationally"
+        return documented("Document Type cannot Mail Internationally")
     if product.startswith("Reply") and quantity is None:
-        return 200, 9, "Quantity required for selected product"
+        return documented("Quantity required for selected product")
     return None
 
 
