@@ -7,7 +7,7 @@ from xl_mailer.core.models import OUTPUT_HEADERS, REQUIRED_PARAMS, RESULT_HEADER
 from xl_mailer.core.rows import plan_rows
 from xl_mailer.core.sheet import find_layout
 
-from .conftest import LETTER
+from ..conftest import LETTER
 
 CATALOG = default_catalog()
 HEADER = [*REQUIRED_PARAMS, "mailClass", "mailingDate"]
@@ -147,14 +147,3 @@ def test_rows_awaiting_reconciliation_are_never_sent_again() -> None:
     (result,) = plan_rows(values, find_layout(values), catalog=CATALOG)
     assert result.request is None
     assert result.write is False
-
-
-def test_a_catalog_file_extends_the_built_in_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from xl_mailer.core.catalog import Catalog
-
-    extra = tmp_path / "mine.json"
-    extra.write_text('{"documentClasses": {"Letter 8.5 x 11": {"color": ["Purple"]}}}')
-    catalog = CATALOG.merged(Catalog.load(extra))
-    assert "Purple" in catalog.allowed("color", "Letter 8.5 x 11")
-    assert "Full Color" in catalog.allowed("color", "Letter 8.5 x 11")
-    assert catalog.check({**{k: str(v) for k, v in LETTER.items()}, "color": "Purple"}) == []
