@@ -23,7 +23,7 @@ from xl_mailer.engine.journal import journal_path
 from xl_mailer.headless.cli import main
 from xl_mailer.sandbox import Sandbox, SandboxConfig
 
-from .conftest import LETTER, write_book
+from ..conftest import LETTER, write_book
 
 SECRET = "Tr0ub4dor&3-not-for-logs"
 

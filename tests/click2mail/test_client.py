@@ -9,7 +9,7 @@ from xl_mailer.core.errors import AuthenticationError, TransportError
 from xl_mailer.core.models import JobRequest, Outcome
 from xl_mailer.sandbox import Sandbox
 
-from .conftest import DATA, LETTER, Canned, start_sandbox
+from ..conftest import DATA, LETTER, Canned, start_sandbox
 
 REQUEST = JobRequest(row=2, params=tuple((k, str(v)) for k, v in LETTER.items()))
 
