@@ -602,23 +602,6 @@ def test_4_another_persons_unfinished_run_of_a_shared_file_stops_a_run_until_it_
     assert len(box.state.jobs) == 6 and max(jobs_per_row(box).values()) == 1
 
 
-def test_6_a_job_two_rows_with_their_own_signature_could_claim_goes_to_neither() -> None:
-    from xl_mailer.app.reconcile import Pending, own_signature_rivals, settle
-
-    sent = dt.datetime(2026, 11, 28, 10, 0)
-    values = {k: str(v) for k, v in LETTER.items()}
-    params = (*values.items(), ("appSignature", "april"))
-    first = Pending(2, "k2", params, sent, sent)  # made no job (an HTML 500)
-    second = Pending(3, "k3", params, sent + dt.timedelta(seconds=6), sent)  # made job 9
-    listing = [{**values, "id": "9", "appSignature": "april", "createdDate": "2026-11-28T10:00:07"}]
-    rivals = own_signature_rivals([first, second], listing, dt.timedelta(0))
-    assert rivals == {"9": [2, 3]}
-    later = dt.datetime(2026, 11, 28, 11, 0)
-    for row in (first, second):
-        result = settle(row, listing, later.date(), now=later, contested=rivals)
-        assert result.outcome is Outcome.UNKNOWN and result.job_id is None
-
-
 def test_4_the_ids_are_kept_when_the_file_that_holds_them_is_moved_away(
     tmp_path: Path, box: Sandbox
 ) -> None:

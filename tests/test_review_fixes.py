@@ -8,22 +8,16 @@ import os
 import socket
 import ssl
 import threading
-import time
 from pathlib import Path
 
 import pytest
 import trustme
 from openpyxl import load_workbook
 
-from xl_mailer.app.reconcile import Pending, settle
 from xl_mailer.click2mail.client import Click2MailClient
 from xl_mailer.core.errors import ApiError
 from xl_mailer.core.models import REQUIRED_PARAMS, JobRequest, JobResult, Outcome
-from xl_mailer.core.outcomes import create_outcome
-from xl_mailer.core.rows import RowPlan
 from xl_mailer.engine.journal import Journal, RunLock, journal_path
-from xl_mailer.engine.runner import execute
-from xl_mailer.engine.workbooks import journal_for
 from xl_mailer.headless.cli import main
 from xl_mailer.sandbox import Sandbox, SandboxConfig
 
@@ -70,13 +64,6 @@ def test_a_tls_error_after_the_request_was_written_is_unknown_and_never_retried(
     listener.close()
     assert len(posts) == 1
     assert result.outcome is Outcome.UNKNOWN
-
-
-def test_an_answer_that_names_a_job_is_never_a_clean_refusal() -> None:
-    refused_with_id = create_outcome(400, root="job", code=9, description="odd", job_id=246001)
-    assert (refused_with_id.outcome, refused_with_id.job_id) == (Outcome.UNKNOWN, 246001)
-    ok_without_201 = create_outcome(200, root="job", code=0, description="", job_id=246002)
-    assert (ok_without_201.outcome, ok_without_201.job_id) == (Outcome.UNKNOWN, 246002)
 
 
 def test_an_existing_output_is_refused_so_a_rerun_cannot_send_everything_again(
@@ -137,103 +124,6 @@ def test_a_listing_that_is_not_one_settles_nothing(
     server = canned(200, body)
     with Click2MailClient(server.url, "u", "p") as client, pytest.raises(ApiError, match=message):
         client.find_jobs(dt.date(2026, 11, 28))
-
-
-def test_a_listing_without_app_signature_never_declares_a_row_safe() -> None:
-    sent = dt.datetime(2026, 11, 28, 10, 0)
-    row = Pending(7, "xlm-2611281000-aaaaaa", REQUEST.params, sent, sent)
-    listing = [{"id": "777", **{k: str(v) for k, v in LETTER.items()}}]
-    later = dt.datetime(2026, 11, 29)
-    result = settle(row, listing, later.date(), now=later)
-    assert result.outcome is Outcome.UNKNOWN
-    assert "does not show appSignature" in result.description
-
-
-def test_a_row_is_not_declared_safe_while_its_job_may_still_be_in_the_making() -> None:
-    # the key was made at 10:00, but the request last left at 10:04:10 (a 429 pause)
-    row = Pending(
-        7,
-        "xlm-2611281000-aaaaaa",
-        REQUEST.params,
-        dt.datetime(2026, 11, 28, 10, 0),
-        dt.datetime(2026, 11, 28, 10, 4, 10),
-    )
-    soon = dt.datetime(2026, 11, 28, 10, 6)
-    result = settle(row, [], soon.date(), now=soon)
-    assert result.outcome is Outcome.UNKNOWN
-    assert "reconcile again after 2026-11-28 10:09:10 UTC" in result.description
-    later = dt.datetime(2026, 11, 28, 10, 9, 10)
-    assert settle(row, [], later.date(), now=later).outcome is Outcome.FAILED
-
-
-def test_a_crash_while_sending_marks_the_row_unknown_and_keeps_the_journal(
-    tmp_path: Path, sandbox_env: Sandbox, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from xl_mailer.click2mail import client as client_module
-
-    def explode(self: Click2MailClient, request: JobRequest) -> JobResult:
-        raise RuntimeError("something unforeseen")
-
-    monkeypatch.setattr(client_module.Click2MailClient, "create_job", explode)
-    path = write_book(tmp_path / "jobs.xlsx", [LETTER], headers=HEADERS)
-    assert main(["run", str(path)], out=io.StringIO()) == 2
-    row = [c.value for c in load_workbook(path)["Jobs"][2]]
-    assert str(row[TEXT]).startswith("UNKNOWN: sending failed unexpectedly (RuntimeError")
-    kept = journal_for(path)
-    assert kept is not None and kept.path.exists()
-
-
-def test_ctrl_c_while_recording_stops_sending_and_records_what_arrives() -> None:
-    sent: list[int] = []
-
-    def send(request: JobRequest) -> JobResult:
-        sent.append(request.row)
-        time.sleep(0.02)
-        return JobResult(Outcome.CREATED, "Created", request.row)
-
-    recorded: list[int] = []
-    interrupted = [False]
-
-    def record(row: int, result: JobResult) -> None:
-        if not interrupted[0]:
-            interrupted[0] = True
-            raise KeyboardInterrupt
-        recorded.append(row)
-
-    plans = [RowPlan(r, request=JobRequest(r, (("documentId", "1"),))) for r in range(2, 202)]
-    summary = execute(plans, send, record=record, concurrency=4)
-    time.sleep(0.1)
-    assert len(sent) < 20  # sending stopped
-    assert sorted(recorded) == sorted(sent)  # the interrupted answer is recorded again: none lost
-    assert summary.stopped and summary.stopped.startswith("cancelled")
-
-
-def test_a_401_leaves_no_row_unknown_for_later_runs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    with Sandbox(SandboxConfig(fault="password", fault_every=2)) as box:
-        monkeypatch.setenv("C2M_ENDPOINT", box.url)
-        monkeypatch.setenv("C2M_USERNAME", "sandbox")
-        monkeypatch.setenv("C2M_PASSWORD", box.config.password)
-        path = write_book(tmp_path / "jobs.xlsx", [LETTER] * 3, headers=HEADERS)
-        journal = Journal(journal_path(path))
-        from xl_mailer.app.create import RunOptions, run_sheet
-        from xl_mailer.headless.xlsx import open_sheet
-
-        port = open_sheet(path)
-        with Click2MailClient(box.url, "sandbox", box.config.password) as client:
-            run = run_sheet(port, client.create_job, RunOptions(concurrency=1), journal=journal)
-        port.save()
-        journal.close()  # kept, as the ribbon keeps it
-        assert run.summary.authentication_failed
-        box.state.password_revoked = False
-        box.config.fault = None
-        assert main(["run", str(path)], out=io.StringIO()) == 0
-        texts = [
-            r[TEXT] for r in load_workbook(path)["Jobs"].iter_rows(min_row=2, values_only=True)
-        ]
-        assert texts == ["Created"] * 3
-        assert len(box.state.jobs) == 3
 
 
 def test_a_cleared_job_id_is_put_back_from_the_journal(
