@@ -17,7 +17,7 @@ import trustme
 from xl_mailer.click2mail.client import Click2MailClient
 from xl_mailer.click2mail.credentials import Credentials
 from xl_mailer.click2mail.endpoints import resolve
-from xl_mailer.core.errors import ConfigurationError, InsecureEndpoint
+from xl_mailer.core.errors import ConfigurationError, InsecureEndpoint, TransportError
 from xl_mailer.core.models import JobRequest, Outcome
 from xl_mailer.engine.journal import journal_path
 from xl_mailer.headless.cli import main
@@ -143,10 +143,11 @@ def tls_server() -> Iterator[tuple[str, trustme.CA]]:
 
 def test_certificate_verification_stays_on(tls_server: tuple[str, trustme.CA]) -> None:
     url, _ = tls_server
-    client = Click2MailClient(url, "u", "p", max_attempts=1)
-    with pytest.raises(Exception, match="Cannot reach .*CERTIFICATE_VERIFY_FAILED"):
+    with (
+        Click2MailClient(url, "u", "p", max_attempts=1) as client,
+        pytest.raises(TransportError, match="Cannot reach .*CERTIFICATE_VERIFY_FAILED"),
+    ):
         client.check_credentials()
-    client.close()
 
 
 def test_a_corporate_ca_bundle_is_honoured(
@@ -160,11 +161,18 @@ def test_a_corporate_ca_bundle_is_honoured(
         assert client.check_credentials().fields["balance"] == "5.00"
 
 
-def test_proxy_variables_are_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp.example:3128")
-    monkeypatch.setenv("NO_PROXY", "")
-    with Click2MailClient("https://rest.click2mail.com/molpro", "u", "p") as client:
-        settings = client.session.merge_environment_settings(
-            "https://rest.click2mail.com/molpro/jobs", {}, None, None, None
-        )
-    assert settings["proxies"]["https"] == "http://proxy.corp.example:3128"
+def test_calls_go_through_the_proxy_the_environment_names(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("http_proxy", "HTTP_PROXY"):
+        monkeypatch.setenv(name, sandbox.url.removesuffix("/molpro"))
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.setenv(name, "")
+    request = JobRequest(2, tuple((k, str(v)) for k, v in LETTER.items()))
+    # nothing listens on the endpoint itself: only the proxy can have made the job
+    with Click2MailClient(
+        "http://127.0.0.1:9/molpro", "sandbox", sandbox.config.password, max_attempts=1
+    ) as client:
+        result = client.create_job(request)
+    assert result.outcome is Outcome.CREATED
+    assert result.job_id in sandbox.state.jobs

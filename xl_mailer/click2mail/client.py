@@ -3,20 +3,22 @@
 Creates are never retried once the request may have left this machine:
 Click2Mail has no idempotency keys, so a second POST is a second mailing.
 Only failures that provably sent nothing (refused connection, DNS, TLS
-handshake, connect timeout) and 429 answers are retried.
+handshake, connect timeout) and 429 answers are retried. What an answer means
+is decided by one table (``verdicts.TABLE``) for the create and every GET.
+
+The transport (a ``requests.Session``) and the sleep between attempts are
+given to the client, so tests can answer from memory and never wait.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import random
-import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
+from typing import Protocol
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -25,26 +27,27 @@ from urllib3.util.retry import Retry
 
 from xl_mailer import __version__
 from xl_mailer.click2mail.endpoints import DEFAULT_TIMEOUT
-from xl_mailer.click2mail.xmlanswers import (
-    MAX_BODY_BYTES,
-    Document,
-    NotADocument,
-    list_records,
-    parse,
-    snippet,
-)
-from xl_mailer.core.errors import ApiError, AuthenticationError, TransportError
-from xl_mailer.core.keys import is_key
+from xl_mailer.click2mail.listing import LIST_BODY_BYTES, Listing, listing_problem, read_listing
+from xl_mailer.click2mail.pacing import SharedBackoff, delay, retry_after_seconds
+from xl_mailer.click2mail.verdicts import Verdict, judge
+from xl_mailer.click2mail.xmlanswers import MAX_BODY_BYTES, Document, list_records, parse, snippet
+from xl_mailer.core.errors import ApiError, AuthenticationError, NotADocument, TransportError
 from xl_mailer.core.models import JobRequest, JobResult, Outcome
 from xl_mailer.core.outcomes import create_outcome, unknown
 
+__all__ = [
+    "Click2MailClient",
+    "Listing",
+    "SharedBackoff",
+    "Transport",
+    "default_transport",
+    "listing_problem",
+    "retry_after_seconds",
+]
+
 log = logging.getLogger(__name__)
 
-LIST_BODY_BYTES = 8 * MAX_BODY_BYTES
-"""Job listings may be long; they are still read with a bound."""
 MAX_ATTEMPTS = 5
-BACKOFF_BASE = 0.5
-BACKOFF_CAP = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,92 +62,46 @@ class Answer:
     server_time: dt.datetime | None = None  # the Date header, UTC, naive
 
 
-@dataclass(frozen=True)
-class Listing:
-    """The jobs ``GET /jobs`` listed since a day, read to the end, and whether it can be
-    trusted to show every job: ``problem`` says why not (then no row may be declared safe)."""
+class Transport(Protocol):
+    """What the client asks of a ``requests.Session``; tests give a small fake."""
 
-    jobs: list[dict[str, str]]
-    server_time: dt.datetime | None
-    problem: str | None = None
-    counted: bool = False  # the listing said how many jobs it has, and showed them all
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None,
+        data: tuple[tuple[str, str], ...] | None,
+        headers: Mapping[str, str],
+        auth: HTTPBasicAuth,
+        timeout: float,
+        stream: bool,
+        allow_redirects: bool,
+    ) -> requests.Response: ...
 
-
-MAX_PAGES = 100
-"""Pages of a listing followed at most: more is not understood."""
-
-_COUNT_FIELDS = ("totalCount", "total", "count", "totalRecords", "totalJobs", "recordCount")
-_PAGES_FIELDS = ("totalPages", "pages", "pageCount", "numberOfPages")
-_NEXT_FIELDS = ("next", "nextPage", "nextUrl", "nextPageUrl")
-
-
-def _round_cap(count: int) -> bool:
-    """A number of jobs that looks like a page or result limit rather than a real count."""
-    return count >= 10 and (count % 50 == 0 or count in (10, 20, 25))
+    def close(self) -> None: ...
 
 
-def listing_problem(
-    jobs: list[dict[str, str]], fields: Mapping[str, str], *, round_ok: bool = False
-) -> str | None:
-    """Why a complete-looking listing may still not show every job, or None.
-
-    Click2Mail does not document the listing's shape ([U] in API.md); this is the
-    one place that decides when it is understood, so that it can be corrected here.
-    """
-    for name in _COUNT_FIELDS:
-        text = fields.get(name, "").strip()
-        if text.isdigit() and int(text) != len(jobs):
-            return f"the listing says it has {text} jobs but shows {len(jobs)}"
-    counted = any(fields.get(n, "").strip() for n in _COUNT_FIELDS)
-    if not round_ok and _round_cap(len(jobs)) and not counted:
-        return (
-            f"the listing has exactly {len(jobs)} jobs (also from a week earlier), a round"
-            " number that may be a page or size limit; check these rows at Click2Mail, or"
-            " reconcile again once more jobs have been made"
-        )
-    for job in jobs:
-        signature = job.get("appSignature", "")
-        if signature.startswith("xlm") and not is_key(signature):
-            return (
-                f"the listing shows the request key {signature!r} cut short or changed, so"
-                " keys cannot be matched"
-            )
-    return None
-
-
-class SharedBackoff:
-    """A pause every worker honours: a 429 for one slows all of them down."""
-
-    def __init__(self, *, sleep: Callable[[float], None] = time.sleep) -> None:
-        self._lock = threading.Lock()
-        self._not_before = 0.0
-        self._sleep = sleep
-
-    def push(self, seconds: float) -> None:
-        with self._lock:
-            self._not_before = max(self._not_before, time.monotonic() + seconds)
-
-    def wait(self) -> None:
-        while True:
-            with self._lock:
-                delay = self._not_before - time.monotonic()
-            if delay <= 0:
-                return
-            self._sleep(min(delay, 1.0))
-
-
-def retry_after_seconds(value: str | None, default: float) -> float:
-    """Seconds from a Retry-After header (seconds or an HTTP date), capped at BACKOFF_CAP."""
-    if not value:
-        return default
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            seconds = parsedate_to_datetime(value).timestamp() - time.time()
-        except (TypeError, ValueError):
-            return default
-    return max(0.0, min(seconds, BACKOFF_CAP))
+def default_transport(pool_size: int) -> requests.Session:
+    """The default transport: a keep-alive pool that never retries on its own."""
+    transport = requests.Session()
+    # urllib3 must never retry on its own: a retried POST is a second job.
+    adapter = HTTPAdapter(
+        pool_connections=2,
+        pool_maxsize=max(pool_size, 1),
+        max_retries=Retry(
+            total=0,
+            connect=0,
+            read=0,
+            redirect=0,
+            status=0,
+            raise_on_redirect=False,
+            raise_on_status=False,
+        ),
+    )
+    transport.mount("https://", adapter)
+    transport.mount("http://", adapter)
+    return transport
 
 
 _HANDSHAKE_FAILURES = (
@@ -188,8 +145,11 @@ def _never_left(exc: requests.RequestException) -> bool:
 class Click2MailClient:
     """Talks to one Click2Mail endpoint with one account.
 
-    Raises AuthenticationError on a 401 from any call; a client that has seen
-    one refuses to send anything more.
+    Raises AuthenticationError on a 401 (or 9 "Not authenticated") from any call;
+    a client that has seen one refuses to send anything more.
+
+    ``transport`` defaults to a new ``requests.Session`` (``default_transport``);
+    ``sleep`` and ``clock`` are what the pauses between attempts use.
     """
 
     def __init__(
@@ -201,40 +161,24 @@ class Click2MailClient:
         timeout: float = DEFAULT_TIMEOUT,
         pool_size: int = 8,
         max_attempts: int = MAX_ATTEMPTS,
+        transport: Transport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.username = username
         self.timeout = timeout
         self.max_attempts = max_attempts
-        self.backoff = SharedBackoff(sleep=sleep)
+        self.backoff = SharedBackoff(sleep=sleep, clock=clock)
         self._sleep = sleep
         self._stopped: str | None = None
-        self.session = requests.Session()
+        self.transport = transport if transport is not None else default_transport(pool_size)
         # as UTF-8 bytes: requests would encode text as Latin-1 and fail, naming the character
-        self.session.auth = HTTPBasicAuth(username.encode("utf-8"), password.encode("utf-8"))
-        self.session.headers.update(
-            {"Accept": "application/xml", "User-Agent": f"xl-mailer/{__version__}"}
-        )
-        # urllib3 must never retry on its own: a retried POST is a second job.
-        adapter = HTTPAdapter(
-            pool_connections=2,
-            pool_maxsize=max(pool_size, 1),
-            max_retries=Retry(
-                total=0,
-                connect=0,
-                read=0,
-                redirect=0,
-                status=0,
-                raise_on_redirect=False,
-                raise_on_status=False,
-            ),
-        )
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
+        self._auth = HTTPBasicAuth(username.encode("utf-8"), password.encode("utf-8"))
+        self._headers = {"Accept": "application/xml", "User-Agent": f"xl-mailer/{__version__}"}
 
     def close(self) -> None:
-        self.session.close()
+        self.transport.close()
 
     def __enter__(self) -> Click2MailClient:
         return self
@@ -247,20 +191,10 @@ class Click2MailClient:
     def check_credentials(self) -> Document:
         """``GET /credit``: a read-only call that proves the username and password.
 
-        Raises AuthenticationError or TransportError.
+        Raises AuthenticationError, ApiError (an error status or no document) or
+        TransportError.
         """
-        try:
-            answer = self._request("GET", "/credit")
-        except requests.RequestException as exc:
-            raise TransportError(f"Cannot reach {self.base_url}: {_reason(exc)}") from exc
-        if answer.document is None or answer.http_status >= 400:
-            raise ApiError(
-                f"GET /credit answered HTTP {answer.http_status} with"
-                f" {answer.problem or 'an error'}",
-                http_status=answer.http_status,
-                body_snippet=snippet(answer.body),
-            )
-        return answer.document
+        return self._read("/credit", "/credit", reads=(Verdict.OK, Verdict.OTHER))
 
     def create_job(self, request: JobRequest) -> JobResult:
         """``POST /jobs`` for one row; every row-level outcome is a result, never an exception."""
@@ -276,12 +210,9 @@ class Click2MailClient:
                 return unknown(f"no answer within {self.timeout:g} s ({type(exc).__name__})")
             return unknown(f"the connection broke after the request was sent ({_reason(exc)})")
         document = answer.document
-        if answer.http_status == 429:
-            return JobResult(
-                Outcome.FAILED,
-                "Not created: Click2Mail kept answering 429 Too Many Requests; send again later",
-                http_status=429,
-            )
+        refusal = judge(answer.http_status, document).refusal
+        if refusal:
+            return JobResult(Outcome.FAILED, refusal, http_status=answer.http_status)
         return create_outcome(
             answer.http_status,
             root=document.root if document else None,
@@ -295,57 +226,23 @@ class Click2MailClient:
         """``GET /jobs?startDate=yyyy-MM-dd``: the jobs made since a day, one dict each, every
         page followed to the end.
 
-        The listing's shape is not documented: this is the one place that reads it
-        (every ``<job>`` element's fields; page counts and next links when present).
-        A listing whose size is a round number is read again from a week earlier:
-        a limit gives the same number again, a real count grows. Raises ApiError when
-        it cannot be read; returns a Listing whose ``problem`` says why it may be
+        The listing's shape is not documented: ``listing.read_listing`` follows its
+        pages (and reads a round-numbered one again from a week earlier), and
+        ``_list_page`` reads each page's ``<job>`` elements. Raises ApiError when it
+        cannot be read; returns a Listing whose ``problem`` says why it may be
         incomplete, so that no row is declared safe on it.
         """
-        listing = self._listing(start)
-        if listing.problem is not None or listing.counted or not _round_cap(len(listing.jobs)):
-            return listing
-        wider = self._listing(start - dt.timedelta(days=7))
-        grew = len(wider.jobs) > len(listing.jobs) and not _round_cap(len(wider.jobs))
-        if wider.problem is None and grew:
-            return wider  # more than the first count: that was no limit
-        problem = listing_problem(listing.jobs, {})
-        return Listing(listing.jobs, listing.server_time, problem)
-
-    def _listing(self, start: dt.date) -> Listing:
-        params = {"startDate": start.isoformat()}
-        jobs: list[dict[str, str]] = []
-        answer, fields = self._list_page("/jobs", params, jobs)
-        page = fields
-        server_time = answer.server_time
-        pages = next((fields[n] for n in _PAGES_FIELDS if fields.get(n, "").isdigit()), "1")
-        for number in range(2, int(pages) + 1):
-            if number > MAX_PAGES:
-                return Listing(jobs, server_time, f"the listing has more than {MAX_PAGES} pages")
-            self._list_page("/jobs", {**params, "page": str(number)}, jobs)
-        seen = 1
-        while link := next((page[n] for n in _NEXT_FIELDS if page.get(n)), ""):
-            seen += 1
-            if seen > MAX_PAGES or not link.startswith((self.base_url + "/", "/")):
-                return Listing(jobs, server_time, f"the listing's next page ({link}) was not read")
-            path = link.removeprefix(self.base_url) if link.startswith("http") else link
-            path = path.removeprefix(urlsplit(self.base_url).path)
-            _, page = self._list_page(path, None, jobs)
-        counted = any(fields.get(n, "").strip() for n in _COUNT_FIELDS)
-        problem = listing_problem(jobs, fields, round_ok=True)
-        return Listing(jobs, server_time, problem, counted)
+        return read_listing(start, self._list_page, self.base_url)
 
     def _list_page(
         self, path: str, params: Mapping[str, str] | None, into: list[dict[str, str]]
-    ) -> tuple[Answer, dict[str, str]]:
-        """One page of a job listing: its jobs are added to ``into``; returns the answer and
-        the page's own fields (page counts, next links)."""
-        try:
-            answer = self._request("GET", path, params=params, limit=LIST_BODY_BYTES)
-        except requests.RequestException as exc:
-            raise TransportError(f"Cannot reach {self.base_url}: {_reason(exc)}") from exc
-        if answer.http_status != 200:
-            raise ApiError(
+    ) -> tuple[dt.datetime | None, dict[str, str]]:
+        """One page of a job listing: its jobs are added to ``into``; returns the server's
+        time and the page's own fields (page counts, next links)."""
+        answer = self._get(path, params=params, limit=LIST_BODY_BYTES)
+        rule = judge(answer.http_status, answer.document)
+        if rule.verdict is not Verdict.OK:
+            raise rule.error(
                 f"GET /jobs answered HTTP {answer.http_status}",
                 http_status=answer.http_status,
                 body_snippet=snippet(answer.body),
@@ -369,21 +266,37 @@ class Click2MailClient:
                 body_snippet=snippet(answer.body),
             )
         into.extend(jobs)
-        return answer, fields
+        return answer.server_time, fields
 
     def job_status(self, job_id: int) -> Document:
-        """``GET /jobs/{id}``: the job's state (its ``status`` is a state code, not an error)."""
+        """``GET /jobs/{id}``: the job's state (its ``status`` is a state code, not an error).
+
+        Whatever the HTTP status, a document is read; raises ApiError when none came,
+        AuthenticationError or TransportError.
+        """
+        return self._read(f"/jobs/{job_id}", f"/jobs/{int(job_id)}", reads=tuple(Verdict))
+
+    def _read(self, name: str, path: str, *, reads: Container[Verdict]) -> Document:
+        """A GET read as one document, when the table's verdict is one of ``reads``; any
+        other answer raises the error class the table names, saying what came (``name``
+        is the path as messages show it). Raises TransportError when nothing answered."""
+        answer = self._get(path)
+        rule = judge(answer.http_status, answer.document)
+        if rule.verdict in reads and answer.document is not None:
+            return answer.document
+        raise rule.error(
+            f"GET {name} answered HTTP {answer.http_status} with {answer.problem or 'an error'}",
+            http_status=answer.http_status,
+            body_snippet=snippet(answer.body),
+        )
+
+    def _get(
+        self, path: str, *, params: Mapping[str, str] | None = None, limit: int = MAX_BODY_BYTES
+    ) -> Answer:
         try:
-            answer = self._request("GET", f"/jobs/{int(job_id)}")
+            return self._request("GET", path, params=params, limit=limit)
         except requests.RequestException as exc:
             raise TransportError(f"Cannot reach {self.base_url}: {_reason(exc)}") from exc
-        if answer.document is None:
-            raise ApiError(
-                f"GET /jobs/{job_id} answered HTTP {answer.http_status} with {answer.problem}",
-                http_status=answer.http_status,
-                body_snippet=snippet(answer.body),
-            )
-        return answer.document
 
     # -- transport -------------------------------------------------------
 
@@ -407,24 +320,22 @@ class Click2MailClient:
                 answer = self._send_once(method, path, data=data, params=params, limit=limit)
             except requests.RequestException as exc:
                 if retry_safe and _never_left(exc) and attempt < self.max_attempts:
-                    self._sleep(self._delay(attempt))
+                    self._sleep(delay(attempt))
                     continue
                 raise
-            if answer.http_status == 429 and attempt < self.max_attempts:
+            # asked again on the status alone, whatever the body says
+            if judge(answer.http_status, None).retried and attempt < self.max_attempts:
                 # shared: every worker waits, not just this one
                 self.backoff.push(answer.retry_after)
                 continue
-            if answer.http_status == 401 or _not_authenticated(answer.document):
+            rule = judge(answer.http_status, answer.document)
+            if rule.verdict is Verdict.REFUSED:
                 self._stopped = (
                     f"Click2Mail refused the username or password for {self.base_url}"
                     f" (HTTP {answer.http_status}); nothing more was sent"
                 )
-                raise AuthenticationError(self._stopped, http_status=answer.http_status)
+                raise rule.error(self._stopped, http_status=answer.http_status)
             return answer
-
-    def _delay(self, attempt: int) -> float:
-        ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
-        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not secrets
 
     def _send_once(
         self,
@@ -437,19 +348,19 @@ class Click2MailClient:
     ) -> Answer:
         url = self.base_url + path
         log.debug("%s %s", method, url)
-        with self.session.request(
+        with self.transport.request(
             method,
             url,
-            data=data,
             params=params,
+            data=data,
+            headers=self._headers,
+            auth=self._auth,
             timeout=self.timeout,
             stream=True,
             allow_redirects=False,
         ) as response:
             body = _read_bounded(response, limit)
-            retry_after = retry_after_seconds(
-                response.headers.get("Retry-After"), default=self._delay(1)
-            )
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"), default=delay(1))
             server_time = _http_date(response.headers.get("Date"))
         try:
             document: Document | None = parse(body)
@@ -482,14 +393,6 @@ def _read_bounded(response: requests.Response, limit: int) -> bytes:
         if size > limit:
             break
     return b"".join(chunks)
-
-
-def _not_authenticated(document: Document | None) -> bool:
-    return bool(
-        document
-        and document.int_field("status") == 9
-        and document.fields.get("description", "").strip().lower() == "not authenticated"
-    )
 
 
 def _reason(exc: BaseException) -> str:
