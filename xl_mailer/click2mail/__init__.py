@@ -1,1 +1,3 @@
-"""The Click2Mail client (the only importer of requests and lxml), endpoints and credentials."""
+"""Click2Mail at the edge of the network: the client (``client``, the only importer of requests),
+what its answers mean (``verdicts``), XML (``xmlanswers``, the only importer of lxml), and the
+endpoint, credentials and settings a client is opened with."""
