@@ -2,7 +2,7 @@
 linked workbook, ``--output``, a hand edit, and a journal that changes under a run.
 
 Each test counts the jobs each row got at the sandbox (rows are told apart by
-``rtnName``). The numbers in the names are the items of issue 9.
+``rtnName``). The sections are numbered as bench/attacks.py numbers its attacks.
 """
 
 from __future__ import annotations
@@ -25,15 +25,17 @@ from xl_mailer.app.reconcile import reconcile_sheet
 from xl_mailer.click2mail.client import Listing, listing_problem
 from xl_mailer.core.models import REQUIRED_PARAMS, JobRequest, JobResult, Outcome
 from xl_mailer.engine.bookid import identity_lock
+from xl_mailer.engine.journal import Journal, RunLock, journal_path
 from xl_mailer.engine.workbooks import identity_of, journal_for
 from xl_mailer.headless import heldfile
 from xl_mailer.headless.cli import main
 from xl_mailer.headless.heldfile import held_workbook
 from xl_mailer.sandbox import Sandbox
 
-from .conftest import LETTER, write_book
+from ..conftest import LETTER, write_book
 
 HEADERS = [*REQUIRED_PARAMS, "rtnName"]
+REQUEST = JobRequest(2, tuple((k, str(v)) for k, v in LETTER.items()), "xlm-2611281000-aaaaaa")
 
 
 def numbered(n: int, **changes: object) -> list[dict[str, object]]:
@@ -107,10 +109,10 @@ def box(sandbox_env: Sandbox) -> Iterator[Sandbox]:
     _CLIENT.clear()
 
 
-# -- 1: a second run, or a reconcile, started while a run is going ---------------------------
+# -- 1: a second run, or a reconcile, started while a run is going --------------------------------
 
 
-def test_1_a_second_run_waiting_for_the_lock_reads_the_book_after_the_first_run(
+def test_a_second_run_waiting_for_the_lock_reads_the_book_after_the_first_run(
     tmp_path: Path, box: Sandbox, after_lock: Callable[[Callable[[], object]], None]
 ) -> None:
     path = write_book(tmp_path / "jobs.xlsx", numbered(30), headers=HEADERS)
@@ -120,7 +122,7 @@ def test_1_a_second_run_waiting_for_the_lock_reads_the_book_after_the_first_run(
     assert {r["Job ID"] for r in table(path)} == set(box.state.jobs)
 
 
-def test_1_a_reconcile_waiting_for_the_lock_does_not_write_a_stale_copy(
+def test_a_reconcile_waiting_for_the_lock_does_not_write_a_stale_copy(
     tmp_path: Path, box: Sandbox, after_lock: Callable[[Callable[[], object]], None]
 ) -> None:
     path = write_book(tmp_path / "jobs.xlsx", numbered(10), headers=HEADERS)
@@ -131,10 +133,21 @@ def test_1_a_reconcile_waiting_for_the_lock_does_not_write_a_stale_copy(
     assert len(box.state.jobs) == 10
 
 
-# -- 2: min-age counts from when the row's request left --------------------------------------
+def test_two_runs_on_one_workbook_cannot_overlap(
+    tmp_path: Path, box: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_book(tmp_path / "jobs.xlsx", [LETTER])
+    with RunLock(path):
+        assert main(["run", str(path)]) == 2
+    assert "another xl-mailer run is working on it" in capsys.readouterr().err
+    assert box.state.create_requests == 0
+    assert run("run", str(path)) == 0
 
 
-def test_2_a_row_sent_late_in_a_long_run_is_not_declared_safe_early(
+# -- 2: min-age counts from when the row's request left -------------------------------------------
+
+
+def test_a_row_sent_late_in_a_long_run_is_not_declared_safe_early(
     tmp_path: Path, box: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from xl_mailer.core import keys as keys_module
@@ -168,10 +181,10 @@ def test_2_a_row_sent_late_in_a_long_run_is_not_declared_safe_early(
     assert max(jobs_per_row(box).values()) == 1 and len(box.state.jobs) == 4
 
 
-# -- 3: doing what the journal-mismatch message says -----------------------------------------
+# -- 3: doing what the journal-mismatch message says ----------------------------------------------
 
 
-def test_3_after_a_crash_and_an_edit_the_ids_come_back_and_the_message_mails_nothing_twice(
+def test_after_a_crash_and_an_edit_the_ids_come_back_and_the_message_mails_nothing_twice(
     tmp_path: Path, box: Sandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write_book(tmp_path / "jobs.xlsx", numbered(6), headers=HEADERS)
@@ -197,7 +210,7 @@ def test_3_after_a_crash_and_an_edit_the_ids_come_back_and_the_message_mails_not
     assert table(path)[2]["Job ID"] == edited.id
 
 
-def test_3_a_released_job_is_kept_in_the_journal_and_stops_nothing_again(
+def test_a_released_job_is_kept_in_the_journal_and_stops_nothing_again(
     tmp_path: Path, box: Sandbox
 ) -> None:
     path = write_book(tmp_path / "jobs.xlsx", numbered(2), headers=HEADERS)
@@ -215,7 +228,7 @@ def test_3_a_released_job_is_kept_in_the_journal_and_stops_nothing_again(
     assert f"job {gone.id} (sent by hand)" in out.getvalue()
 
 
-def test_3_a_crash_before_the_result_columns_existed_can_still_be_attached(
+def test_a_crash_before_the_result_columns_existed_can_still_be_attached(
     tmp_path: Path, box: Sandbox
 ) -> None:
     path = write_book(tmp_path / "jobs.xlsx", numbered(1), headers=HEADERS)
@@ -230,10 +243,32 @@ def test_3_a_crash_before_the_result_columns_existed_can_still_be_attached(
     assert run("run", str(path)) == 0 and len(box.state.jobs) == 1
 
 
-# -- 4: the lock and the journal belong to the workbook, not to a path ------------------------
+def test_attaching_a_job_to_a_row_of_another_mailing_is_refused(
+    tmp_path: Path, box: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [*numbered(1), *numbered(2, addressId=2003)[1:]]  # row 2: list 2001, row 3: 2003
+    path = write_book(tmp_path / "jobs.xlsx", rows, headers=HEADERS)
+    crash_after_sending(path)
+    book = load_workbook(path)
+    book["Jobs"].delete_rows(2)  # the 2003 row moves up to row 2 ...
+    book["Jobs"]["E2"] = "Full Color"  # ... and is edited
+    book.save(path)
+    assert run("run", str(path)) == 2
+    first = next(j for j in box.state.jobs.values() if j.params["rtnName"] == "row 0")
+    second = next(j for j in box.state.jobs.values() if j.params["rtnName"] == "row 1")
+    out = io.StringIO()
+    main(["unclaimed", str(path)], out=out)
+    assert f"job {first.id} (request key" in out.getvalue() and "addressId 2001" in out.getvalue()
+    assert main(["unclaimed", str(path), "--attach", f"{first.id}=2"]) == 2  # "sent from row 2"
+    assert "it is another mailing" in capsys.readouterr().err
+    assert run("unclaimed", str(path), "--attach", f"{second.id}=2") in (0, 1)
+    assert table(path)[0]["Job ID"] == second.id
 
 
-def test_4_run_and_run_with_output_started_together_mail_each_row_once(
+# -- 4: the lock and the journal belong to the workbook, not to a path ----------------------------
+
+
+def test_run_and_run_with_output_started_together_mail_each_row_once(
     tmp_path: Path, box: Sandbox, after_lock: Callable[[Callable[[], object]], None]
 ) -> None:
     path = write_book(tmp_path / "jobs.xlsx", numbered(20), headers=HEADERS)
@@ -243,7 +278,7 @@ def test_4_run_and_run_with_output_started_together_mail_each_row_once(
     assert len(box.state.jobs) == 20 and max(jobs_per_row(box).values()) == 1
 
 
-def test_4_a_run_on_an_output_waits_for_the_run_writing_it(tmp_path: Path, box: Sandbox) -> None:
+def test_a_run_on_an_output_waits_for_the_run_writing_it(tmp_path: Path, box: Sandbox) -> None:
     path = write_book(tmp_path / "jobs.xlsx", numbered(3), headers=HEADERS)
     output = tmp_path / "out.xlsx"
     assert run("run", str(path), "--output", str(output)) == 0
@@ -253,7 +288,7 @@ def test_4_a_run_on_an_output_waits_for_the_run_writing_it(tmp_path: Path, box: 
 
 
 @pytest.mark.parametrize("how", ["rename", "move"])
-def test_4_a_workbook_renamed_or_moved_after_a_crash_keeps_its_journal(
+def test_a_workbook_renamed_or_moved_after_a_crash_keeps_its_journal(
     tmp_path: Path, box: Sandbox, how: str
 ) -> None:
     path = write_book(tmp_path / "jobs.xlsx", numbered(8), headers=HEADERS)
@@ -266,7 +301,7 @@ def test_4_a_workbook_renamed_or_moved_after_a_crash_keeps_its_journal(
     assert {r["Job ID"] for r in table(target)} == set(box.state.jobs)
 
 
-def test_4_the_original_after_a_finished_output_run_sends_nothing_again(
+def test_the_original_after_a_finished_output_run_sends_nothing_again(
     tmp_path: Path, box: Sandbox
 ) -> None:
     path = write_book(tmp_path / "jobs.xlsx", numbered(5), headers=HEADERS)
@@ -281,7 +316,7 @@ def test_4_the_original_after_a_finished_output_run_sends_nothing_again(
     assert len(box.state.jobs) == 5
 
 
-def test_4_the_original_after_a_killed_output_run_sends_nothing_again(
+def test_the_original_after_a_killed_output_run_sends_nothing_again(
     tmp_path: Path, box: Sandbox
 ) -> None:
     path = write_book(tmp_path / "jobs.xlsx", numbered(5), headers=HEADERS)
@@ -290,7 +325,7 @@ def test_4_the_original_after_a_killed_output_run_sends_nothing_again(
     assert len(box.state.jobs) == 5
 
 
-def test_4_a_run_through_a_link_writes_the_real_file_and_the_link_stays_a_link(
+def test_a_run_through_a_link_writes_the_real_file_and_the_link_stays_a_link(
     tmp_path: Path, box: Sandbox, after_lock: Callable[[Callable[[], object]], None]
 ) -> None:
     path = write_book(tmp_path / "jobs.xlsx", numbered(6), headers=HEADERS)
@@ -302,7 +337,7 @@ def test_4_a_run_through_a_link_writes_the_real_file_and_the_link_stays_a_link(
     assert {r["Job ID"] for r in table(path)} == set(box.state.jobs)
 
 
-def test_4_a_copy_of_a_workbook_with_unsettled_jobs_is_named_and_sends_nothing(
+def test_a_copy_of_a_workbook_with_unsettled_jobs_is_named_and_sends_nothing(
     tmp_path: Path, box: Sandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write_book(tmp_path / "jobs.xlsx", numbered(4), headers=HEADERS)
@@ -317,7 +352,192 @@ def test_4_a_copy_of_a_workbook_with_unsettled_jobs_is_named_and_sends_nothing(
     assert run("run", str(path)) == 0 and len(box.state.jobs) == 4
 
 
-# -- 5: a listing that may not show every job ------------------------------------------------
+def test_a_copy_made_before_the_run_finished_gets_the_ids_instead_of_mailing_again(
+    tmp_path: Path, box: Sandbox
+) -> None:
+    path = write_book(tmp_path / "jobs.xlsx", numbered(5), headers=HEADERS)
+    with held_workbook(path, sheet="Jobs") as held:
+        port = held.port
+        port.save(force=True)  # what a run does before its first request leaves
+    copy = tmp_path / "copy.xlsx"
+    shutil.copyfile(path, copy)  # taken mid-run: the identity, but none of the results
+    assert run("run", str(path)) == 0
+    assert run("run", str(copy)) == 0
+    assert len(box.state.jobs) == 5
+    assert [r["Job ID"] for r in table(copy)] == [r["Job ID"] for r in table(path)]
+    assert str(table(copy)[0]["Description"]).startswith("Recovered: job")
+
+
+def test_a_finished_workbook_copied_for_new_rows_sends_only_the_new_rows(
+    tmp_path: Path, box: Sandbox
+) -> None:
+    path = write_book(tmp_path / "jobs.xlsx", numbered(3), headers=HEADERS)
+    assert run("run", str(path)) == 0
+    fresh = tmp_path / "next.xlsx"
+    shutil.copyfile(path, fresh)
+    book = load_workbook(fresh)
+    sheet = book["Jobs"]
+    sheet.delete_rows(2, 3)  # next month: last month's rows go, new ones come
+    for offset, row in enumerate(
+        numbered(2, documentId=1003, documentClass="Certified Letter 8.5 x 11", envelope="Best Fit")
+    ):
+        for column, name in enumerate(HEADERS, start=1):
+            sheet.cell(2 + offset, column, row[name])
+    book.save(fresh)
+    assert run("run", str(fresh), "--no-catalog-check") == 0
+    assert len(box.state.jobs) == 5
+
+
+def test_a_new_row_with_the_values_a_deleted_row_was_mailed_with_is_held_until_released(
+    tmp_path: Path, box: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_book(tmp_path / "jobs.xlsx", numbered(2), headers=HEADERS)
+    assert run("run", str(path)) == 0
+    yesterday = table(path)[0]["Job ID"]
+    book = load_workbook(path)
+    book["Jobs"].delete_rows(2, 2)  # yesterday's finished rows go
+    for column, name in enumerate(HEADERS, start=1):  # a row with row 2's very values again
+        book["Jobs"].cell(2, column, numbered(1)[0][name])
+    for column, name in enumerate(HEADERS, start=1):  # and a new one
+        book["Jobs"].cell(3, column, numbered(3)[2][name])
+    book.save(path)
+    # an older copy of row 2, or the same mailing again? Only a person can tell
+    assert run("run", str(path)) == 1
+    (held, new) = table(path)
+    assert str(held["Description"]).startswith("Not sent: held back: this row was mailed")
+    assert f"release it first (xl-mailer unclaimed --release {yesterday}" in str(
+        held["Description"]
+    )
+    assert held["Job ID"] is None and new["Job ID"] is not None
+    assert len(box.state.jobs) == 3
+    assert run("unclaimed", str(path), "--release", str(yesterday)) == 0
+    assert run("run", str(path)) == 0
+    assert jobs_per_row(box)["row 0"] == 2 and len(box.state.jobs) == 4
+
+
+def test_another_persons_unfinished_run_of_a_shared_file_stops_a_run_until_it_is_finished(
+    tmp_path: Path, box: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xl_mailer.engine import workbooks
+
+    path = write_book(tmp_path / "shared.xlsx", numbered(6), headers=HEADERS)
+    ann = tmp_path / "ann-state"
+    monkeypatch.setenv("XL_MAILER_STATE_DIR", str(ann))
+    with held_workbook(path, sheet="Jobs") as held:  # Ann's run dies mid-way
+        port, state = held.port, held.state
+        port.save(force=True)
+        workbooks.mark_unfinished(state.path)
+        run_sheet(port, _client().create_job, RunOptions(), journal=state.journal)
+    monkeypatch.setenv("XL_MAILER_STATE_DIR", str(tmp_path / "bob-state"))
+    assert run("run", str(path)) == 2  # Bob's computer has no journal of Ann's run
+    assert len(box.state.jobs) == 6
+    monkeypatch.setenv("XL_MAILER_STATE_DIR", str(ann))
+    assert run("run", str(path)) == 0  # Ann finishes: her journal puts the ids back
+    monkeypatch.setenv("XL_MAILER_STATE_DIR", str(tmp_path / "bob-state"))
+    assert run("run", str(path)) == 0
+    assert len(box.state.jobs) == 6 and max(jobs_per_row(box).values()) == 1
+
+
+def test_the_ids_are_kept_when_the_file_that_holds_them_is_moved_away(
+    tmp_path: Path, box: Sandbox
+) -> None:
+    master = write_book(tmp_path / "master.xlsx", numbered(4), headers=HEADERS)
+    assert run("run", str(master), "--output", str(tmp_path / "out.xlsx")) == 0
+    (tmp_path / "sent").mkdir()
+    shutil.move(tmp_path / "out.xlsx", tmp_path / "sent" / "out.xlsx")
+    assert run("run", str(master), "--output", str(tmp_path / "out2.xlsx")) == 1  # held back
+    assert len(box.state.jobs) == 4
+
+
+def test_a_master_copied_anew_to_the_same_name_is_held_back_not_marked_created(
+    tmp_path: Path, box: Sandbox
+) -> None:
+    master = write_book(tmp_path / "weekly.xlsx", numbered(3), headers=HEADERS)
+    path = tmp_path / "jobs.xlsx"
+    shutil.copyfile(master, path)
+    assert run("run", str(path)) == 0
+    (tmp_path / "archive").mkdir()
+    shutil.move(path, tmp_path / "archive" / "week1.xlsx")
+    shutil.copyfile(master, path)  # next week, the same master again
+    assert run("run", str(path)) == 1
+    rows = table(path)
+    assert all(r["Job ID"] is None for r in rows)  # no row claims last week's jobs
+    assert all(str(r["Description"]).startswith("Not sent: held back:") for r in rows)
+    out = io.StringIO()
+    main(["unclaimed", str(path)], out=out)
+    for job in list(box.state.jobs):
+        assert f"job {job}" in out.getvalue()
+        assert run("unclaimed", str(path), "--release", str(job)) in (0, 1)
+    assert run("run", str(path)) == 0
+    assert len(box.state.jobs) == 6 and max(jobs_per_row(box).values()) == 2
+
+
+def test_a_renamed_copy_of_a_shared_file_carries_the_note_of_an_unfinished_run(
+    tmp_path: Path, box: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xl_mailer.engine import workbooks
+
+    path = write_book(tmp_path / "shared.xlsx", numbered(5), headers=HEADERS)
+    monkeypatch.setenv("XL_MAILER_STATE_DIR", str(tmp_path / "ann-state"))
+    with held_workbook(path, sheet="Jobs") as held:  # Ann's run dies mid-way
+        port, state = held.port, held.state
+        port.set_unfinished(workbooks.whose_run())
+        port.save(force=True)  # as the run does before its first request leaves
+        run_sheet(port, _client().create_job, RunOptions(), journal=state.journal)
+    shutil.copyfile(path, tmp_path / "renamed.xlsx")
+    path.unlink()  # the note beside the old name is left behind; the one inside moves along
+    monkeypatch.setenv("XL_MAILER_STATE_DIR", str(tmp_path / "bob-state"))
+    assert run("run", str(tmp_path / "renamed.xlsx")) == 2
+    assert len(box.state.jobs) == 5
+
+
+def test_jobs_made_on_staging_never_hold_back_a_production_run(
+    tmp_path: Path, box: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_book(tmp_path / "jobs.xlsx", numbered(2), headers=HEADERS)
+    assert run("run", str(path)) == 0  # tried out on one account
+    book = load_workbook(path)
+    for row in (2, 3):  # the results cleared, to mail for real
+        for column in range(11, 17):
+            book["Jobs"].cell(row, column).value = None
+    book.save(path)
+    with Sandbox() as other:  # another account: its own journal
+        monkeypatch.setenv("C2M_ENDPOINT", other.url)
+        monkeypatch.setenv("C2M_PASSWORD", other.config.password)
+        assert run("run", str(path)) == 0
+        assert len(other.state.jobs) == 2
+
+
+def test_an_existing_output_is_refused_so_a_rerun_cannot_send_everything_again(
+    tmp_path: Path, box: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = write_book(tmp_path / "in.xlsx", [LETTER, LETTER])
+    output = tmp_path / "out.xlsx"
+    assert main(["run", str(source), "--output", str(output)], out=io.StringIO()) == 0
+    assert main(["run", str(source), "--output", str(output)], out=io.StringIO()) == 2
+    assert "exists already and may hold job ids of an earlier run" in capsys.readouterr().err
+    assert box.state.create_requests == 2
+    assert run("run", str(output)) == 0  # continuing sends nothing
+    assert box.state.create_requests == 2
+
+
+def test_an_output_run_of_a_source_with_an_unfinished_journal_sends_none_of_its_rows(
+    tmp_path: Path, box: Sandbox
+) -> None:
+    source = write_book(tmp_path / "in.xlsx", [LETTER])
+    before = source.read_bytes()
+    journal = Journal(journal_path(source))  # beside the book, as earlier versions kept it
+    journal.sending([REQUEST])
+    journal.close()
+    output = tmp_path / "o.xlsx"
+    assert run("run", str(source), "--output", str(output)) == 1
+    (row,) = table(output)
+    assert str(row["Description"]).startswith("UNKNOWN: the previous run stopped while this row")
+    assert box.state.create_requests == 0
+    assert source.read_bytes() == before
+
+
+# -- 5: a listing that may not show every job -----------------------------------------------------
 
 
 def unknown_rows(tmp_path: Path, box: Sandbox, n: int = 2) -> Path:
@@ -342,7 +562,7 @@ def read_as_the_client_does(jobs: list[dict[str, str]], server_time: object) -> 
         ([], None, "no Date header"),
     ],
 )
-def test_5_a_listing_that_may_be_incomplete_declares_no_row_safe(
+def test_a_listing_that_may_be_incomplete_declares_no_row_safe(
     tmp_path: Path, box: Sandbox, jobs: list[dict[str, str]], server_clock: int | None, why: str
 ) -> None:
     from xl_mailer.headless.xlsx import open_sheet
@@ -357,27 +577,10 @@ def test_5_a_listing_that_may_be_incomplete_declares_no_row_safe(
     assert all("No row was declared safe" in r.description for _, r in settled)
 
 
-def test_5_every_page_of_a_paged_listing_is_read(canned: Any) -> None:
-    from xl_mailer.click2mail.client import Click2MailClient
-
-    page = (
-        b"<jobs><page>1</page><totalPages>2</totalPages>"
-        b"<job><id>1</id><appSignature>a</appSignature></job></jobs>"
-    )
-    server = canned(200, page)
-    with Click2MailClient(server.url, "u", "p") as client:
-        listing = client.find_jobs(dt.date(2026, 11, 28))
-    assert [path for _, path in server.requests] == [
-        "/molpro/jobs?startDate=2026-11-28",
-        "/molpro/jobs?startDate=2026-11-28&page=2",
-    ]
-    assert len(listing.jobs) == 2 and listing.server_time is not None
+# -- 6: a row with its own appSignature -----------------------------------------------------------
 
 
-# -- 6: a row with its own appSignature ------------------------------------------------------
-
-
-def test_6_a_row_with_its_own_signature_is_not_given_an_older_job_of_the_same_values(
+def test_a_row_with_its_own_signature_is_not_given_an_older_job_of_the_same_values(
     tmp_path: Path, box: Sandbox
 ) -> None:
     row = {**LETTER, "rtnName": "row 0", "appSignature": "april"}
@@ -398,10 +601,10 @@ def test_6_a_row_with_its_own_signature_is_not_given_an_older_job_of_the_same_va
     assert table(path)[0]["Job ID"] != earlier.job_id
 
 
-# -- 7: hand edits, and a journal that changes under a run ------------------------------------
+# -- 7: hand edits, and a journal that changes under a run ----------------------------------------
 
 
-def test_7_a_cleared_job_id_comes_back_from_the_journal(tmp_path: Path, box: Sandbox) -> None:
+def test_a_cleared_job_id_comes_back_from_the_journal(tmp_path: Path, box: Sandbox) -> None:
     path = write_book(tmp_path / "jobs.xlsx", numbered(2), headers=HEADERS)
     assert run("run", str(path)) == 0
     made = table(path)[0]["Job ID"]
@@ -412,7 +615,23 @@ def test_7_a_cleared_job_id_comes_back_from_the_journal(tmp_path: Path, box: San
     assert len(box.state.jobs) == 2 and table(path)[0]["Job ID"] == made
 
 
-def test_7_a_row_showing_created_without_a_job_id_is_not_sent_until_cleared(
+def test_a_cleared_job_id_comes_back_from_the_journal_even_without_its_request_key(
+    tmp_path: Path, box: Sandbox
+) -> None:
+    headers = [*HEADERS, "Job ID", "HTTP Status", "Return Code", "Description", "Request Key"]
+    # the id and the key were deleted by hand, the rest of the result left behind
+    row = {**LETTER, "HTTP Status": 201, "Return Code": 0, "Description": "Created"}
+    path = write_book(tmp_path / "jobs.xlsx", [row], headers=headers)
+    journal = Journal(journal_path(path))
+    journal.sending([REQUEST])
+    journal.result(REQUEST, JobResult(Outcome.CREATED, "Created", 501, 201, 0))
+    journal.close()
+    assert run("run", str(path)) == 0
+    assert table(path)[0]["Job ID"] == 501
+    assert box.state.create_requests == 0
+
+
+def test_a_row_showing_created_without_a_job_id_is_not_sent_until_cleared(
     tmp_path: Path, box: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = write_book(tmp_path / "jobs.xlsx", numbered(2), headers=HEADERS)
@@ -432,7 +651,7 @@ def test_7_a_row_showing_created_without_a_job_id_is_not_sent_until_cleared(
     assert jobs_per_row(box)["row 0"] == 2
 
 
-def test_7_a_journal_deleted_during_a_run_is_reported_before_the_run_says_it_is_done(
+def test_a_journal_deleted_during_a_run_is_reported_before_the_run_says_it_is_done(
     tmp_path: Path,
     box: Sandbox,
     monkeypatch: pytest.MonkeyPatch,
@@ -457,7 +676,7 @@ def test_7_a_journal_deleted_during_a_run_is_reported_before_the_run_says_it_is_
     assert {r["Job ID"] for r in table(path)} == set(box.state.jobs)  # saved all the same
 
 
-def test_7_a_bad_journal_record_names_its_line_and_what_is_wrong(
+def test_a_bad_journal_record_names_its_line_and_what_is_wrong(
     tmp_path: Path, box: Sandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write_book(tmp_path / "jobs.xlsx", numbered(1), headers=HEADERS)
@@ -482,7 +701,7 @@ def test_7_a_bad_journal_record_names_its_line_and_what_is_wrong(
     assert len(box.state.jobs) == 0
 
 
-def test_7_a_journal_that_cannot_be_written_says_what_was_sent_without_a_traceback(
+def test_a_journal_that_cannot_be_written_says_what_was_sent_without_a_traceback(
     tmp_path: Path,
     box: Sandbox,
     monkeypatch: pytest.MonkeyPatch,
@@ -514,181 +733,3 @@ def test_7_a_journal_that_cannot_be_written_says_what_was_sent_without_a_traceba
     sent = len(box.state.jobs)
     assert 0 < sent < 12
     assert sum(1 for r in table(path) if r["Job ID"]) == sent  # every id it got is saved
-
-
-def test_4_a_copy_made_before_the_run_finished_gets_the_ids_instead_of_mailing_again(
-    tmp_path: Path, box: Sandbox
-) -> None:
-    path = write_book(tmp_path / "jobs.xlsx", numbered(5), headers=HEADERS)
-    with held_workbook(path, sheet="Jobs") as held:
-        port = held.port
-        port.save(force=True)  # what a run does before its first request leaves
-    copy = tmp_path / "copy.xlsx"
-    shutil.copyfile(path, copy)  # taken mid-run: the identity, but none of the results
-    assert run("run", str(path)) == 0
-    assert run("run", str(copy)) == 0
-    assert len(box.state.jobs) == 5
-    assert [r["Job ID"] for r in table(copy)] == [r["Job ID"] for r in table(path)]
-    assert str(table(copy)[0]["Description"]).startswith("Recovered: job")
-
-
-def test_4_a_finished_workbook_copied_for_new_rows_sends_only_the_new_rows(
-    tmp_path: Path, box: Sandbox
-) -> None:
-    path = write_book(tmp_path / "jobs.xlsx", numbered(3), headers=HEADERS)
-    assert run("run", str(path)) == 0
-    fresh = tmp_path / "next.xlsx"
-    shutil.copyfile(path, fresh)
-    book = load_workbook(fresh)
-    sheet = book["Jobs"]
-    sheet.delete_rows(2, 3)  # next month: last month's rows go, new ones come
-    for offset, row in enumerate(
-        numbered(2, documentId=1003, documentClass="Certified Letter 8.5 x 11", envelope="Best Fit")
-    ):
-        for column, name in enumerate(HEADERS, start=1):
-            sheet.cell(2 + offset, column, row[name])
-    book.save(fresh)
-    assert run("run", str(fresh), "--no-catalog-check") == 0
-    assert len(box.state.jobs) == 5
-
-
-def test_4_a_new_row_with_the_values_a_deleted_row_was_mailed_with_is_held_until_released(
-    tmp_path: Path, box: Sandbox, capsys: pytest.CaptureFixture[str]
-) -> None:
-    path = write_book(tmp_path / "jobs.xlsx", numbered(2), headers=HEADERS)
-    assert run("run", str(path)) == 0
-    yesterday = table(path)[0]["Job ID"]
-    book = load_workbook(path)
-    book["Jobs"].delete_rows(2, 2)  # yesterday's finished rows go
-    for column, name in enumerate(HEADERS, start=1):  # a row with row 2's very values again
-        book["Jobs"].cell(2, column, numbered(1)[0][name])
-    for column, name in enumerate(HEADERS, start=1):  # and a new one
-        book["Jobs"].cell(3, column, numbered(3)[2][name])
-    book.save(path)
-    # an older copy of row 2, or the same mailing again? Only a person can tell
-    assert run("run", str(path)) == 1
-    (held, new) = table(path)
-    assert str(held["Description"]).startswith("Not sent: held back: this row was mailed")
-    assert f"release it first (xl-mailer unclaimed --release {yesterday}" in str(
-        held["Description"]
-    )
-    assert held["Job ID"] is None and new["Job ID"] is not None
-    assert len(box.state.jobs) == 3
-    assert run("unclaimed", str(path), "--release", str(yesterday)) == 0
-    assert run("run", str(path)) == 0
-    assert jobs_per_row(box)["row 0"] == 2 and len(box.state.jobs) == 4
-
-
-def test_4_another_persons_unfinished_run_of_a_shared_file_stops_a_run_until_it_is_finished(
-    tmp_path: Path, box: Sandbox, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from xl_mailer.engine import workbooks
-
-    path = write_book(tmp_path / "shared.xlsx", numbered(6), headers=HEADERS)
-    ann = tmp_path / "ann-state"
-    monkeypatch.setenv("XL_MAILER_STATE_DIR", str(ann))
-    with held_workbook(path, sheet="Jobs") as held:  # Ann's run dies mid-way
-        port, state = held.port, held.state
-        port.save(force=True)
-        workbooks.mark_unfinished(state.path)
-        run_sheet(port, _client().create_job, RunOptions(), journal=state.journal)
-    monkeypatch.setenv("XL_MAILER_STATE_DIR", str(tmp_path / "bob-state"))
-    assert run("run", str(path)) == 2  # Bob's computer has no journal of Ann's run
-    assert len(box.state.jobs) == 6
-    monkeypatch.setenv("XL_MAILER_STATE_DIR", str(ann))
-    assert run("run", str(path)) == 0  # Ann finishes: her journal puts the ids back
-    monkeypatch.setenv("XL_MAILER_STATE_DIR", str(tmp_path / "bob-state"))
-    assert run("run", str(path)) == 0
-    assert len(box.state.jobs) == 6 and max(jobs_per_row(box).values()) == 1
-
-
-def test_4_the_ids_are_kept_when_the_file_that_holds_them_is_moved_away(
-    tmp_path: Path, box: Sandbox
-) -> None:
-    master = write_book(tmp_path / "master.xlsx", numbered(4), headers=HEADERS)
-    assert run("run", str(master), "--output", str(tmp_path / "out.xlsx")) == 0
-    (tmp_path / "sent").mkdir()
-    shutil.move(tmp_path / "out.xlsx", tmp_path / "sent" / "out.xlsx")
-    assert run("run", str(master), "--output", str(tmp_path / "out2.xlsx")) == 1  # held back
-    assert len(box.state.jobs) == 4
-
-
-def test_4_a_master_copied_anew_to_the_same_name_is_held_back_not_marked_created(
-    tmp_path: Path, box: Sandbox
-) -> None:
-    master = write_book(tmp_path / "weekly.xlsx", numbered(3), headers=HEADERS)
-    path = tmp_path / "jobs.xlsx"
-    shutil.copyfile(master, path)
-    assert run("run", str(path)) == 0
-    (tmp_path / "archive").mkdir()
-    shutil.move(path, tmp_path / "archive" / "week1.xlsx")
-    shutil.copyfile(master, path)  # next week, the same master again
-    assert run("run", str(path)) == 1
-    rows = table(path)
-    assert all(r["Job ID"] is None for r in rows)  # no row claims last week's jobs
-    assert all(str(r["Description"]).startswith("Not sent: held back:") for r in rows)
-    out = io.StringIO()
-    main(["unclaimed", str(path)], out=out)
-    for job in list(box.state.jobs):
-        assert f"job {job}" in out.getvalue()
-        assert run("unclaimed", str(path), "--release", str(job)) in (0, 1)
-    assert run("run", str(path)) == 0
-    assert len(box.state.jobs) == 6 and max(jobs_per_row(box).values()) == 2
-
-
-def test_4_a_renamed_copy_of_a_shared_file_carries_the_note_of_an_unfinished_run(
-    tmp_path: Path, box: Sandbox, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from xl_mailer.engine import workbooks
-
-    path = write_book(tmp_path / "shared.xlsx", numbered(5), headers=HEADERS)
-    monkeypatch.setenv("XL_MAILER_STATE_DIR", str(tmp_path / "ann-state"))
-    with held_workbook(path, sheet="Jobs") as held:  # Ann's run dies mid-way
-        port, state = held.port, held.state
-        port.set_unfinished(workbooks.whose_run())
-        port.save(force=True)  # as the run does before its first request leaves
-        run_sheet(port, _client().create_job, RunOptions(), journal=state.journal)
-    shutil.copyfile(path, tmp_path / "renamed.xlsx")
-    path.unlink()  # the note beside the old name is left behind; the one inside moves along
-    monkeypatch.setenv("XL_MAILER_STATE_DIR", str(tmp_path / "bob-state"))
-    assert run("run", str(tmp_path / "renamed.xlsx")) == 2
-    assert len(box.state.jobs) == 5
-
-
-def test_3_attaching_a_job_to_a_row_of_another_mailing_is_refused(
-    tmp_path: Path, box: Sandbox, capsys: pytest.CaptureFixture[str]
-) -> None:
-    rows = [*numbered(1), *numbered(2, addressId=2003)[1:]]  # row 2: list 2001, row 3: 2003
-    path = write_book(tmp_path / "jobs.xlsx", rows, headers=HEADERS)
-    crash_after_sending(path)
-    book = load_workbook(path)
-    book["Jobs"].delete_rows(2)  # the 2003 row moves up to row 2 ...
-    book["Jobs"]["E2"] = "Full Color"  # ... and is edited
-    book.save(path)
-    assert run("run", str(path)) == 2
-    first = next(j for j in box.state.jobs.values() if j.params["rtnName"] == "row 0")
-    second = next(j for j in box.state.jobs.values() if j.params["rtnName"] == "row 1")
-    out = io.StringIO()
-    main(["unclaimed", str(path)], out=out)
-    assert f"job {first.id} (request key" in out.getvalue() and "addressId 2001" in out.getvalue()
-    assert main(["unclaimed", str(path), "--attach", f"{first.id}=2"]) == 2  # "sent from row 2"
-    assert "it is another mailing" in capsys.readouterr().err
-    assert run("unclaimed", str(path), "--attach", f"{second.id}=2") in (0, 1)
-    assert table(path)[0]["Job ID"] == second.id
-
-
-def test_4_jobs_made_on_staging_never_hold_back_a_production_run(
-    tmp_path: Path, box: Sandbox, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = write_book(tmp_path / "jobs.xlsx", numbered(2), headers=HEADERS)
-    assert run("run", str(path)) == 0  # tried out on one account
-    book = load_workbook(path)
-    for row in (2, 3):  # the results cleared, to mail for real
-        for column in range(11, 17):
-            book["Jobs"].cell(row, column).value = None
-    book.save(path)
-    with Sandbox() as other:  # another account: its own journal
-        monkeypatch.setenv("C2M_ENDPOINT", other.url)
-        monkeypatch.setenv("C2M_PASSWORD", other.config.password)
-        assert run("run", str(path)) == 0
-        assert len(other.state.jobs) == 2
