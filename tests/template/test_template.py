@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import io
 import re
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -17,9 +19,12 @@ from openpyxl import load_workbook
 from xl_mailer.core.catalog import default_catalog
 from xl_mailer.core.models import OUTPUT_HEADERS, REQUIRED_PARAMS
 from xl_mailer.core.returncodes import DOCUMENTED
+from xl_mailer.headless.cli import main
 from xl_mailer.ribbon import ACTIONS
+from xl_mailer.sandbox import Sandbox
 
-from .remote import TEMPLATE
+from ..conftest import LETTER
+from ..remote import TEMPLATE
 
 BUILD = TEMPLATE.parent / "build.py"
 UI_NS = {"ui": "http://schemas.microsoft.com/office/2006/01/customui"}
@@ -216,14 +221,9 @@ def test_settings_hold_no_password_and_return_codes_are_the_documented_table() -
     assert log == ["When", "Who", "Endpoint", "Created", "Failed", "Skipped", "Seconds"]
 
 
-def test_the_template_runs_headless_and_keeps_its_ribbon(tmp_path: Path, sandbox_env) -> None:  # type: ignore[no-untyped-def]
-    import io
-    import shutil
-
-    from xl_mailer.headless.cli import main
-
-    from .conftest import LETTER
-
+def test_the_template_runs_headless_and_keeps_its_ribbon(
+    tmp_path: Path, sandbox_env: Sandbox
+) -> None:
     path = tmp_path / "mine.xlsm"
     shutil.copy(TEMPLATE, path)
     book = load_workbook(path, keep_vba=True)
