@@ -102,10 +102,18 @@ def write_book(
 
 
 class Canned:
-    """A tiny HTTP server that answers every request with one canned response."""
+    """A tiny HTTP server that answers every request with one canned response, but for the
+    paths in ``routes``, which get their own (status, body)."""
 
-    def __init__(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        body: bytes,
+        headers: dict[str, str] | None = None,
+        routes: dict[str, tuple[int, bytes]] | None = None,
+    ) -> None:
         self.status, self.body, self.headers = status, body, headers or {}
+        self.routes = routes or {}
         self.requests: list[tuple[str, str]] = []
         canned = self
 
@@ -119,12 +127,14 @@ class Canned:
                 length = int(self.headers.get("Content-Length") or 0)
                 self.rfile.read(length)
                 canned.requests.append((self.command, self.path))
-                self.send_response(canned.status)
+                path = self.path.split("?", 1)[0].removeprefix("/molpro")
+                status, body = canned.routes.get(path, (canned.status, canned.body))
+                self.send_response(status)
                 for k, v in canned.headers.items():
                     self.send_header(k, v)
-                self.send_header("Content-Length", str(len(canned.body)))
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(canned.body)
+                self.wfile.write(body)
 
             do_GET = do_POST = _answer
 

@@ -13,7 +13,7 @@ from xl_mailer.core.models import REQUIRED_PARAMS, RESULT_HEADERS
 from xl_mailer.headless.cli import main
 from xl_mailer.sandbox import Sandbox
 
-from ..conftest import letter, write_book
+from ..conftest import Canned, letter, write_book
 
 
 def run(*argv: str) -> int:
@@ -161,30 +161,17 @@ def test_macros_are_kept_in_xlsm(tmp_path: Path, sandbox_env: Sandbox) -> None:
 
 
 def test_text_from_the_server_is_written_as_text_not_a_formula(
-    tmp_path: Path,
-    canned,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    tmp_path: Path, canned: type[Canned], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from ..conftest import DATA
 
-    server = canned(400, (DATA / "formula_description.xml").read_bytes())
-    credit = b"<credit><balance>1</balance></credit>"
+    credit = (200, b"<credit><balance>1</balance></credit>")
+    server = canned(
+        400, (DATA / "formula_description.xml").read_bytes(), routes={"/credit": credit}
+    )
     monkeypatch.setenv("C2M_USERNAME", "u")
     monkeypatch.setenv("C2M_PASSWORD", "p")
     path = write_book(tmp_path / "jobs.xlsx", [letter()])
-    # the canned server answers every call alike: let the credit check pass first
-    server.body = credit
-    server.status = 200
-    from xl_mailer.click2mail import client as client_module
-
-    original = client_module.Click2MailClient.check_credentials
-
-    def check_then_switch(self):  # type: ignore[no-untyped-def]
-        document = original(self)
-        server.status, server.body = 400, (DATA / "formula_description.xml").read_bytes()
-        return document
-
-    monkeypatch.setattr(client_module.Click2MailClient, "check_credentials", check_then_switch)
     assert run(str(path), "--endpoint", server.url) == 1
     cell = load_workbook(path)["Jobs"]["M2"]
     assert cell.value.startswith("=HYPERLINK(")
