@@ -103,7 +103,9 @@ def test_a_cancelled_run_withdraws_the_rows_it_journaled_ahead(tmp_path: Path) -
     assert journal.unsynced == 0
 
 
-def _wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
+def eventually(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
+    """Whether ``condition`` comes true within ``seconds``. The journal's flusher announces
+    nothing, so its work is looked for; the deadline fails a test instead of hanging it."""
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
@@ -123,7 +125,7 @@ def test_an_answer_is_in_the_file_at_once_and_on_disk_soon_without_being_asked(
     # a killed process loses nothing the OS already has; another reader sees the id
     (entry,) = Journal(journal.path).entries()
     assert entry.result.job_id == 4711
-    assert _wait_until(lambda: journal.unsynced == 0)  # the flusher's fsync, nobody asked
+    assert eventually(lambda: journal.unsynced == 0)  # the flusher's fsync, nobody asked
     later = JobRequest(3, (("documentId", "1"),), key="k3")
     journal.result(later, JobResult(Outcome.CREATED, "Created", 4712, 201, 0))
     journal.close()  # closing puts the rest on disk too
@@ -136,7 +138,7 @@ def test_answers_reach_the_disk_while_the_recording_thread_is_busy(tmp_path: Pat
 
     def record(row: int, result: JobResult) -> None:
         if not seen:  # a checkpoint save, or Excel busy: nobody in the run calls sync
-            seen.append(_wait_until(lambda: journal.unsynced == 0))
+            seen.append(eventually(lambda: journal.unsynced == 0))
 
     def send(request: JobRequest) -> JobResult:
         return JobResult(Outcome.CREATED, "Created", request.row, 201, 0)
@@ -227,10 +229,12 @@ def test_a_failed_fsync_of_the_flusher_stops_the_run_with_a_reason(
 
     real = os.fsync
     calls: list[int] = []
+    flusher_failed = threading.Event()
 
     def fsync(descriptor: int) -> None:
         calls.append(descriptor)
         if len(calls) == 2:  # the flusher's: Linux reports a writeback error to one fsync only
+            flusher_failed.set()
             raise OSError(5, "Input/output error")
         real(descriptor)
 
@@ -238,7 +242,7 @@ def test_a_failed_fsync_of_the_flusher_stops_the_run_with_a_reason(
     journal = Journal(tmp_path / "journal")
 
     def record(row: int, result: JobResult) -> None:
-        _wait_until(lambda: len(calls) >= 2)  # the flusher runs while the row is recorded
+        assert flusher_failed.wait(5)  # the flusher runs while the row is recorded
 
     plans = [RowPlan(r.row, request=r) for r in _requests(1)]
     summary = execute(
