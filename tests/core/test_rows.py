@@ -73,9 +73,8 @@ def test_blank_envelope_is_sent_empty_for_products_without_one() -> None:
         ),
         (
             {"documentClass": "Priority Express Letter 8.5 x 11"},
-            "did you mean 'Priority Express Letter  8.5 x 11'?",
+            "it has one space after 'Letter' (Click2Mail's has two spaces)",
         ),
-        ({"documentClass": "Letter 8.5 x 11 "}, "did you mean 'Letter 8.5 x 11'?"),
         (
             {"color": "Purple"},
             "color 'Purple' is not allowed for 'Letter 8.5 x 11'; allowed:"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -126,6 +127,12 @@ def _not_allowed(
     if allowed == ("",):
         return f"{name} {value!r} is not allowed{scope}: leave {name} empty (no envelope)"
     nearest = nearest_value(value, allowed)
+    if nearest is not None and _squash(nearest) == _squash(value):
+        # a suggestion that looks like what was typed helps no one: say what differs
+        return (
+            f"{name} {value!r} differs from Click2Mail's {nearest!r}:"
+            f" {'; '.join(slight_differences(value, nearest))}"
+        )
     if nearest is not None:
         return f"{name} {value!r} is not allowed{scope}; did you mean {nearest!r}?"
     return f"{name} {value!r} is not allowed{scope}; allowed: {_listing(allowed)}"
@@ -139,6 +146,51 @@ def _listing(values: Sequence[str]) -> str:
 
 def _squash(text: str) -> str:
     return " ".join(text.split()).casefold()
+
+
+_COUNTS = {1: "one", 2: "two", 3: "three", 4: "four"}
+_SPACES = {" ": "space", "\t": "tab", "\u00a0": "non-breaking space"}
+
+
+def _gap(text: str) -> str:
+    """The white space between two words, in words: "one space", "two spaces", "a tab"."""
+    if len(set(text)) != 1:
+        return "unusual white space (" + ", ".join(f"U+{ord(c):04X}" for c in text) + ")"
+    kind = _SPACES.get(text[0], f"space character U+{ord(text[0]):04X}")
+    if len(text) > 1:
+        return f"{_COUNTS.get(len(text), str(len(text)))} {kind}s"
+    return "one space" if kind == "space" else f"a {kind}"
+
+
+def slight_differences(value: str, meant: str) -> list[str]:
+    """What to change in ``value`` to get ``meant`` when the two differ only in case or in
+    the white space between words, in words a person can act on:
+    "has two spaces after 'Letter' (Click2Mail's has one)", "write 'Letter' with a capital L".
+    """
+    typed, wanted = value.split(), meant.split()
+    fixes: list[str] = []
+    typed_gaps = re.findall(r"\s+", value.strip())
+    wanted_gaps = re.findall(r"\s+", meant.strip())
+    for index, (mine, theirs) in enumerate(zip(typed_gaps, wanted_gaps, strict=False)):
+        if mine != theirs:
+            fixes.append(
+                f"it has {_gap(mine)} after {typed[index]!r} (Click2Mail's has {_gap(theirs)})"
+            )
+    for mine, theirs in zip(typed, wanted, strict=False):
+        if mine != theirs:
+            fixes.append(_case_fix(mine, theirs))
+    if value != value.strip():
+        fixes.append("remove the spaces around it")
+    return fixes or [f"write it exactly as {meant!r}"]
+
+
+def _case_fix(typed: str, wanted: str) -> str:
+    changed = [i for i, (a, b) in enumerate(zip(typed, wanted, strict=False)) if a != b]
+    if len(typed) == len(wanted) and changed == [0] and wanted[0].isupper():
+        return f"write {wanted!r} with a capital {wanted[0]}"
+    if len(typed) == len(wanted) and changed == [0]:
+        return f"write {wanted!r} with a small {wanted[0]}"
+    return f"write {wanted!r}, not {typed!r}"
 
 
 def nearest_value(value: str, allowed: Sequence[str]) -> str | None:

@@ -12,6 +12,7 @@ from xl_mailer.core.cells import CellError, is_blank, to_param
 from xl_mailer.core.models import (
     ALL_PARAMS,
     KEY_HEADER,
+    OPTION_PARAMS,
     REQUIRED_PARAMS,
     SENT_HEADER,
     JobRequest,
@@ -53,6 +54,7 @@ class RowPlan:
     request: JobRequest | None = None
     result: JobResult | None = None
     write: bool = True  # False for rows left exactly as they are (already done)
+    notes: tuple[str, ...] = ()  # what was tidied on the way (spaces around an option value)
 
 
 def _cell(row: Sequence[object], column: int) -> object:
@@ -149,28 +151,58 @@ def plan_row(
     """Convert and validate one row; a row with any problem is not sent."""
     params: list[tuple[str, str]] = []
     problems: list[str] = []
+    notes: list[str] = []
     for name in ALL_PARAMS:
         column = layout.params.get(name)
         if column is None:
             continue
         value = _cell(row, column)
-        if is_blank(value):
-            if name == "envelope":
-                params.append((name, ""))
-            elif name in REQUIRED_PARAMS:
-                problems.append(f"{name} is empty")
-            continue
-        try:
-            params.append((name, to_param(name, value)))
-        except CellError as exc:
-            problems.append(str(exc))
+        if not is_blank(value):
+            try:
+                text = to_param(name, value)
+            except CellError as exc:
+                problems.append(str(exc))
+                continue
+            if name not in OPTION_PARAMS or text == text.strip():
+                params.append((name, text))
+                continue
+            # no option value has spaces around it: they are a slip, never what was meant
+            value = text.strip()
+            notes.append(
+                f"removed the spaces around {name} {value!r}"
+                if value
+                else f"{name} held only spaces"
+            )
+            if value:
+                params.append((name, value))
+                continue
+        if name == "envelope":
+            params.append((name, ""))
+        elif name in REQUIRED_PARAMS:
+            problems.append(f"{name} is empty")
     if catalog is not None:
         problems.extend(catalog.check(dict(params)))
     if problems:
-        return RowPlan(number, result=invalid(problems))
-    return RowPlan(number, request=JobRequest(row=number, params=tuple(params)))
+        return RowPlan(number, result=noted(invalid(problems), notes), notes=tuple(notes))
+    return RowPlan(number, request=JobRequest(row=number, params=tuple(params)), notes=tuple(notes))
 
 
 def invalid(problems: Sequence[str]) -> JobResult:
     """The result of a row refused before any call."""
     return JobResult(Outcome.INVALID, "Not sent: " + "; ".join(problems))
+
+
+def noted(result: JobResult, notes: Sequence[str]) -> JobResult:
+    """``result`` with what planning tidied in its row (``RowPlan.notes``) at the end of its
+    Description, so that the row says why what was sent differs from what it shows."""
+    if not notes:
+        return result
+    return JobResult(
+        result.outcome,
+        f"{result.description} ({'; '.join(notes)})",
+        result.job_id,
+        result.http_status,
+        result.code,
+        result.request_key,
+        result.sent_at,
+    )

@@ -152,5 +152,29 @@ def _with_results(rows: Rows, r: int, params: dict[str, int], sheet: str) -> Lay
     return Layout(header_row=r, params=params, results=results, existing=existing)
 
 
+def placement(layout: Layout) -> str | None:
+    """Where the result columns a run adds go, in words, when they do not go right after the
+    parameters (the cells there hold the user's own data); None when nothing is added there
+    or they go right after the parameters."""
+    added = sorted(column for column, _ in layout.missing_headers)
+    if not added:
+        return None
+    used = [*layout.params.values(), *(layout.results[n] for n in layout.existing)]
+    if added[0] == max(used) + 1:
+        return None
+    mine = _span(max(used) + 1, added[0] - 1)
+    kept = "are left as they are" if mine.startswith("columns") else "is left as it is"
+    return (
+        f"Results go in {_span(added[0], added[-1])}, right of the last column in use"
+        f" (your {mine} {kept})"
+    )
+
+
+def _span(first: int, last: int) -> str:
+    if first == last:
+        return f"column {column_letter(first)}"
+    return f"columns {column_letter(first)} to {column_letter(last)}"
+
+
 def _free(rows: Rows, r: int, span: range) -> bool:
     return all(c >= len(row) or row[c] is None or row[c] == "" for row in rows[r:] for c in span)
