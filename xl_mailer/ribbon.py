@@ -15,7 +15,13 @@ import xlwings as xw
 
 from xl_mailer.excel.account import set_password, test_connection
 from xl_mailer.excel.book import Progress, alert, read_settings
-from xl_mailer.excel.followup import clear_results, reconcile, refresh_status, unclaimed_jobs
+from xl_mailer.excel.followup import (
+    archive_rows,
+    clear_results,
+    reconcile,
+    refresh_status,
+    unclaimed_jobs,
+)
 from xl_mailer.excel.sending import create_jobs, create_selected_jobs, selected_rows, validate_rows
 from xl_mailer.excel.unclaimed_sheet import UNCLAIMED_HEADER
 
@@ -23,6 +29,7 @@ __all__ = [
     "ACTIONS",
     "UNCLAIMED_HEADER",
     "Progress",
+    "archive_rows",
     "clear_results",
     "create_jobs",
     "create_selected_jobs",
@@ -44,6 +51,7 @@ ACTIONS: dict[str, Callable[..., Any]] = {
     "refresh_status": refresh_status,
     "reconcile": reconcile,
     "clear_results": clear_results,
+    "archive_rows": archive_rows,
     "unclaimed_jobs": unclaimed_jobs,
     "test_connection": test_connection,
     "set_password": set_password,

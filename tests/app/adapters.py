@@ -10,7 +10,7 @@ from typing import Protocol
 import xlwings as xw
 from openpyxl import Workbook, load_workbook
 
-from xl_mailer.app.ports import SheetPort
+from xl_mailer.app.ports import ArchivePort
 from xl_mailer.excel.xlbook import BookSheet
 from xl_mailer.headless.xlsx import FileSheet, open_sheet
 
@@ -22,12 +22,13 @@ Grid = list[list[object]]
 class Adapter(Protocol):
     name: str
 
-    def open(self, grid: Grid) -> SheetPort:
-        """A port over a sheet named Jobs that holds ``grid`` from A1."""
+    def open(self, grid: Grid, *, history: Grid | None = None) -> ArchivePort:
+        """A port over a sheet named Jobs that holds ``grid`` from A1 (and a History sheet
+        holding ``history``, if given)."""
         ...
 
-    def read(self) -> Grid:
-        """The sheet as the last opened port left it (saved, for a file)."""
+    def read(self, sheet: str = "Jobs") -> Grid:
+        """A sheet as the last opened port left it (saved, for a file)."""
         ...
 
 
@@ -40,22 +41,26 @@ class FileAdapter:
         self.path = folder / "jobs.xlsx"
         self.port: FileSheet | None = None
 
-    def open(self, grid: Grid) -> SheetPort:
+    def open(self, grid: Grid, *, history: Grid | None = None) -> ArchivePort:
         book = Workbook()
         sheet = book.active
         assert sheet is not None
         sheet.title = "Jobs"
         for line in grid:
             sheet.append(line)
+        if history is not None:
+            archive = book.create_sheet("History")
+            for line in history:
+                archive.append(line)
         book.save(self.path)
         self.port = open_sheet(self.path)
         return self.port
 
-    def read(self) -> Grid:
+    def read(self, sheet: str = "Jobs") -> Grid:
         assert self.port is not None
         self.port.save()
         book = load_workbook(self.path)
-        return [list(r) for r in book["Jobs"].iter_rows(values_only=True)]
+        return [list(r) for r in book[sheet].iter_rows(values_only=True)]
 
 
 class RemoteAdapter:
@@ -65,43 +70,64 @@ class RemoteAdapter:
     name = "xlwings"
 
     def __init__(self) -> None:
-        self.grid: Grid = []
+        self.sheets: list[tuple[str, Grid]] = []
         self.book: xw.Book | None = None
 
-    def open(self, grid: Grid) -> SheetPort:
-        self.grid = [list(line) for line in grid]
-        self.book = xw.Book(json=_payload(self.grid))
+    def open(self, grid: Grid, *, history: Grid | None = None) -> ArchivePort:
+        self.sheets = [("Jobs", [list(line) for line in grid])]
+        if history is not None:
+            self.sheets.append(("History", [list(line) for line in history]))
+        self.book = xw.Book(json=_payload(self.sheets))
         return BookSheet(self.book.sheets["Jobs"])
 
-    def read(self) -> Grid:
+    def read(self, sheet: str = "Jobs") -> Grid:
+        """The sheet after the actions the VBA client would carry out: sheets added, values
+        set, rows deleted."""
         assert self.book is not None
-        cells = [list(line) for line in self.grid]
-        for action in actions(self.book, "setValues"):
+        sheets = [(name, [list(line) for line in grid]) for name, grid in self.sheets]
+        for action in actions(self.book):
+            if action["func"] == "addSheet":
+                sheets.insert(action["args"][0], (action["args"][1], []))
+                continue
+            if action["func"] not in ("setValues", "rangeDelete"):
+                continue
+            cells = sheets[action["sheet_position"]][1]
+            first = action["start_row"]
+            if action["func"] == "rangeDelete":
+                del cells[first : first + action["row_count"]]
+                continue
             for r, line in enumerate(action["values"]):
                 for c, value in enumerate(line):
-                    row, column = action["start_row"] + r, action["start_column"] + c
+                    row, column = first + r, action["start_column"] + c
                     while len(cells) <= row:
                         cells.append([])
                     cells[row].extend([None] * (column + 1 - len(cells[row])))
                     cells[row][column] = _from_json(value)
-        return cells
+        return dict(sheets)[sheet]
 
 
-def _payload(grid: Grid) -> dict[str, object]:
+def _payload(sheets: list[tuple[str, Grid]]) -> dict[str, object]:
     return {
         "client": "VBA",
         "version": xw.__version__,
         "book": {"name": "jobs.xlsm", "active_sheet_index": 0, "selection": "A1"},
         "names": [],
-        "sheets": [{"name": "Jobs", "values": sheet_values(grid), "pictures": [], "tables": []}],
+        "sheets": [
+            {"name": name, "values": sheet_values(grid), "pictures": [], "tables": []}
+            for name, grid in sheets
+        ],
     }
 
 
 def _from_json(value: object) -> object:
-    """A written value as Excel would hold it: a date back from its ISO text."""
-    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] in "T ":
-        try:
+    """A written value as Excel would hold it: a date or a time back from its ISO text."""
+    if not isinstance(value, str) or len(value) < 10 or value[4:5] != "-" or value[7:8] != "-":
+        return value
+    try:
+        if len(value) == 10:
+            return dt.date.fromisoformat(value)
+        if value[10] in "T ":
             return dt.datetime.fromisoformat(value)
-        except ValueError:
-            return value
+    except ValueError:
+        pass
     return value

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from xl_mailer.app.archive import archive_rows
 from xl_mailer.app.claims import decide
 from xl_mailer.app.clear import clear_results
 from xl_mailer.app.create import RunOptions, create_jobs
@@ -146,3 +147,61 @@ def test_decide_gives_a_job_no_row_claims_to_the_row_a_person_names(
     assert [a.row for a in done.attached] == [3] and done.left == []
     assert cells[1][0] == job and str(cells[1][3]).startswith("Attached: job")
     assert len(sandbox.state.jobs) == 1
+
+
+def _day(value: object) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value  # type: ignore[return-value]
+
+
+def test_archive_moves_each_row_with_a_job_to_history_and_keeps_the_others(
+    adapter: Adapter,
+) -> None:
+    made = [*row()[: len(REQUIRED_PARAMS)], 245986, 201, 0, "Created", "xlm-1", None]
+    unknown = [*row()[: len(REQUIRED_PARAMS)], None, None, None, "UNKNOWN: no answer", None, None]
+    later = row(documentId=1002)
+    grid: Grid = [HEADER, made, row(color="Purple"), unknown, [*made[:9], 245987, *made[10:]]]
+    grid.append(later)
+    done = archive_rows(adapter.open(grid), today=dt.date(2026, 11, 28))
+    assert (done.rows, done.unknown) == ([2, 5], 1)
+    assert done.line() == (
+        "Moved 2 finished row(s) to the History sheet; 1 row(s) await reconciliation and stay"
+        " (run Reconcile first)."
+    )
+    jobs = adapter.read()
+    assert [line[4] for line in jobs[1:4]] == ["Purple", LETTER["color"], LETTER["color"]]
+    assert str(jobs[2][TEXT]).startswith("UNKNOWN") and jobs[3][7] == 1002
+    assert all(v in (None, "") for line in jobs[4:] for v in line)
+    history = adapter.read("History")
+    assert history[0] == [*HEADER, "Archived"]
+    assert [line[JOB] for line in history[1:]] == [245986, 245987]
+    assert [_day(line[-1]) for line in history[1:]] == [dt.date(2026, 11, 28)] * 2
+
+
+def test_a_second_archive_adds_below_and_a_new_column_at_the_end(adapter: Adapter) -> None:
+    kept = [*HEADER, "Archived"]
+    old = [*row()[: len(REQUIRED_PARAMS)], 1, 201, 0, "Created", None, None, dt.date(2026, 11, 27)]
+    grown = [*HEADER, "Owner"]
+    today = [*row()[: len(REQUIRED_PARAMS)], 2, 201, 0, "Created", None, None, "Ann"]
+    port = adapter.open([grown, today], history=[kept, old])
+    archive_rows(port, today=dt.date(2026, 11, 28))
+    history = adapter.read("History")
+    assert history[0] == [*kept, "Owner"]
+    assert [line[JOB] for line in history[1:]] == [1, 2]
+    assert _day(history[2][-2]) == dt.date(2026, 11, 28) and history[2][-1] == "Ann"
+
+
+def test_the_same_mailing_after_an_archive_is_a_new_job_not_the_archived_one(
+    adapter: Adapter, sandbox: Sandbox, client: Click2MailClient, tmp_path: Path
+) -> None:
+    journal = Journal(tmp_path / "journal.jsonl")
+    create_jobs(adapter.open([HEADER, row()]), client, RunOptions(), journal=journal)
+    yesterday = adapter.read()
+    archive_rows(adapter.open(yesterday), today=dt.date(2026, 11, 28))
+    history = adapter.read("History")
+    # the next day: the same mailing again, in the emptied table
+    run = create_jobs(
+        adapter.open([HEADER, row()], history=history), client, RunOptions(), journal=journal
+    )
+    assert run.summary.created == 1 and run.recovered == []
+    assert len(sandbox.state.jobs) == 2
+    assert decide(adapter.open(adapter.read(), history=history), journal).left == []

@@ -74,6 +74,9 @@ def test_a_run_never_gives_two_rows_one_key_nor_reuses_a_key_in_the_sheet() -> N
         def row_notes(self, layout: object) -> dict[int, str]:
             return {}
 
+        def archived(self) -> list[list[object]]:
+            return []
+
     def send(request: JobRequest) -> JobResult:
         sent.append(request.key)
         return JobResult(Outcome.CREATED, "Created", len(sent), 201, 0)

@@ -615,3 +615,19 @@ def test_reconcile_with_no_unknown_row_says_so_and_asks_nothing(
     book = make_book(rows_of(LETTER), settings_for)
     assert ribbon.reconcile(book) == 0
     assert alerts(book) == ["No row awaits reconciliation."]
+
+
+def test_archive_finished_rows_moves_them_to_history_and_deletes_them(sandbox: Sandbox) -> None:
+    made = {**LETTER, "_results": {JOB_ID: 245986, HTTP: 201, CODE: 0, TEXT: "Created"}}
+    unknown = {**LETTER, "_results": {TEXT: "UNKNOWN: no answer within 60 s"}}
+    book = make_book(rows_of(made, LETTER, unknown, made))
+    assert ribbon.archive_rows(book) == 2
+    assert [a["args"][1] for a in actions(book, "addSheet")] == ["History"]
+    deleted = [(a["start_row"] + 1, a["row_count"]) for a in actions(book, "rangeDelete")]
+    assert deleted == [(FIRST + 3, 1), (FIRST, 1)]  # the bottom row first
+    history = [a for a in actions(book, "setValues") if a["sheet_position"] != 0]
+    assert [line[JOB_ID - 1] for line in history[0]["values"][1:]] == [245986, 245986]
+    assert alerts(book) == [
+        "Moved 2 finished row(s) to the History sheet; 1 row(s) await reconciliation and stay"
+        " (run Reconcile first). Save the workbook to keep it so."
+    ]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from xl_mailer.core.models import REQUIRED_PARAMS
 from xl_mailer.headless.cli import main
 from xl_mailer.sandbox import Sandbox
 
@@ -183,3 +184,47 @@ def test_the_sandbox_command_serves_the_api_until_ctrl_c() -> None:
         finally:
             if server.poll() is None:
                 server.kill()
+
+
+def test_archive_moves_finished_rows_to_history_and_the_next_days_rows_are_sent(
+    tmp_path: Path, sandbox_env: Sandbox
+) -> None:
+    from openpyxl import load_workbook
+
+    path = write_book(tmp_path / "jobs.xlsx", [letter(), letter(documentId=1002)])
+    assert main(["run", str(path)], out=io.StringIO()) == 0
+    out = io.StringIO()
+    assert main(["archive", str(path)], out=out) == 0
+    assert out.getvalue() == "Moved 2 finished row(s) to the History sheet.\n"
+    book = load_workbook(path)
+    history = [list(r) for r in book["History"].iter_rows(values_only=True)]
+    assert history[0][-1] == "Archived" and len(history) == 3
+    assert {line[9] for line in history[1:]} == set(sandbox_env.state.jobs)
+    jobs = book["Jobs"]
+    assert all(v is None for line in jobs.iter_rows(min_row=2, values_only=True) for v in line)
+    # the next day: the same two mailings again, typed where yesterday's were
+    for number, row in enumerate((letter(), letter(documentId=1002)), start=2):
+        for column, name in enumerate(REQUIRED_PARAMS, start=1):
+            jobs.cell(number, column, row[name])
+    book.save(path)
+    assert main(["run", str(path)], out=io.StringIO()) == 0
+    assert len(sandbox_env.state.jobs) == 4
+
+
+def test_archive_keeps_the_formulas_of_the_rows_that_move_up_pointing_at_their_own_row(
+    tmp_path: Path,
+) -> None:
+    from openpyxl import load_workbook
+
+    headers = [*REQUIRED_PARAMS, "notes", "Job ID", "HTTP Status", "Return Code", "Description"]
+    done = {**letter(), "Job ID": 245986, "notes": "sent"}
+    path = write_book(tmp_path / "jobs.xlsx", [done, letter()], headers=headers)
+    book = load_workbook(path)
+    book["Jobs"]["J3"] = '=H3&"-"&I3'  # a note made from the row's own ids
+    book["Jobs"]["K2"] = "=245986"  # a Job ID typed as a formula, never calculated
+    book.save(path)
+    assert main(["archive", str(path)], out=io.StringIO()) == 0
+    jobs = load_workbook(path)["Jobs"]
+    assert jobs["H2"].value == letter()["documentId"]
+    assert jobs["J2"].value == '=H2&"-"&I2'
+    assert jobs["A3"].value is None and jobs["J3"].value is None

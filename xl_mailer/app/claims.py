@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from xl_mailer.app.archive import history_claims
 from xl_mailer.app.ports import SheetPort, write_results
 from xl_mailer.app.recovery import recover
 from xl_mailer.core.cells import is_blank
@@ -32,7 +33,8 @@ def unclaimed(port: SheetPort, journal: Journal) -> list[Entry]:
     and that no row of the sheet claims, then saved jobs that hold back a row with the
     same values (``jobs.recover``)."""
     values = port.values()
-    found = recover(values, find_layout(values, sheet=port.name), journal)
+    layout = find_layout(values, sheet=port.name)
+    found = recover(values, layout, journal, history_claims(port.archived()))
     return found.unclaimed + found.holding
 
 
@@ -73,7 +75,7 @@ def attach(
     """
     values = port.values()
     layout = find_layout(values, sheet=port.name)
-    found = recover(values, layout, journal)
+    found = recover(values, layout, journal, history_claims(port.archived()))
     entries = found.unclaimed + found.holding
     job_col = layout.results["Job ID"]
     done: list[Attached] = []

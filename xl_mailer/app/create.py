@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from xl_mailer.app.archive import history_claims
 from xl_mailer.app.ports import SheetPort, result_spans, write_headers, write_results
 from xl_mailer.app.recovery import recover, unclaimed_error
 from xl_mailer.core.blocks import Block, BlockBuffer, bridge
@@ -97,7 +98,7 @@ def run_sheet(
     recovered: list[tuple[int, JobResult]] = []
     holds: dict[int, JobResult] = {}
     if journal is not None and not options.validate_only:
-        recovery = recover(values, layout, journal)
+        recovery = recover(values, layout, journal, history_claims(port.archived()))
         recovered = [(r, x) for r, x in recovery.updates if x.outcome is not Outcome.INVALID]
         holds = {r: x for r, x in recovery.updates if x.outcome is Outcome.INVALID}
         for row, result in recovered:  # planning below sees the recovered rows as they will be

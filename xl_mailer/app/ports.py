@@ -38,6 +38,24 @@ class SheetPort(Protocol):
         """Rows that must not be sent, with the reason (hidden rows, merged cells)."""
         ...
 
+    def archived(self) -> list[list[object]]:
+        """Every value of the book's History sheet (rows archived from this sheet, under a
+        header row), or [] when it has none."""
+        ...
+
+
+class ArchivePort(SheetPort, Protocol):
+    """What archiving needs beyond a run: the History sheet written, finished rows removed."""
+
+    def write_history(self, row: int, values: list[list[object]]) -> None:
+        """Write whole rows into the History sheet from column A at ``row`` (1-based),
+        adding the sheet after the last one if the book has none. Text stays text."""
+        ...
+
+    def delete_rows(self, rows: Sequence[int]) -> None:
+        """Remove these sheet rows, the rows below moving up (their formulas follow)."""
+        ...
+
 
 def result_spans(layout: Layout) -> list[tuple[int, list[int]]]:
     """Group output columns into contiguous spans: (first column, indexes into the cells)."""

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xl_mailer.app.archive import NOTHING_ARCHIVED, HistoryClaims
 from xl_mailer.core.cells import job_number
 from xl_mailer.core.errors import UnclaimedJobs
 from xl_mailer.core.models import KEY_HEADER, JobResult, Outcome, utc_now
@@ -58,7 +59,12 @@ class Recovery:
     holding: list[Entry] = field(default_factory=list)  # saved jobs that hold back a row
 
 
-def recover(values: list[list[object]], layout: Layout, journal: Journal) -> Recovery:
+def recover(
+    values: list[list[object]],
+    layout: Layout,
+    journal: Journal,
+    archived: HistoryClaims = NOTHING_ARCHIVED,
+) -> Recovery:
     """Match the journal's entries to the sheet's rows, and decide what each match means.
 
     By request key, always. By the row's values (``match_rows``), only for requests
@@ -74,7 +80,8 @@ def recover(values: list[list[object]], layout: Layout, journal: Journal) -> Rec
     A row is given a result only when the sheet shows no job id for it and does not
     already show that outcome; a job id already in another row is never written into
     a second one. A request the journal saw leave with no answer gets, as its send
-    time, now: the run that sent it has ended.
+    time, now: the run that sent it has ended. A job the book has ``archived`` (its
+    History sheet) is the book's: it is never matched, held or unclaimed again.
     """
     entries = journal.entries()
     released = {e.key for e in entries if e.released} | {r.key for r in journal.releases()}
@@ -83,6 +90,8 @@ def recover(values: list[list[object]], layout: Layout, journal: Journal) -> Rec
         for r in journal.settled_records()
         if r.key not in released  # whatever became of its file: the job exists all the same
     ]
+    entries = [e for e in entries if not archived.holds(e.key, e.result.job_id)]
+    held = [e for e in held if not archived.holds(e.key, e.result.job_id)]
     if not entries and not held:
         return Recovery([], [])
     saved = journal.saved_keys()

@@ -169,18 +169,24 @@ def _refuse_copies(journal: Journal, source: Path, identity: str) -> None:
         )
 
 
-def settled_keys(entries: Sequence[Entry], saved: list[list[object]], layout: Layout) -> set[str]:
+def settled_keys(
+    entries: Sequence[Entry],
+    saved: list[list[object]],
+    layout: Layout,
+    archived_ids: Collection[int] = (),
+) -> set[str]:
     """Request keys the journal may forget, given the values of the workbook as saved.
 
     A key is settled when the saved sheet holds its job id (in any row), when it
     made no job (a clean refusal, or never sent), or when it is UNKNOWN and the
     saved row carrying that key shows UNKNOWN or a job id: the sheet itself
-    then keeps it from being sent again.
+    then keeps it from being sent again. A job the workbook has archived (its History
+    sheet, ``archived_ids``) is held as a row holds it.
     """
     job_col, key_col = layout.results["Job ID"], layout.results[KEY_HEADER]
     text_col = layout.results["Description"]
     rows = saved[layout.first_data_row :]
-    ids = {job_number(_at(line, job_col)) for line in rows} - {None}
+    ids = ({job_number(_at(line, job_col)) for line in rows} - {None}) | set(archived_ids)
     marked = {
         str(_at(line, key_col)): line for line in rows if _at(line, key_col) not in (None, "")
     }
@@ -205,7 +211,12 @@ def _at(row: Sequence[object], column: int) -> object:
 
 
 def forget_settled(
-    journal: Journal, sheet: str, copies: Sequence[list[list[object]]], *, held_in: Path
+    journal: Journal,
+    sheet: str,
+    copies: Sequence[list[list[object]]],
+    *,
+    held_in: Path,
+    archived_ids: Collection[int] = (),
 ) -> int:
     """Compact the journal: forget what every copy of the file ``held_in`` holds (the values
     of each copy's sheet ``sheet``: the file as saved, the open book). An entry only some
@@ -216,7 +227,7 @@ def forget_settled(
         return 0
     settled: set[str] | None = None
     for values in copies:
-        keys = settled_keys(entries, values, find_layout(values, sheet=sheet))
+        keys = settled_keys(entries, values, find_layout(values, sheet=sheet), archived_ids)
         settled = keys if settled is None else settled & keys
     return journal.compact(settled or set(), held_in=held_in, entries=entries)
 

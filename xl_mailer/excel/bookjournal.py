@@ -13,6 +13,7 @@ from pathlib import Path
 
 import xlwings as xw
 
+from xl_mailer.app.archive import HISTORY_SHEET, NOTHING_ARCHIVED, HistoryClaims, history_claims
 from xl_mailer.app.create import SheetRun
 from xl_mailer.core.errors import WorkbookError
 from xl_mailer.core.keys import is_key
@@ -100,15 +101,27 @@ def _learn_saved(state: BookState, port: BookSheet) -> bool:
     column = layout.results[KEY_HEADER]
     cells = [line[column] for line in saved[layout.first_data_row :] if column < len(line)]
     keys = {cell for cell in cells if isinstance(cell, str) and is_key(cell)}
+    archived = _saved_history(state.path)
+    keys |= archived.keys
     journal = state.journal
     new = keys - journal.saved_keys()
     if new:
         journal.note_saved(state.path, file_digest(state.path), new)
     if journal.path.exists():
         with contextlib.suppress(Exception):  # cannot be rewritten now: keep it whole
-            forget_settled(journal, port.name, [saved], held_in=state.path)
+            forget_settled(
+                journal, port.name, [saved], held_in=state.path, archived_ids=archived.ids
+            )
     known = journal.saved_keys()
     return all(e.key in known for e in journal.entries() if e.may_have_made_a_job)
+
+
+def _saved_history(path: Path) -> HistoryClaims:
+    """What the History sheet of the file as saved holds (nothing, when it has none)."""
+    try:
+        return history_claims(cached_values(path, HISTORY_SHEET))
+    except KeyError:
+        return NOTHING_ARCHIVED
 
 
 def held_until_saved(journal: Journal | None, run: SheetRun) -> None:

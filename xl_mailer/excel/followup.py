@@ -1,9 +1,13 @@
-"""Ribbon actions after a run: job states, reconciliation, clearing rows, unclaimed jobs."""
+"""Ribbon actions after a run: job states, reconciliation, clearing and archiving rows,
+unclaimed jobs."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import xlwings as xw
 
+from xl_mailer.app.archive import archive_rows as archive
 from xl_mailer.app.claims import decide
 from xl_mailer.app.clear import clear_results as clear_rows
 from xl_mailer.app.reconcile import reconcile_sheet, reconcile_summary
@@ -81,3 +85,13 @@ def unclaimed_jobs(book: xw.Book) -> int:
         ),
     )
     return len(done.left)
+
+
+@action
+def archive_rows(book: xw.Book) -> int:
+    """Move every row with a Job ID to the History sheet, stamped with today's date."""
+    port, endpoint = jobs_sheet(book), read_settings(book).endpoint
+    with book_journal(book, port, endpoint=endpoint), quiet_excel(book):  # no run interleaves
+        archived = archive(port, today=dt.date.today())
+    alert(book, archived.line() + (" Save the workbook to keep it so." if archived.rows else ""))
+    return len(archived.rows)

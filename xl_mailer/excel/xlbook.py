@@ -8,11 +8,13 @@ which Excel keeps out of the cell's value). No business rule lives here.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import xlwings as xw
 
+from xl_mailer.app.archive import HISTORY_SHEET
+from xl_mailer.core.blocks import contiguous_blocks
 from xl_mailer.core.sheet import Layout
 from xl_mailer.engine.bookid import ID_NAME, UNFINISHED_NAME, identity_formula, parse_identity
 
@@ -55,6 +57,34 @@ class BookSheet:
         """Desktop Excel's hidden rows and merged cells cost a call per row to find out: the
         sheet is taken as it reads (a merged cell's other rows read as blank)."""
         return {}
+
+    def _history(self) -> Any | None:
+        book = self.sheet.book
+        names = [sheet.name for sheet in book.sheets]
+        return book.sheets[HISTORY_SHEET] if HISTORY_SHEET in names else None
+
+    def archived(self) -> list[list[object]]:
+        history = self._history()
+        if history is None:
+            return []
+        block = history.used_range.options(ndim=2).value or []
+        return [list(row) for row in block]
+
+    def write_history(self, row: int, values: list[list[object]]) -> None:
+        history = self._history()
+        if history is None:
+            book = self.sheet.book
+            history = book.sheets.add(HISTORY_SHEET, after=book.sheets[len(book.sheets) - 1])
+        width = max(len(line) for line in values)
+        cleaned = [[as_text(v) for v in line] + [None] * (width - len(line)) for line in values]
+        history.range((row, 1)).value = cleaned
+        self.writes += 1
+
+    def delete_rows(self, rows: Sequence[int]) -> None:
+        """Excel removes whole rows, bottom run first; the rows below move up."""
+        for first, block in reversed(contiguous_blocks([(row, ()) for row in set(rows)])):
+            self.sheet.range(f"{first}:{first + len(block) - 1}").delete(shift="up")
+            self.writes += 1
 
 
 def book_identity(book: xw.Book) -> str | None:

@@ -111,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     clear.add_argument("--sheet", default="Jobs", help="sheet to process (default: Jobs)")
     clear.add_argument("--rows", help="only these rows, e.g. 5,7-9 (default: every row)")
 
+    archive = commands.add_parser(
+        "archive", help="move finished rows (with a Job ID) to the History sheet"
+    )
+    archive.add_argument("workbook", type=Path)
+    archive.add_argument("--sheet", default="Jobs", help="sheet to process (default: Jobs)")
+
     claims = commands.add_parser(
         "unclaimed",
         help="list the jobs the journal holds that no row claims; attach or release them",

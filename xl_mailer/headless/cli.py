@@ -16,7 +16,12 @@ from typing import TextIO
 from xl_mailer.core.errors import XlMailerError
 from xl_mailer.headless.account import login
 from xl_mailer.headless.args import EXIT_STOPPED, build_parser
-from xl_mailer.headless.followup import clear_workbook, reconcile_workbook, unclaimed_jobs
+from xl_mailer.headless.followup import (
+    archive_workbook,
+    clear_workbook,
+    reconcile_workbook,
+    unclaimed_jobs,
+)
 from xl_mailer.headless.sending import run_workbook
 
 
@@ -39,6 +44,7 @@ COMMANDS = {
     "reconcile": reconcile_workbook,
     "login": login,
     "clear": clear_workbook,
+    "archive": archive_workbook,
     "unclaimed": unclaimed_jobs,
 }
 

@@ -1,4 +1,4 @@
-"""``xl-mailer reconcile``, ``clear`` and ``unclaimed``: the commands after a run."""
+"""``xl-mailer reconcile``, ``clear``, ``archive`` and ``unclaimed``: the commands after a run."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 from typing import TextIO
 
+from xl_mailer.app.archive import archive_rows
 from xl_mailer.app.claims import decide, describe_entry, parse_decision
 from xl_mailer.app.clear import clear_results, parse_rows
 from xl_mailer.app.reconcile import reconcile_sheet, reconcile_summary
@@ -46,6 +47,14 @@ def clear_workbook(args: argparse.Namespace, out: TextIO) -> int:
         cleared = clear_results(held.port, rows)
         held.port.save()
     print(cleared.line(listed=True), file=out)
+    return EXIT_OK
+
+
+def archive_workbook(args: argparse.Namespace, out: TextIO) -> int:
+    with held_workbook(args.workbook, sheet=args.sheet, note=False) as held:
+        archived = archive_rows(held.port, today=dt.date.today())
+        held.port.save()
+    print(archived.line(), file=out)
     return EXIT_OK
 
 

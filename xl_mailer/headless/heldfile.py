@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from xl_mailer.app.archive import history_claims
 from xl_mailer.app.create import SheetRun
 from xl_mailer.click2mail.connection import endpoint_name
 from xl_mailer.core.errors import JournalError, WorkbookError, XlMailerError
@@ -69,7 +70,14 @@ class HeldFile:
         if run.summary.stopped is None:
             with contextlib.suppress(XlMailerError, OSError):
                 held_in = self.port.target or self.state.path
-                forget_settled(self.journal, self.port.name, [self.port.values()], held_in=held_in)
+                archived = history_claims(self.port.archived()).ids
+                forget_settled(
+                    self.journal,
+                    self.port.name,
+                    [self.port.values()],
+                    held_in=held_in,
+                    archived_ids=archived,
+                )
 
 
 @contextlib.contextmanager

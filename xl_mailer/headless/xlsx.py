@@ -13,14 +13,17 @@ import os
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from xl_mailer.app.archive import HISTORY_SHEET
+from xl_mailer.core.blocks import contiguous_blocks
 from xl_mailer.core.cells import UNCALCULATED
 from xl_mailer.core.errors import WorkbookError
 from xl_mailer.core.keys import is_key
@@ -219,14 +222,52 @@ class FileSheet:
         return notes
 
     def write_block(self, row: int, column: int, values: list[list[object]]) -> None:
+        self._write(self.sheet, row, column, values)
+
+    def _write(self, sheet: Worksheet, row: int, column: int, values: list[list[object]]) -> None:
         for r, line in enumerate(values):
             for c, value in enumerate(line):
-                cell = self.sheet.cell(row=row + r, column=column + c + 1)
+                cell = sheet.cell(row=row + r, column=column + c + 1)
                 cell.value = value  # type: ignore[assignment]  # results: numbers, text, dates
                 if isinstance(value, str):
                     cell.data_type = "s"  # text from the server is never a formula
                     if is_key(value):
                         self.keys_written.add(value)
+        self._dirty = True
+
+    def archived(self) -> list[list[object]]:
+        if HISTORY_SHEET not in self.book.sheetnames:
+            return []
+        history = self.book[HISTORY_SHEET]
+        if not isinstance(history, Worksheet):
+            return []
+        return [list(row) for row in history.iter_rows(values_only=True)]
+
+    def write_history(self, row: int, values: list[list[object]]) -> None:
+        if HISTORY_SHEET not in self.book.sheetnames:
+            self.book.create_sheet(HISTORY_SHEET)
+        history = self.book[HISTORY_SHEET]
+        if not isinstance(history, Worksheet):
+            raise WorkbookError(self.source, f"{HISTORY_SHEET!r} is a chart sheet, not a worksheet")
+        self._write(history, row, 0, values)
+
+    def delete_rows(self, rows: Sequence[int]) -> None:
+        """Remove rows from the bottom up; the cells below move up with their formulas
+        translated, as Excel does (openpyxl's own delete_rows leaves formulas as they were)."""
+        last_row, last_column = self.sheet.max_row, self.sheet.max_column
+        runs = contiguous_blocks([(row, ()) for row in set(rows)])
+        for first, block in reversed(runs):
+            count = len(block)
+            below = first + count
+            if below <= last_row:
+                area = f"A{below}:{get_column_letter(last_column)}{last_row}"
+                self.sheet.move_range(area, rows=-count, translate=True)
+            for line in self.sheet.iter_rows(
+                min_row=max(last_row - count + 1, first), max_row=last_row
+            ):
+                for cell in line:
+                    cell.value = None
+            last_row -= count
         self._dirty = True
 
     def checkpoint(self) -> None:
