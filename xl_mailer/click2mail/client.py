@@ -26,7 +26,8 @@ from requests.auth import HTTPBasicAuth
 from urllib3.util.retry import Retry
 
 from xl_mailer import __version__
-from xl_mailer.click2mail.endpoints import DEFAULT_TIMEOUT
+from xl_mailer.click2mail.endpoints import DEFAULT_TIMEOUT, not_found_hint
+from xl_mailer.click2mail.failures import in_words
 from xl_mailer.click2mail.listing import LIST_BODY_BYTES, Listing, listing_problem, read_listing
 from xl_mailer.click2mail.pacing import SharedBackoff, delay, retry_after_seconds
 from xl_mailer.click2mail.verdicts import Verdict, judge
@@ -204,11 +205,13 @@ class Click2MailClient:
             if _never_left(exc):
                 return JobResult(
                     Outcome.FAILED,
-                    f"Not sent: could not connect to {self.base_url} ({_reason(exc)})",
+                    f"Not sent: could not connect to {self.base_url}: {self._in_words(exc)}",
                 )
             if isinstance(exc, requests.Timeout):
                 return unknown(f"no answer within {self.timeout:g} s ({type(exc).__name__})")
-            return unknown(f"the connection broke after the request was sent ({_reason(exc)})")
+            return unknown(
+                f"the connection broke after the request was sent ({self._in_words(exc)})"
+            )
         document = answer.document
         refusal = judge(answer.http_status, document).refusal
         if refusal:
@@ -284,8 +287,10 @@ class Click2MailClient:
         rule = judge(answer.http_status, answer.document)
         if rule.verdict in reads and answer.document is not None:
             return answer.document
+        hint = not_found_hint(self.base_url) if answer.http_status == 404 else ""
         raise rule.error(
-            f"GET {name} answered HTTP {answer.http_status} with {answer.problem or 'an error'}",
+            f"GET {name} answered HTTP {answer.http_status} with {answer.problem or 'an error'}"
+            + hint,
             http_status=answer.http_status,
             body_snippet=snippet(answer.body),
         )
@@ -296,7 +301,15 @@ class Click2MailClient:
         try:
             return self._request("GET", path, params=params, limit=limit)
         except requests.RequestException as exc:
-            raise TransportError(f"Cannot reach {self.base_url}: {_reason(exc)}") from exc
+            if isinstance(exc, requests.ReadTimeout):
+                words = f"no answer within {self.timeout:g} s"
+            else:
+                words = self._in_words(exc)
+            raise TransportError(f"Cannot reach {self.base_url}: {words}") from exc
+
+    def _in_words(self, exc: requests.RequestException) -> str:
+        timed_out = isinstance(exc, requests.ConnectTimeout)
+        return in_words(exc, url=self.base_url, timeout=self.timeout, timed_out=timed_out)
 
     # -- transport -------------------------------------------------------
 
@@ -393,9 +406,3 @@ def _read_bounded(response: requests.Response, limit: int) -> bytes:
         if size > limit:
             break
     return b"".join(chunks)
-
-
-def _reason(exc: BaseException) -> str:
-    """A short cause without URLs' credentials (requests never puts the password in them)."""
-    text = str(exc)
-    return text if len(text) < 200 else text[:197] + "..."

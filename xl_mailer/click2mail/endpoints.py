@@ -60,6 +60,20 @@ def resolve(endpoint: str) -> str:
     return name.rstrip("/")
 
 
+def not_found_hint(base_url: str) -> str:
+    """What to add to "answered HTTP 404" when the endpoint's address does not end in
+    ``/molpro``, where Click2Mail's API lives (empty when it does)."""
+    parts = urlsplit(base_url)
+    if parts.path.rstrip("/").endswith("/molpro"):
+        return ""
+    if parts.path.strip("/") == "":
+        return (
+            f". Click2Mail's API address ends in /molpro: use {base_url.rstrip('/')}/molpro"
+            " as the endpoint"
+        )
+    return f". Click2Mail's API address ends in /molpro, as in {STAGE_URL}: check the endpoint"
+
+
 def label(base_url: str) -> str:
     """A short name for logs and summaries."""
     for key in ("stage", "production"):
