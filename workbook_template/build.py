@@ -1,24 +1,37 @@
 """Build the xl-mailer template workbook, reproducibly, on any machine without Excel.
 
-    python workbook_template/build.py [OUTPUT]     (default: workbook_template/xl-mailer.xlsm)
+    python workbook_template/build.py [OUTPUT]
+
+Without OUTPUT it writes workbook_template/xl-mailer.xlsm and the same bytes to
+xl_mailer/data/xl-mailer.xlsm, the copy the package carries for
+``xl-mailer new-workbook``.
 
 Steps: start from the pinned xlwings version's standalone quickstart workbook
 (its VBA module is stamped with that version, so no add-in is needed); reuse
 its first sheet as ``Jobs`` (keeping the sheet's VBA code name); add the Lists,
-Settings, Return Codes and Log sheets and activate ``xlwings.conf``; add the
-``Click2Mail`` VBA module with pyOpenVBA; add the ribbon part last, because
-openpyxl would drop its relationship; finally rewrite the zip with fixed
-timestamps so that two builds are byte-for-byte the same.
+Settings, Return Codes and Log sheets and activate ``xlwings.conf``; add with
+pyOpenVBA the ``Click2Mail`` VBA module (the ribbon's dispatcher) and the
+``xlwings_udfs`` module (the worksheet functions' wrappers, from xlwings' own
+generator, so that no Import Functions step is needed); add the ribbon part
+last, because openpyxl would drop its relationship; finally rewrite the zip
+with fixed timestamps so that two builds are byte-for-byte the same.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import importlib
+import importlib.util
+import io
 import re
 import sys
 import tempfile
+import types
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import xlwings
 from openpyxl import load_workbook
@@ -36,6 +49,8 @@ from xl_mailer.core.returncodes import DOCUMENTED
 
 HERE = Path(__file__).resolve().parent
 OUTPUT = HERE / "xl-mailer.xlsm"
+# the copy the package carries, which ``xl-mailer new-workbook`` starts from
+PACKAGED = HERE.parent / "xl_mailer" / "data" / OUTPUT.name
 SOURCE = Path(xlwings.__file__).parent / "quickstart_standalone.xlsm"
 FIXED_TIME = dt.datetime(2026, 1, 1, 0, 0, 0)
 TABLE_ROWS = 200
@@ -49,6 +64,7 @@ OPTIONAL_COLUMNS = (
 COLUMNS = (*REQUIRED_PARAMS, *OPTIONAL_COLUMNS, *OUTPUT_HEADERS)
 LIST_FIELDS = OPTION_PARAMS  # the fields with dropdowns: every catalog-checked option
 HEADER_ROW = 4
+INSTRUCTIONS_WIDTH = 180  # characters: the columns the instructions in rows 2 and 3 span
 
 HELP = {
     "documentClass": "The product, e.g. Letter 8.5 x 11. Pick from the list.",
@@ -81,13 +97,14 @@ HELP = {
 }
 
 RIBBON_BUTTONS = (
-    # (group, id, label, tag, imageMso, screentip)
+    # (group, id, label, tag, imageMso, supertip); every imageMso is from Microsoft's list of
+    # Excel control identifiers, as ribbon_images.json records
     (
         "Jobs",
         "c2mValidate",
         "Validate Rows",
         "validate_rows",
-        "AcceptInvitation",
+        "DataValidation",
         "Check every row against the catalog; sends nothing.",
     ),
     (
@@ -95,7 +112,7 @@ RIBBON_BUTTONS = (
         "c2mCreate",
         "Create Jobs",
         "create_jobs",
-        "EnvelopesAndLabelsDialog",
+        "FileSendAsAttachment",
         "Create one Click2Mail job per row that has no Job ID yet.",
     ),
     (
@@ -103,7 +120,7 @@ RIBBON_BUTTONS = (
         "c2mCreateSelected",
         "Create Jobs for Selected Rows",
         "create_selected_jobs",
-        "SelectRows",
+        "SelectCurrentRegion",
         "Create jobs only for the selected rows.",
     ),
     (
@@ -119,7 +136,7 @@ RIBBON_BUTTONS = (
         "c2mReconcile",
         "Reconcile",
         "reconcile",
-        "ReviewCompareMenu",
+        "CompareAndMergeWorkbooks",
         "Look rows marked UNKNOWN up at Click2Mail: fill in their job ids, or mark them safe"
         " to send again.",
     ),
@@ -130,6 +147,15 @@ RIBBON_BUTTONS = (
         "clear_results",
         "ClearAll",
         "Clear results of rows without a job, to fix and send them again.",
+    ),
+    (
+        "Jobs",
+        "c2mArchive",
+        "Archive Finished Rows",
+        "archive_rows",
+        "TableRowsDeleteExcel",
+        "Move the rows that have a Job ID to the History sheet, with the date archived, to"
+        " make room for the next mailing.",
     ),
     (
         "Jobs",
@@ -145,7 +171,7 @@ RIBBON_BUTTONS = (
         "c2mTest",
         "Test Connection",
         "test_connection",
-        "ServerConnection",
+        "Connections",
         "Check the endpoint and your credentials (read-only).",
     ),
     (
@@ -168,6 +194,16 @@ VBA_SOURCE = (
     "Public Sub OnRibbonAction(control As IRibbonControl)\r\n"
     '    RunPython "import xl_mailer.ribbon; xl_mailer.ribbon.run(\'" & control.Tag & "\')"\r\n'
     "End Sub\r\n"
+)
+
+UDF_MODULE = "xl_mailer.udfs"  # the Python module of the worksheet functions
+UDF_VBA_MODULE = "xlwings_udfs"  # the VBA module xlwings' Import Functions would write
+UDF_VBA_HEADER = (
+    "' The worksheet functions of xl_mailer.udfs, written by workbook_template/build.py with\r\n"
+    "' xlwings' own wrapper generator, as xlwings' Import Functions writes them: rebuild the\r\n"
+    "' template instead of editing them.\r\n"
+    '#Const App = "Microsoft Excel"\r\n'  # the wrappers test it, as Import Functions' do
+    "\r\n"
 )
 
 UI_REL_TYPE = "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility"
@@ -223,6 +259,7 @@ def build_lists(book, catalog) -> dict[str, str]:  # type: ignore[no-untyped-def
         name = f"C2M_{field}"
         book.defined_names[name] = DefinedName(name, attr_text=refs[field])
     sheet.freeze_panes = "A2"
+    sheet.sheet_state = "hidden"  # the dropdowns' sources: nothing to fill or print
     sheet.cell(
         1,
         len(LIST_FIELDS) + 2,
@@ -258,7 +295,7 @@ def _class_list(field: str, row: int) -> str:
     or every value while the class is empty or not in the catalog."""
     cls = f"${_column(COLUMNS.index('documentClass') + 1)}{row}"
     number = f"MATCH({cls},C2M_documentClass,0)"
-    return f'=IF(ISNUMBER({number}),INDIRECT("C2M_{field}_"&{number}),C2M_{field})'
+    return f'IF(ISNUMBER({number}),INDIRECT("C2M_{field}_"&{number}),C2M_{field})'
 
 
 def build_jobs(sheet: Worksheet, catalog) -> None:  # type: ignore[no-untyped-def]
@@ -267,16 +304,6 @@ def build_jobs(sheet: Worksheet, catalog) -> None:  # type: ignore[no-untyped-de
     end_row = HEADER_ROW + TABLE_ROWS
     sheet["A1"] = "Click2Mail jobs"
     sheet["A1"].font = Font(name="Calibri", bold=True, size=16, color="1F4E78")
-    sheet["A2"] = (
-        "One row per mailing. Fill the blue columns (dropdowns help), then on the"
-        " Click2Mail tab press Validate Rows, then Create Jobs."
-    )
-    sheet["A3"] = (
-        "Results appear in the grey columns. A row with a Job ID is never sent again."
-        " Your password lives in the OS keyring (Set Password), never in this file."
-    )
-    for ref in ("A2", "A3"):
-        sheet[ref].font = Font(name="Calibri", size=11, italic=True, color="404040")
     for c, name in enumerate(COLUMNS, start=1):
         cell = sheet.cell(HEADER_ROW, c, name)
         is_output = name in OUTPUT_HEADERS
@@ -307,12 +334,33 @@ def build_jobs(sheet: Worksheet, catalog) -> None:  # type: ignore[no-untyped-de
             for r in range(HEADER_ROW + 1, end_row + 1):
                 sheet.cell(r, c).number_format = "yyyy-mm-dd hh:mm:ss"
     sheet.row_dimensions[HEADER_ROW].height = 20
+    sheet["A2"] = (
+        "One row per mailing. Fill the blue columns (dropdowns help), then on the"
+        " Click2Mail tab press Validate Rows, then Create Jobs. Results appear in the grey"
+        " columns; a row with a Job ID is never sent again. Your password lives in the OS"
+        " keyring (Set Password), never in this file."
+    )
+    sheet["A3"] = (
+        "In any cell, =C2M_VALIDATE(A5:S5) says OK or why row 5 would be refused. Worksheet"
+        " functions like this one need Excel for Windows: Excel for Mac runs the buttons of"
+        " the Click2Mail tab, but not xlwings worksheet functions."
+    )
+    # wrapped in two lines across the first columns, which a screen shows at once, so that no
+    # sentence runs off the screen or off a printed page
+    widths = [sheet.column_dimensions[_column(c)].width for c in range(1, len(COLUMNS) + 1)]
+    span = max(c for c in range(1, len(COLUMNS) + 1) if sum(widths[:c]) <= INSTRUCTIONS_WIDTH)
+    for ref in ("A2", "A3"):
+        sheet.merge_cells(f"{ref}:{_column(span)}{ref[1:]}")
+        sheet[ref].font = Font(name="Calibri", size=11, italic=True, color="404040")
+        sheet[ref].alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.row_dimensions[int(ref[1:])].height = 30
     sheet.freeze_panes = f"B{HEADER_ROW + 1}"
     for selection in sheet.sheet_view.selection:
         selection.activeCell = selection.sqref = f"A{HEADER_ROW + 1}"
     table = Table(displayName="C2MJobs", ref=f"A{HEADER_ROW}:{last}{end_row}")
     table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=True)
     sheet.add_table(table)
+    _print_setup(sheet)
     _validations(sheet, end_row)
     code = _column(COLUMNS.index("Return Code") + 1)
     text = _column(COLUMNS.index("Description") + 1)
@@ -342,6 +390,19 @@ def build_jobs(sheet: Worksheet, catalog) -> None:  # type: ignore[no-untyped-de
     )
 
 
+def _print_setup(sheet: Worksheet) -> None:
+    """Landscape, every column on one page wide (as many pages down as the rows take), the
+    header row on every page, the page number in the footer."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as needed
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.5
+    sheet.oddFooter.center.text = "&A, page &P of &N"
+
+
 def _validations(sheet: Worksheet, end_row: int) -> None:
     first = HEADER_ROW + 1
     for c, name in enumerate(COLUMNS, start=1):
@@ -350,7 +411,7 @@ def _validations(sheet: Worksheet, end_row: int) -> None:
             by_class = name in CLASS_FIELDS
             rule = DataValidation(
                 type="list",
-                formula1=_class_list(name, first) if by_class else f"=C2M_{name}",
+                formula1=_class_list(name, first) if by_class else f"C2M_{name}",
                 allow_blank=True,
                 errorStyle="warning",
                 showErrorMessage=True,
@@ -460,13 +521,36 @@ def build_log(book) -> None:  # type: ignore[no-untyped-def]
     sheet.column_dimensions["A"].number_format = "yyyy-mm-dd hh:mm"
 
 
+CONF_NOTES = (
+    "How Excel finds Python",
+    "xlwings reads the settings above from cell A1 down to the first empty cell of column A:"
+    " keep them together, with no empty row between them.",
+    "Interpreter_Win (Windows) and Interpreter_Mac (macOS): the full path of the Python that"
+    " has xl-mailer installed. 'xl-mailer new-workbook' writes a workbook with the path of the"
+    " computer it runs on; for another computer, put that computer's path here.",
+    "macOS only, once per Mac: run 'xlwings runpython install' in a Terminal, in the Python"
+    " that has xl-mailer, so that Excel may start Python.",
+    "UDF Modules: the Python module of the worksheet functions (=C2M_VALIDATE and the others)."
+    " They need Excel for Windows: Excel for Mac runs the buttons of the Click2Mail tab, but"
+    " not xlwings worksheet functions.",
+)
+
+
 def build_conf(book) -> None:  # type: ignore[no-untyped-def]
-    """Activate the quickstart's settings sheet and point xlwings at our UDF module."""
+    """Activate the quickstart's settings sheet, point xlwings at our UDF module, and put our
+    notes where the quickstart's instructions (rename this sheet, ...) were."""
     sheet = book["_xlwings.conf"]
     sheet.title = "xlwings.conf"
     for row in sheet.iter_rows(min_row=1, max_row=12, max_col=1):
         if row[0].value == "UDF Modules":
-            sheet.cell(row[0].row, 2, "xl_mailer.udfs")
+            sheet.cell(row[0].row, 2, UDF_MODULE)
+    first = next(r for r in range(1, sheet.max_row + 2) if sheet.cell(r, 1).value is None) + 1
+    for row in sheet.iter_rows(min_row=first):
+        for cell in row:
+            cell.value = None
+    sheet.cell(first, 1, CONF_NOTES[0]).font = BOLD
+    for r, text in enumerate(CONF_NOTES[1:], start=first + 1):
+        sheet.cell(r, 1, text).font = BODY
 
 
 def build_workbook(path: Path) -> None:
@@ -489,13 +573,53 @@ def build_workbook(path: Path) -> None:
     book.save(path)
 
 
-def add_vba_module(path: Path) -> None:
+@contextlib.contextmanager
+def _windows_udf_decorators() -> Iterator[types.ModuleType]:
+    """xlwings.udfs, importable here, with xw.func, xw.arg and xw.ret marking functions as
+    they do on Windows (elsewhere xlwings makes them leave a function as it is).
+
+    xlwings.udfs imports pywin32 at the top, for the COM calls of its other functions;
+    neither the marking nor the wrapper generator calls it, so empty stand-ins do. Both are
+    undone on leaving.
+    """
+    stubs = {name: types.ModuleType(name) for name in ("pythoncom", "pywintypes")}
+    stubs["win32com"] = types.ModuleType("win32com")
+    stubs["win32com.client"] = types.ModuleType("win32com.client")
+    stubs["pythoncom"].CoInitialize = lambda: None  # type: ignore[attr-defined]
+    stubs["pywintypes"].com_error = type("com_error", (Exception,), {})  # type: ignore[attr-defined]
+    stubs["win32com.client"].Dispatch = None  # type: ignore[attr-defined]
+    with mock.patch.dict(sys.modules, stubs):
+        udfs = importlib.import_module("xlwings.udfs")
+        marking = {"func": udfs.xlfunc, "arg": udfs.xlarg, "ret": udfs.xlret}
+        with mock.patch.multiple(xlwings, **marking):
+            yield udfs
+
+
+def udf_wrappers() -> str:
+    """The VBA module of the worksheet functions of ``UDF_MODULE``, from xlwings' own
+    generator (``xlwings.udfs.generate_vba_wrapper``), for a workbook (not an add-in)."""
+    spec = importlib.util.find_spec(UDF_MODULE)
+    assert spec is not None and spec.origin is not None
+    with _windows_udf_decorators() as udfs:
+        # a fresh copy of the module, its functions marked as on Windows
+        fresh = importlib.util.spec_from_file_location(f"{UDF_MODULE}_marked", spec.origin)
+        assert fresh is not None and fresh.loader is not None
+        module = importlib.util.module_from_spec(fresh)
+        fresh.loader.exec_module(module)
+        text = io.StringIO()
+        workbook = types.SimpleNamespace(Name=OUTPUT.name)  # .xlsm: wrappers use ThisWorkbook
+        udfs.generate_vba_wrapper(UDF_MODULE, module, text, workbook)
+    return UDF_VBA_HEADER + text.getvalue().replace("\n", "\r\n")
+
+
+def add_vba_modules(path: Path) -> None:
     from pyopenvba import ExcelFile
 
     with ExcelFile(str(path)) as workbook:
         project = workbook.vba_project()
         project.delete_module("Module1")  # the quickstart's sample macro
         project.add_module(VBA_MODULE, VBA_SOURCE)
+        project.add_module(UDF_VBA_MODULE, udf_wrappers())
         workbook.save()
 
 
@@ -533,10 +657,15 @@ def build(target: Path = OUTPUT) -> Path:
     with tempfile.TemporaryDirectory() as folder:
         stage = Path(folder) / "stage.xlsm"
         build_workbook(stage)
-        add_vba_module(stage)
+        add_vba_modules(stage)
         finish_package(stage, target)
     return target
 
 
 if __name__ == "__main__":
-    print(build(Path(sys.argv[1]) if len(sys.argv) > 1 else OUTPUT))
+    if len(sys.argv) > 1:
+        print(build(Path(sys.argv[1])))
+    else:
+        print(build(OUTPUT))
+        PACKAGED.write_bytes(OUTPUT.read_bytes())
+        print(PACKAGED)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import io
 import re
 import shutil
@@ -11,7 +10,6 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import pytest
 import xlwings
 from lxml import etree
 from openpyxl import load_workbook
@@ -25,30 +23,9 @@ from xl_mailer.sandbox import Sandbox
 
 from ..conftest import LETTER
 from ..remote import TEMPLATE
+from .conftest import load_build_module, vba_modules
 
-BUILD = TEMPLATE.parent / "build.py"
 UI_NS = {"ui": "http://schemas.microsoft.com/office/2006/01/customui"}
-
-
-def load_build_module():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("template_build", BUILD)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def parts() -> dict[str, bytes]:
-    with zipfile.ZipFile(TEMPLATE) as package:
-        return {name: package.read(name) for name in package.namelist()}
-
-
-def vba_modules() -> dict[str, str]:
-    from pyopenvba import ExcelFile
-
-    with ExcelFile(str(TEMPLATE)) as workbook:
-        return {name: workbook.get_module(name) for name in workbook.module_names()}
 
 
 def test_the_committed_template_matches_a_fresh_build(
@@ -61,6 +38,12 @@ def test_the_committed_template_matches_a_fresh_build(
     changed = [name for name in parts if parts[name] != rebuilt[name]]
     assert changed == [], "rebuild with: python workbook_template/build.py"
     assert fresh.read_bytes() == TEMPLATE.read_bytes()
+
+
+def test_the_package_carries_the_committed_template() -> None:
+    """``xl-mailer new-workbook`` starts from the copy inside the package."""
+    packaged = load_build_module().PACKAGED
+    assert packaged.read_bytes() == TEMPLATE.read_bytes(), "rebuild: workbook_template/build.py"
 
 
 def test_the_ribbon_part_and_its_relationship_are_present(parts: dict[str, bytes]) -> None:
@@ -87,6 +70,7 @@ def test_the_tab_has_every_button_the_staff_need(parts: dict[str, bytes]) -> Non
         "Refresh Job Status",
         "Reconcile",
         "Clear Results",
+        "Archive Finished Rows",
         "Unclaimed Jobs",
         "Test Connection",
         "Set Password",
@@ -189,12 +173,12 @@ def test_dropdowns_come_from_the_catalog_through_the_lists_sheet() -> None:
         assert rule.prompt
         assert named_values(book, f"C2M_{field}") == [v for v in catalog.allowed(field) if v]
         if field == "documentClass":
-            assert rule.formula1 == "=C2M_documentClass"
+            assert rule.formula1 == "C2M_documentClass"
             continue
         # the row's class picks its own list; an empty or unknown class offers every value
         number = "MATCH($A5,C2M_documentClass,0)"
         assert rule.formula1 == (
-            f'=IF(ISNUMBER({number}),INDIRECT("C2M_{field}_"&{number}),C2M_{field})'
+            f'IF(ISNUMBER({number}),INDIRECT("C2M_{field}_"&{number}),C2M_{field})'
         )
         for n, document_class in enumerate(catalog.document_classes, start=1):
             allowed = [v for v in catalog.allowed(field, document_class) if v]
@@ -202,6 +186,60 @@ def test_dropdowns_come_from_the_catalog_through_the_lists_sheet() -> None:
     for letter in "HI":
         rule = rules[f"{letter}5:{letter}204"]
         assert (rule.type, rule.operator, rule.formula1) == ("whole", "greaterThan", "0")
+
+
+def test_no_validation_formula_starts_with_an_equals_sign() -> None:
+    """A formula in the file is stored without its '=', as the formula grammar says (and as
+    the conditional-formatting formulas are)."""
+    book = load_workbook(TEMPLATE)
+    formulas = [
+        formula
+        for sheet in book.worksheets
+        for rule in sheet.data_validations.dataValidation
+        for formula in (rule.formula1, rule.formula2)
+        if formula is not None
+    ]
+    assert formulas and not [f for f in formulas if f.startswith("=")]
+
+
+def test_jobs_prints_landscape_one_page_wide_with_the_header_on_every_page() -> None:
+    jobs = load_workbook(TEMPLATE)["Jobs"]
+    assert jobs.page_setup.orientation == "landscape"
+    assert jobs.sheet_properties.pageSetUpPr.fitToPage is True
+    assert (jobs.page_setup.fitToWidth, jobs.page_setup.fitToHeight) == (1, 0)
+    assert jobs.print_title_rows == "$4:$4"
+    # the instructions span the table, wrapped, so that print cuts no sentence
+    merged = {str(cells) for cells in jobs.merged_cells.ranges}
+    assert merged == {"A2:F2", "A3:F3"}
+    for ref in ("A2", "A3"):
+        assert jobs[ref].alignment.wrap_text is True
+        assert jobs.row_dimensions[int(ref[1:])].height == 30  # two lines
+
+
+def test_the_instructions_say_that_excel_for_mac_runs_no_worksheet_functions() -> None:
+    book = load_workbook(TEMPLATE)
+    for text in (book["Jobs"]["A3"].value, *(c.value for c in book["xlwings.conf"]["A"])):
+        if isinstance(text, str) and "Excel for Mac" in text:
+            assert "not xlwings worksheet functions" in text
+            break
+    else:
+        raise AssertionError("no instruction speaks of Excel for Mac")
+    assert "=C2M_VALIDATE(A5:S5)" in book["Jobs"]["A3"].value
+
+
+def test_the_lists_sheet_is_hidden_and_xlwings_conf_keeps_no_quickstart_text() -> None:
+    book = load_workbook(TEMPLATE)
+    assert book["Lists"].sheet_state == "hidden"
+    assert [s.title for s in book.worksheets if s.sheet_state == "visible"] == [
+        "Jobs",
+        "Settings",
+        "Return Codes",
+        "Log",
+        "xlwings.conf",
+    ]
+    texts = " ".join(str(c.value) for row in book["xlwings.conf"].iter_rows() for c in row)
+    for placeholder in ("Rename this sheet", "leading underscore", "you can delete this sheet"):
+        assert placeholder not in texts
 
 
 def test_rows_with_a_non_zero_return_code_are_highlighted() -> None:
