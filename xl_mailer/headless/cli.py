@@ -22,6 +22,7 @@ from xl_mailer.headless.followup import (
     reconcile_workbook,
     unclaimed_jobs,
 )
+from xl_mailer.headless.newbook import new_workbook
 from xl_mailer.headless.sending import run_workbook
 
 
@@ -46,6 +47,7 @@ COMMANDS = {
     "clear": clear_workbook,
     "archive": archive_workbook,
     "unclaimed": unclaimed_jobs,
+    "new-workbook": new_workbook,
 }
 
 
