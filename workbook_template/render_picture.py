@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 TEMPLATE = HERE / "xl-mailer.xlsm"
 DEFAULT_OUTPUT = HERE.parent / "docs" / "jobs-sheet.png"
 SAMPLE_ROWS = (0, 1, 11, 3, 4, 5, 6, 7)
+HIDDEN = "EFGJKLMNOPQRS"  # color to printOption, mailClass to appSignature
 
 
 def sample_workbook(folder: Path) -> Path:
@@ -45,10 +46,10 @@ def sample_workbook(folder: Path) -> Path:
     sheet = book["Jobs"]
     for name in [n for n in book.sheetnames if n != "Jobs"]:
         del book[name]
-    hidden = "EFGJKLMNOPQRS"  # some input columns hidden in the picture to keep it readable
-    for letter in hidden:
+    # some input columns hidden to keep the picture readable (the README's caption names them)
+    for letter in HIDDEN:
         sheet.column_dimensions[letter].hidden = True
-    sheet.print_area = "A1:X14"
+    sheet.print_area = "A1:Y14"
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 1
