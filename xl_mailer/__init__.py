@@ -7,6 +7,9 @@ layers are described in docs/architecture.md; what workbooks call lives in
 
 from __future__ import annotations
 
+from xl_mailer import _python  # noqa: F401  (on a Python older than 3.11: says so, stops)
+
+# isort: split
 from xl_mailer.core.errors import (
     ApiError,
     AuthenticationError,
