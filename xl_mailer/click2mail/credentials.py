@@ -39,18 +39,46 @@ def _keyring_get(base_url: str, username: str) -> str | None:
         return None
 
 
+INSTEAD = (
+    "Set C2M_PASSWORD in the environment of the window that runs xl-mailer instead (Windows"
+    " Command Prompt: set C2M_PASSWORD=your-password; macOS and Linux: read -rs C2M_PASSWORD"
+    " and then export C2M_PASSWORD)"
+)
+"""How to give the password when no keyring can keep it."""
+
+
+def keyring_problem() -> str | None:
+    """Why no OS keyring can keep a password on this computer, or None when one can."""
+    try:
+        import keyring
+        from keyring.backends import fail, null
+    except ImportError:  # pragma: no cover - keyring is a dependency
+        return "the keyring library is missing"
+    try:
+        backend = keyring.get_keyring()
+    except Exception as exc:  # a broken PYTHON_KEYRING_BACKEND, a keyring that fails to load
+        return f"the keyring could not be opened ({type(exc).__name__})"
+    if isinstance(backend, fail.Keyring | null.Keyring):
+        return "this computer has no OS keyring that xl-mailer can use"
+    return None
+
+
 def store_password(base_url: str, username: str, password: str) -> None:
-    """Keep the password in the OS keyring. Raises ConfigurationError when there is none."""
+    """Keep the password in the OS keyring, and check that it was kept. Raises
+    ConfigurationError when there is no keyring, or it did not keep the password."""
     import keyring
     from keyring.errors import KeyringError
 
     try:
         keyring.set_password(service_name(base_url), username, password)
+        kept = keyring.get_password(service_name(base_url), username) == password
     except (KeyringError, RuntimeError, OSError) as exc:
         raise ConfigurationError(
-            f"No usable OS keyring to store the password ({type(exc).__name__}); set"
-            " C2M_PASSWORD in the environment instead"
+            f"The OS keyring refused the password ({type(exc).__name__}); nothing was stored."
+            f" {INSTEAD}"
         ) from exc
+    if not kept:
+        raise ConfigurationError(f"The OS keyring did not keep the password. {INSTEAD}")
 
 
 def find(base_url: str, *, username: str | None = None, endpoint_label: str = "") -> Credentials:

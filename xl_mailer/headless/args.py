@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from xl_mailer import __version__
 from xl_mailer.app.reconcile import MIN_AGE
@@ -12,13 +13,32 @@ from xl_mailer.click2mail.endpoints import DEFAULT_TIMEOUT
 from xl_mailer.sandbox import FAULTS
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_STOPPED = 0, 1, 2
-DESCRIPTION = "The ``xl-mailer`` command: run a workbook headless, serve the sandbox, run the demo."
+DESCRIPTION = (
+    "Create one Click2Mail print-and-mail job per row of a workbook. New to it? Run"
+    " 'xl-mailer demo': it runs a sample workbook against a practice server on this computer."
+)
+EPILOG = "Run 'xl-mailer COMMAND --help' for what a command does and its options."
+VERBOSE_HELP = (
+    "show details: each request sent (never a password) and, when something unexpected stops"
+    " a command, the full error; before or after the command"
+)
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         self.exit(EXIT_STOPPED, f"{self.prog}: error: {message}\n")
+
+
+class _Command(_Parser):
+    """A command's parser: it takes -v/--verbose too, so that it works after the command as
+    well as before it (unset here unless given, so that one given before the command stays)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.add_argument(
+            "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP
+        )
 
 
 def _positive_float(text: str) -> float:
@@ -36,10 +56,12 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="xl-mailer", description=DESCRIPTION)
+    parser = _Parser(prog="xl-mailer", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"xl-mailer {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log requests (no secrets)")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Command, metavar="COMMAND"
+    )
 
     run = commands.add_parser("run", help="create one Click2Mail job per row of a workbook")
     run.add_argument("workbook", type=Path)

@@ -65,17 +65,39 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         print(f"xl-mailer: {exc}", file=sys.stderr)
         return EXIT_STOPPED
     except KeyboardInterrupt:
-        print("xl-mailer: cancelled", file=sys.stderr)
+        print(f"xl-mailer: {_cancelled(args.command)}", file=sys.stderr)
         return EXIT_STOPPED
     except Exception as exc:
         if args.verbose:
             raise
         print(
-            f"xl-mailer: stopped by an unexpected {type(exc).__name__}; run again with -v for"
-            " details. Any job id a run received is in its workbook or in its journal.",
+            f"xl-mailer: {args.command} stopped by an unexpected {type(exc).__name__}; run the"
+            f" same command again with -v to see the details.{_kept(args.command)}",
             file=sys.stderr,
         )
         return EXIT_STOPPED
+
+
+SENDING_COMMANDS = frozenset({"run"})
+"""The commands that send rows, and so may stop with job ids received (kept in the workbook
+and in its journal); the demo keeps a journal of its own and throws it away."""
+
+
+def _kept(command: str) -> str:
+    """Where a stopped command left the job ids it received: said only for those that send."""
+    if command not in SENDING_COMMANDS:
+        return ""
+    return (
+        " Any job id it received is in the workbook or in its journal: running the same"
+        " command again continues from there and sends nothing twice."
+    )
+
+
+def _cancelled(command: str) -> str:
+    """What a Ctrl-C that stopped ``command`` left behind."""
+    if command == "login":
+        return "login cancelled; no password was stored"
+    return f"{command} cancelled (Ctrl-C).{_kept(command)}"
 
 
 if __name__ == "__main__":  # pragma: no cover
