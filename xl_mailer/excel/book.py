@@ -7,9 +7,7 @@ never contain a secret.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
-import getpass
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,10 +15,10 @@ from typing import Any, TypeVar
 
 import xlwings as xw
 
+from xl_mailer.app.report import LOG_SHEET, log_line
 from xl_mailer.click2mail.connection import Connection, connect
 from xl_mailer.click2mail.settings import Settings, from_mapping, with_environment
 from xl_mailer.core.errors import XlMailerError
-from xl_mailer.core.models import Outcome
 from xl_mailer.engine.runner import RunSummary
 from xl_mailer.excel.xlbook import BookSheet, status
 
@@ -97,21 +95,12 @@ class Progress:
 
 
 def log_run(book: xw.Book, endpoint: str, summary: RunSummary) -> None:
-    """A line on the Log sheet, when the book has one: when, who, where, and the counts."""
-    if "Log" not in sheet_names(book):
+    """A line on the Log sheet, when the book has one (``app.report.log_line``)."""
+    if LOG_SHEET not in sheet_names(book):
         return
-    sheet = book.sheets["Log"]
+    sheet = book.sheets[LOG_SHEET]
     last = sheet.used_range.last_cell.row
-    row = [
-        dt.datetime.now().replace(microsecond=0),
-        getpass.getuser(),
-        endpoint,
-        summary.created,
-        summary.failed,
-        summary.counts[Outcome.SKIPPED],
-        round(summary.seconds, 1),
-    ]
-    sheet.range((last + 1, 1)).value = [row]
+    sheet.range((last + 1, 1)).value = [log_line(summary, endpoint=endpoint)]
 
 
 def ask_password(prompt: str) -> str | None:

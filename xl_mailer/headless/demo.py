@@ -79,8 +79,35 @@ def demo_rows(today: dt.date) -> list[tuple[object, ...]]:
     ]
 
 
+FIRST_ROW = 4
+"""The sheet row of the first sample row (a title, a blank row and the header are above)."""
+
+ABOUT = "About this row"
+"""The sample's last column: what each row shows."""
+
+ON_PURPOSE: dict[int, str] = {
+    3: "'Adress' is misspelt, so xl-mailer refused the row before sending it (no HTTP Status)",
+    4: "document 9999 does not exist at Click2Mail",
+    5: "address list 2999 does not exist at Click2Mail",
+    6: "address list 2002 holds addresses abroad, and a postcard cannot be mailed abroad",
+    7: "this (practice) account may not order brochures",
+    8: "its mailing date is in the past",
+    9: "certified mail needs a return name (rtnName), and this row has none",
+    10: "project 3999 does not exist at Click2Mail",
+}
+"""Why each sample row that fails on purpose fails, by its index in ``demo_rows``."""
+
+
+def about(index: int) -> str:
+    """What sample row ``index`` (of ``demo_rows``) shows, for its About column."""
+    if index in ON_PURPOSE:
+        return f"Fails on purpose: {ON_PURPOSE[index]}"
+    return "A correct row: Click2Mail makes its job"
+
+
 def write_demo_workbook(path: Path, *, today: dt.date | None = None) -> Path:
-    """Write the sample workbook: a title row, a blank row, the header, the rows."""
+    """Write the sample workbook: a title row, a blank row, the header, the rows; each row
+    says in its last column whether it fails on purpose, and why."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -88,11 +115,11 @@ def write_demo_workbook(path: Path, *, today: dt.date | None = None) -> Path:
     sheet["A1"] = "xl-mailer demo: one Click2Mail job per row"
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.append([])
-    sheet.append([*DEMO_HEADERS, *RESULT_HEADERS])
+    sheet.append([*DEMO_HEADERS, *RESULT_HEADERS, ABOUT])
     for cell in sheet[3]:
         cell.font = Font(bold=True)
-    for row in demo_rows(today or dt.date.today()):
-        sheet.append(list(row))
+    for index, row in enumerate(demo_rows(today or dt.date.today())):
+        sheet.append([*row, *([None] * len(RESULT_HEADERS)), about(index)])
     for column in range(12, 13):
         for cells in sheet.iter_cols(min_col=column, max_col=column, min_row=4):
             for cell in cells:
@@ -103,9 +130,17 @@ def write_demo_workbook(path: Path, *, today: dt.date | None = None) -> Path:
 
 
 def run_demo(folder: Path, out: TextIO) -> int:
-    """Write the sample, run it against a fresh sandbox and print the table; 0 when it worked."""
+    """Write the sample, run it against a fresh sandbox, print the table and what it shows;
+    0 when every row came out as it should."""
     path = write_demo_workbook(folder / "demo-jobs.xlsx")
+    rows = len(demo_rows(dt.date.today()))
     print(f"Sample workbook: {path}", file=out)
+    print(
+        f"It has {rows} rows: {rows - len(ON_PURPOSE)} correct ones, and {len(ON_PURPOSE)} made"
+        " to fail on purpose, to show each kind of refusal. They go to the sandbox, a practice"
+        " Click2Mail on this computer: nothing is printed, mailed or charged.",
+        file=out,
+    )
     # a new sample against a new sandbox each time: a journal of its own, so that rows of an
     # earlier demo (whose sandbox and jobs are gone) are not held back as already mailed
     with tempfile.TemporaryDirectory(prefix="xl-mailer-demo-") as state:
@@ -121,32 +156,97 @@ def run_demo(folder: Path, out: TextIO) -> int:
                 os.environ[STATE_ENV] = previous
     if code == EXIT_STOPPED:
         return code
-    print_table(path, out)
-    print(f"\nOpen {path.resolve()} to see the results next to each row.", file=out)
-    return 0
+    table = read_table(path)
+    print_table(table, out)
+    print_explanation(out)
+    surprises = unexpected(table)
+    if surprises:
+        print("\nThe demo did NOT go as expected:", file=out)
+        for line in surprises:
+            print(f"  {line}", file=out)
+        print("Please report this, with the lines above.", file=out)
+    else:
+        print(
+            f"\nThe demo went as expected: {rows - len(ON_PURPOSE)} jobs created, and the"
+            f" {len(ON_PURPOSE)} rows made to fail were refused.",
+            file=out,
+        )
+    print(
+        f"Open {path.resolve()} to see the results next to each row; its last column says"
+        " what each row shows.",
+        file=out,
+    )
+    return 1 if surprises else 0
 
 
-def print_table(path: Path, out: TextIO) -> None:
+TABLE_COLUMNS = ("documentClass", "documentId", "addressId", *RESULT_HEADERS)
+
+
+def read_table(path: Path) -> list[tuple[int, dict[str, object]]]:
+    """The sample's rows after the run, in sheet order: (sheet row, values by header)."""
     from openpyxl import load_workbook
 
     book = load_workbook(path, read_only=True)
     try:
-        rows = list(book["Jobs"].iter_rows(min_row=3, values_only=True))
+        values = list(book["Jobs"].iter_rows(min_row=FIRST_ROW - 1, values_only=True))
     finally:
         book.close()
-    header = list(rows[0])
-    wanted = [
-        header.index(name) for name in ("documentClass", "documentId", "addressId", *RESULT_HEADERS)
+    header = [str(name) for name in values[0]]
+    return [
+        (number, dict(zip(header, line, strict=False)))
+        for number, line in enumerate(values[1:], start=FIRST_ROW)
     ]
-    table = [[_show(row[i]) for i in wanted] for row in rows]
-    widths = [max(len(line[i]) for line in table) for i in range(len(wanted))]
+
+
+def print_table(table: list[tuple[int, dict[str, object]]], out: TextIO) -> None:
+    lines = [["Row", *TABLE_COLUMNS]]
+    lines += [
+        [str(number), *(_show(row.get(name)) for name in TABLE_COLUMNS)] for number, row in table
+    ]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     widths[-1] = 0  # the description runs to the end of the line
     print("", file=out)
-    for n, line in enumerate(table):
+    for n, line in enumerate(lines):
         text = "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True))
         print(text.rstrip(), file=out)
         if n == 0:
             print("  ".join("-" * (w or 11) for w in widths), file=out)
+
+
+def print_explanation(out: TextIO) -> None:
+    """Why each failed row failed, and how to read a row's results."""
+    print(f"\nThe {len(ON_PURPOSE)} failed rows fail on purpose:", file=out)
+    for index, why in ON_PURPOSE.items():
+        print(f"  row {FIRST_ROW + index:>2}: {why}", file=out)
+    print(
+        "\nHow to read a row's results:\n"
+        "  HTTP Status 201, Return Code 0: created. The Job ID is Click2Mail's number for the"
+        " job.\n"
+        "  HTTP Status 200 (or 400) with a non-zero Return Code: Click2Mail received the row"
+        " and refused the job.\n"
+        "    HTTP 200 only means the answer arrived; the Return Code says it was a refusal."
+        " No job was made\n"
+        "    and nothing will be mailed. The Description says why: fix the row, run again.\n"
+        "  No HTTP Status and a Description that starts 'Not sent': xl-mailer found the"
+        " problem and never sent the row.\n"
+        "  UNKNOWN: the answer was lost; the job may exist. Run 'xl-mailer reconcile"
+        " WORKBOOK' before sending it again.",
+        file=out,
+    )
+
+
+def unexpected(table: list[tuple[int, dict[str, object]]]) -> list[str]:
+    """The sample rows that did not come out as they should: a job for each correct row,
+    none for a row that fails on purpose."""
+    surprises = []
+    for number, row in table:
+        index = number - FIRST_ROW
+        made = row.get("Job ID") not in (None, "")
+        if index in ON_PURPOSE and made:
+            surprises.append(f"row {number} should have been refused, but made job {row['Job ID']}")
+        elif index not in ON_PURPOSE and not made:
+            surprises.append(f"row {number} should have made a job: {row.get('Description')}")
+    return surprises
 
 
 def _show(value: object) -> str:
