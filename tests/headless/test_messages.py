@@ -100,6 +100,30 @@ def test_rows_are_listed_in_sheet_order_whatever_order_the_answers_came_in(
     assert row_numbers(text) == list(range(2, 14))
 
 
+def test_the_rows_answered_are_listed_even_when_the_run_then_stops_on_an_error(
+    tmp_path: Path, sandbox_env: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    real_mkstemp = tempfile.mkstemp
+    saves: list[str] = []
+
+    def full_disk(*args: object, **kwargs: object) -> tuple[int, str]:
+        handle, name = real_mkstemp(*args, **kwargs)  # type: ignore[call-overload]
+        saves.append(name)
+        if len(saves) == 1:  # the save before sending goes through; the one after does not
+            return handle, name
+        os.close(handle)
+        return os.open("/dev/full", os.O_WRONLY), name
+
+    monkeypatch.setattr("xl_mailer.headless.xlsx.tempfile.mkstemp", full_disk)
+    path = write_book(tmp_path / "jobs.xlsx", [letter(), letter(documentId=1002)])
+    code, text = run(str(path))
+    assert code == 2
+    assert row_numbers(text) == [2, 3]
+    assert "created  job" in text
+
+
 def test_validate_only_counts_rows_ready_and_rows_that_would_be_refused(tmp_path: Path) -> None:
     path = write_book(tmp_path / "jobs.xlsx", [letter(), letter(layout="Nope"), letter()])
     code, text = run(str(path), "--validate-only")

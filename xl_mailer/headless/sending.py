@@ -92,6 +92,9 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
         )
         print(f"xl-mailer: {text}", file=sys.stderr)
         return EXIT_STOPPED
+    except Exception:  # the rows answered still show, above why the run stopped
+        lines.print()
+        raise
     placed = placement(run.layout) if run.results or run.recovered else None
     if placed is not None and not args.quiet:
         print(placed, file=out)
