@@ -166,10 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
     login = commands.add_parser("login", help="keep a password in the OS keyring")
     login.add_argument("--endpoint", help="stage, production or a URL (default: stage)")
     login.add_argument("--username", help="the Click2Mail username (default: $C2M_USERNAME)")
-    return parser
 
     book = commands.add_parser(
         "new-workbook",
         help="write a new workbook from the template, set to start this Python from Excel",
     )
     book.add_argument("path", type=Path, help="the new .xlsm file; an existing file is refused")
+    return parser
