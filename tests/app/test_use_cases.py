@@ -205,3 +205,14 @@ def test_the_same_mailing_after_an_archive_is_a_new_job_not_the_archived_one(
     assert run.summary.created == 1 and run.recovered == []
     assert len(sandbox.state.jobs) == 2
     assert decide(adapter.open(adapter.read(), history=history), journal).left == []
+
+
+def test_a_row_sent_with_spaces_taken_from_an_option_says_so_in_its_description(
+    adapter: Adapter, sandbox: Sandbox, client: Click2MailClient
+) -> None:
+    port = adapter.open([HEADER, row(color=" Black and White ")])
+    run = create_jobs(port, client, RunOptions(catalog=default_catalog()), journal=None)
+    (job,) = sandbox.state.jobs.values()
+    text = str(results(adapter.read())[0][TEXT - JOB])
+    assert run.summary.created == 1 and job.params["color"] == "Black and White"
+    assert text.startswith("Created") and "spaces" in text

@@ -155,7 +155,7 @@ def test_validate_rows_writes_problems_and_sends_nothing(sandbox: Sandbox) -> No
     assert "color 'Purple' is not allowed" in cells[(FIRST + 1, TEXT)]
     assert "documentId must be a positive whole number, not 12.5" in cells[(FIRST + 2, TEXT)]
     assert sandbox.state.create_requests == 0
-    assert alerts(book)[0].startswith("Validation: 0 created, 2 failed, 1 valid")
+    assert alerts(book)[0].startswith("Validation: 1 ready to send, 2 would be refused;")
 
 
 def test_create_selected_jobs_sends_only_the_selected_rows(

@@ -20,7 +20,7 @@ from xl_mailer.core.blocks import Block, BlockBuffer, bridge
 from xl_mailer.core.catalog import Catalog
 from xl_mailer.core.keys import new_key, unique_keys
 from xl_mailer.core.models import KEY_HEADER, OUTPUT_HEADERS, JobRequest, JobResult, Outcome
-from xl_mailer.core.rows import RowPlan, plan_rows
+from xl_mailer.core.rows import RowPlan, noted, plan_rows
 from xl_mailer.core.sheet import Layout, find_layout
 from xl_mailer.engine.journal import Journal
 from xl_mailer.engine.runner import Progress, RunSummary, Send, execute
@@ -121,8 +121,10 @@ def run_sheet(
     in_use = {str(line[key_col]) for line in values if key_col < len(line) and line[key_col]}
     next_key = unique_keys(options.make_key, in_use)
     plans = [
-        RowPlan(p.row, request=with_key(p.request, next_key())) if p.request else p for p in plans
+        RowPlan(p.row, request=with_key(p.request, next_key()), notes=p.notes) if p.request else p
+        for p in plans
     ]
+    tidied = {p.row: p.notes for p in plans if p.request is not None and p.notes}
     spans = result_spans(layout)
     outcome = SheetRun(summary=RunSummary(), layout=layout, recovered=recovered)
     headers_written = not layout.missing_headers
@@ -157,6 +159,7 @@ def run_sheet(
         buffer.add(row, list(result.cells))
 
     def record(row: int, result: JobResult) -> None:
+        result = noted(result, tidied.get(row, ()))  # say what was tidied before it was sent
         done.add(row)
         outcome.results.append((row, result))
         buffer.add(row, list(result.cells))

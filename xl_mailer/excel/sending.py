@@ -8,6 +8,7 @@ import xlwings as xw
 
 from xl_mailer.app.create import RunOptions
 from xl_mailer.app.create import create_jobs as create
+from xl_mailer.app.report import totals
 from xl_mailer.app.validate import validate
 from xl_mailer.core.catalog import default_catalog
 from xl_mailer.engine.runner import RunSummary
@@ -27,9 +28,10 @@ from xl_mailer.excel.xlbook import quiet_excel, status
 @action
 def validate_rows(book: xw.Book) -> RunSummary:
     """Check every row and write what is wrong in its Description; send nothing."""
-    summary = validate(jobs_sheet(book), default_catalog()).summary
+    checked = validate(jobs_sheet(book), default_catalog())
+    summary = checked.summary
     fix = " Rows marked 'Not sent' need fixing." if summary.failed else ""
-    alert(book, f"Validation: {summary.line()}.{fix}")
+    alert(book, f"Validation: {totals(summary, checked.results, validate_only=True)}.{fix}")
     return summary
 
 
