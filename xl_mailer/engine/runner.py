@@ -16,10 +16,10 @@ back at once. So a crash leaves at most that much journaled but never sent
 from __future__ import annotations
 
 import contextlib
+import enum
 import queue
 import threading
 import time
-import typing
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -69,7 +69,6 @@ class RunSummary:
         return ", ".join(parts)
 
 
-_DONE = object()
 CANCELLED = "cancelled: no new rows were sent after Ctrl-C; answers in flight were recorded"
 AHEAD_SECONDS = 0.05  # how far ahead of the workers send records may be written
 AHEAD_MOST = 64  # and at most this many rows at once
@@ -172,20 +171,291 @@ class Feed:
             return left
 
 
-def _reason(exc: BaseException) -> str:
+def _in_words(exc: BaseException) -> str:
     """An OS error as its words (``No space left on device``), anything else as its text."""
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__
 
 
-def _drain(answers: queue.SimpleQueue[object], into: deque[object]) -> None:
+class _Why(enum.IntEnum):
+    """Why a run stopped early, weakest first: a stronger reason replaces a weaker one."""
+
+    CANCELLED = 1  # Ctrl-C, or the caller's cancel event while rows were still unsent
+    CRASHED = 2  # something failed that the run must report: it sends nothing more
+    AUTHENTICATION = 3  # a 401: nothing can be sent until the credentials are fixed
+
+
+@dataclass(frozen=True)
+class _Stop:
+    """Why a run stopped early, in the words its summary gives."""
+
+    why: _Why
+    text: str
+
+    @classmethod
+    def crash(cls, text: str, *, says_what_was_sent: bool = False) -> _Stop:
+        """A failure; its words end by saying that nothing more was sent, unless they
+        already say what was."""
+        return cls(_Why.CRASHED, text if says_what_was_sent else f"{text}; nothing more was sent")
+
+
+_CANCEL = _Stop(_Why.CANCELLED, CANCELLED)
+
+
+class _WorkerDone:
+    """What a worker puts on the answer queue last, however it ended."""
+
+
+_DONE = _WorkerDone()
+_Answer = tuple[int, JobResult | None]  # a row and its result; None: the 401 that stopped the run
+_Item = _Answer | _WorkerDone
+
+
+def _drain(answers: queue.SimpleQueue[_Item], into: deque[_Item]) -> None:
     """Move every item already in ``answers`` to ``into``, without waiting."""
     while True:
         try:
             into.append(answers.get_nowait())
         except queue.Empty:
             return
+
+
+class _SendLoop:
+    """Sends requests from worker threads and records their answers on the calling thread.
+
+    A run is *sending* while ``stop`` is clear. Once it is set (by a 401, a failure, a
+    cancel), it is *stopping*: no worker takes a new row, and the answers of rows already
+    on their way are still recorded. It is *over* when every worker has put ``_DONE`` (or
+    died) and no answer is left queued. ``reason`` says why it stopped early: the first
+    reason of the strongest kind (``_Why``) that occurred; None when nothing stopped it.
+    """
+
+    def __init__(
+        self,
+        requests: Sequence[JobRequest],
+        send: Send,
+        *,
+        record: Record,
+        concurrency: int,
+        stop: threading.Event,
+        progress: Progress | None,
+        journal: RunJournal | None,
+        summary: RunSummary,
+    ) -> None:
+        self.requests = requests
+        self.send = send
+        self.record = record
+        self.progress = progress
+        self.journal = journal
+        self.summary = summary
+        self.stop = stop
+        self.reason: _Stop | None = None
+        self.reason_lock = threading.Lock()  # workers may fail at the same time
+        self.feed = Feed(requests, journal, first=concurrency, stop=stop)
+        self.answers: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        self.arrived: deque[_Item] = deque()  # taken off the queue, not yet recorded
+        self.finished = 0  # workers whose _DONE has been taken off the queue
+        self.recorded = 0  # answers recorded: rows that were sent
+        self.workers = [
+            threading.Thread(target=self.work, name=f"xl-mailer-{i}", daemon=True)
+            for i in range(min(concurrency, max(len(requests), 1)))
+        ]
+
+    # -- why the run stops -------------------------------------------------
+
+    def note(self, reason: _Stop) -> None:
+        """Keep ``reason`` unless one as strong or stronger is already kept."""
+        with self.reason_lock:
+            if self.reason is None or reason.why > self.reason.why:
+                self.reason = reason
+
+    def stop_for(self, reason: _Stop) -> None:
+        """Send no new row, and say why."""
+        self.note(reason)
+        self.stop.set()
+
+    # -- the workers -------------------------------------------------------
+
+    def work(self) -> None:
+        """A worker: send the next request, its send record on disk, until none is left
+        or the run stops. Its answers go to the calling thread, which records them."""
+        try:
+            while not self.stop.is_set():
+                try:
+                    request = self.feed.take()
+                except JournalFailed as exc:  # send nothing more; these rows never left
+                    self.journal_failed(exc)
+                    return
+                if request is None:
+                    return
+                self.answers.put((request.row, self.send_one(request)))
+        finally:
+            self.answers.put(_DONE)
+
+    def journal_failed(self, exc: JournalFailed) -> None:
+        """The send records of a batch could not be written: stop, and withdraw the batch."""
+        last = self.feed.last_taken
+        self.stop_for(
+            _Stop.crash(
+                f"the journal could not be written ({_in_words(exc.__cause__ or exc)}):"
+                + (f" nothing was sent after row {last}" if last else " nothing was sent"),
+                says_what_was_sent=True,
+            )
+        )
+        if self.journal is not None:
+            with contextlib.suppress(Exception):  # else UNKNOWN next time: safe
+                self.journal.withdrawn(exc.batch)
+
+    def send_one(self, request: JobRequest) -> JobResult | None:
+        """Send one row; whatever happens, the row gets a result (None: stopped by a 401)."""
+        try:
+            result = self.send(request)
+        except AuthenticationError as exc:
+            self.refused(request, exc)
+            return None
+        except Exception as exc:  # the request may have left: never guess it did not
+            self.stop_for(_Stop.crash(f"sending failed unexpectedly ({type(exc).__name__})"))
+            result = unknown(f"sending failed unexpectedly ({type(exc).__name__}: {exc})")
+        result = result.keyed(request.key)
+        if result.http_status is not None or result.outcome is not Outcome.FAILED:
+            result = result.sent(utc_now())  # it may have left; reconciliation waits from here
+        self.journal_answer(request, result)
+        return result
+
+    def refused(self, request: JobRequest, exc: AuthenticationError) -> None:
+        """A 401: the run stops, and the journal says this row made no job (if it can)."""
+        self.stop_for(_Stop(_Why.AUTHENTICATION, str(exc)))
+        refused = JobResult(Outcome.FAILED, "Not sent: Click2Mail refused the credentials")
+        if self.journal is not None:
+            with contextlib.suppress(Exception):
+                self.journal.result(request, refused.keyed(request.key))
+
+    def journal_answer(self, request: JobRequest, result: JobResult) -> None:
+        """Write the answer to the journal; if that fails, stop (the workbook still gets it)."""
+        if self.journal is None:
+            return
+        try:
+            self.journal.result(request, result)
+        except Exception as exc:
+            self.stop_for(
+                _Stop.crash(
+                    f"the journal could not record the answer for row {request.row}"
+                    f" ({_in_words(exc)}); the row's result is written into the workbook"
+                )
+            )
+
+    # -- the calling thread ------------------------------------------------
+
+    def run(self) -> None:
+        """Start the workers, record every answer, close the journal, fill in the summary.
+
+        Raises KeyboardInterrupt on a second Ctrl-C, and whatever ``record`` raised.
+        """
+        for thread in self.workers:
+            thread.start()
+        try:
+            self.record_answers()
+        except KeyboardInterrupt:
+            # stop now: the rows on their way keep their send records, so they show UNKNOWN
+            # next time unless their answer reaches the journal before the process ends
+            self.stop.set()
+            self.close_journal()
+            raise
+        except BaseException:
+            # recording failed (a save): send nothing more, and let the workers finish the rows
+            # they hold, so that the journal has every answer
+            self.stop.set()
+            for thread in self.workers:
+                thread.join(timeout=120)
+            self.close_journal()
+            raise
+        self.close_journal()
+        self.summarize()
+
+    def record_answers(self) -> None:
+        """Record answers as they arrive, until every answer is in.
+
+        A Ctrl-C (KeyboardInterrupt, which only this thread gets) cancels the first
+        time: nothing new is sent, and what arrives for rows already on their way is
+        still recorded. A second one (or one after the run was stopped) is raised.
+        """
+        over = False
+        while not over:
+            try:
+                over = self.record_some()
+            except KeyboardInterrupt:
+                if self.stop.is_set():
+                    raise  # a second Ctrl-C (or one after a cancel): stop now
+                # stop sending; keep recording what arrives for rows already on their way
+                self.stop_for(_CANCEL)
+                self.summary.stopped = CANCELLED  # what progress sees from now on
+
+    def record_some(self) -> bool:
+        """Wait for answers if none is waiting, record them, tell progress; True once
+        every answer is in."""
+        if not self.arrived:
+            if self.over():
+                return True
+            try:
+                self.arrived.append(self.answers.get(timeout=POLL_SECONDS))
+            except queue.Empty:
+                return False
+            _drain(self.answers, self.arrived)  # answers already waiting share one pass
+        self.record_arrived()
+        if self.progress is not None:
+            self.progress(self.summary)
+        return False
+
+    def record_arrived(self) -> None:
+        """Hand each answer taken off the queue to ``record``, exactly once, in order."""
+        while self.arrived:
+            item = self.arrived[0]
+            if isinstance(item, _WorkerDone):
+                self.arrived.popleft()
+                self.finished += 1  # if a Ctrl-C loses this count, over() asks the threads
+                continue
+            row, result = item
+            if result is not None:  # None: the 401 that stopped the run
+                # a Ctrl-C in here leaves the answer queued: recorded again, not lost
+                self.record(row, result)
+            self.arrived.popleft()
+            if result is not None:
+                self.recorded += 1
+                self.summary.add(result.outcome)
+
+    def over(self) -> bool:
+        """Every answer is in: each worker said so (or died), and nothing is left queued."""
+        done = self.finished == len(self.workers) or not any(t.is_alive() for t in self.workers)
+        return done and self.answers.empty()
+
+    def close_journal(self) -> None:
+        """Withdraw rows journaled but never taken, and put every line on disk."""
+        if self.journal is None:
+            return
+        try:
+            self.journal.withdrawn(self.feed.leftover())
+            self.journal.sync()
+        except Exception as exc:  # the rows left behind show UNKNOWN next time: safe
+            # the run is over: say so, but leave the caller's cancel event as it is
+            self.note(
+                _Stop.crash(
+                    f"the journal could not be closed ({_in_words(exc)}); rows it could not"
+                    " mark as never sent will show UNKNOWN next time"
+                )
+            )
+
+    def summarize(self) -> None:
+        """Count the rows never sent, and say why the run stopped early, if it did."""
+        unsent = len(self.requests) - self.recorded
+        self.summary.counts[Outcome.NOT_SENT] += unsent
+        reason = self.reason
+        if reason is None and self.stop.is_set() and unsent:
+            reason = _CANCEL  # the caller's cancel event stopped it
+        if reason is not None:
+            self.summary.stopped = reason.text
+            self.summary.authentication_failed = reason.why is _Why.AUTHENTICATION
+            self.summary.crashed = reason.why is _Why.CRASHED
 
 
 def execute(
@@ -211,7 +481,6 @@ def execute(
         raise ValueError("concurrency must be at least 1")
     started = time.perf_counter()
     summary = RunSummary(total=len(plans))
-    stop = cancel or threading.Event()
     to_send: list[JobRequest] = []
     for plan in plans:
         if plan.result is not None:
@@ -224,152 +493,16 @@ def execute(
         for request in to_send:
             summary.add(Outcome.VALID)
             record(request.row, JobResult(Outcome.VALID, "Valid: ready to send"))
-        summary.seconds = time.perf_counter() - started
-        return summary
-
-    feed = Feed(to_send, journal, first=concurrency, stop=stop)
-    answers: queue.SimpleQueue[object] = queue.SimpleQueue()
-    auth_error: list[AuthenticationError] = []
-    crashed: list[str] = []
-
-    def one(request: JobRequest) -> JobResult | None:
-        """Send one row; whatever happens, the row gets a result (None: stopped by a 401)."""
-        try:
-            result = send(request)
-        except AuthenticationError as exc:
-            auth_error.append(exc)
-            stop.set()
-            refused = JobResult(Outcome.FAILED, "Not sent: Click2Mail refused the credentials")
-            if journal is not None:
-                with contextlib.suppress(Exception):
-                    journal.result(request, refused.keyed(request.key))
-            return None
-        except Exception as exc:  # the request may have left: never guess it did not
-            crashed.append(f"sending failed unexpectedly ({type(exc).__name__})")
-            stop.set()
-            result = unknown(f"sending failed unexpectedly ({type(exc).__name__}: {exc})")
-        result = result.keyed(request.key)
-        if result.http_status is not None or result.outcome is not Outcome.FAILED:
-            result = result.sent(utc_now())  # it may have left; reconciliation waits from here
-        if journal is not None:
-            try:
-                journal.result(request, result)
-            except Exception as exc:
-                crashed.append(
-                    f"the journal could not record the answer for row {request.row}"
-                    f" ({_reason(exc)}); the row's result is written into the workbook"
-                )
-                stop.set()
-        return result
-
-    def worker() -> None:
-        try:
-            while not stop.is_set():
-                try:
-                    request = feed.take()
-                except JournalFailed as exc:  # send nothing more; these rows never left
-                    last = feed.last_taken
-                    crashed.append(
-                        f"the journal could not be written ({_reason(exc.__cause__ or exc)}):"
-                        + (f" nothing was sent after row {last}" if last else " nothing was sent")
-                    )
-                    stop.set()
-                    if journal is not None:
-                        with contextlib.suppress(Exception):  # else UNKNOWN next time: safe
-                            journal.withdrawn(exc.batch)
-                    return
-                if request is None:
-                    return
-                answers.put((request.row, one(request)))
-        finally:
-            answers.put(_DONE)
-
-    def close_journal() -> None:
-        """Withdraw rows journaled but never taken, and put every line on disk."""
-        if journal is None:
-            return
-        try:
-            journal.withdrawn(feed.leftover())
-            journal.sync()
-        except Exception as exc:  # the rows left behind show UNKNOWN next time: safe
-            crashed.append(
-                f"the journal could not be closed ({_reason(exc)}); rows it could not mark as"
-                " never sent will show UNKNOWN next time"
-            )
-
-    workers = [
-        threading.Thread(target=worker, name=f"xl-mailer-{i}", daemon=True)
-        for i in range(min(concurrency, max(len(to_send), 1)))
-    ]
-    for thread in workers:
-        thread.start()
-    finished = 0  # workers whose last answer has arrived
-    sent = 0
-    arrived: deque[object] = deque()
-
-    def over() -> bool:
-        """Every answer is in: each worker said so (or died), and nothing is left queued."""
-        done = finished == len(workers) or not any(t.is_alive() for t in workers)
-        return done and answers.empty()
-
-    try:
-        while True:
-            try:
-                if not arrived:
-                    if over():
-                        break
-                    try:
-                        arrived.append(answers.get(timeout=POLL_SECONDS))
-                    except queue.Empty:
-                        continue
-                    _drain(answers, arrived)  # answers already waiting share one pass
-                while arrived:
-                    item = arrived[0]
-                    if item is _DONE:
-                        arrived.popleft()
-                        finished += 1  # if a Ctrl-C loses this count, over() asks the threads
-                        continue
-                    row, result = typing.cast(tuple[int, JobResult | None], item)
-                    if result is not None:  # None: the 401 that stopped the run
-                        # a Ctrl-C in here leaves the answer queued: recorded again, not lost
-                        record(row, result)
-                    arrived.popleft()
-                    if result is not None:
-                        sent += 1
-                        summary.add(result.outcome)
-                if progress is not None:
-                    progress(summary)
-            except KeyboardInterrupt:
-                if stop.is_set():
-                    raise  # a second Ctrl-C (or one after a cancel): stop now
-                # stop sending; keep recording what arrives for rows already on their way
-                stop.set()
-                summary.stopped = CANCELLED
-    except KeyboardInterrupt:
-        # stop now: the rows on their way keep their send records, so they show UNKNOWN
-        # next time unless their answer reaches the journal before the process ends
-        stop.set()
-        close_journal()
-        raise
-    except BaseException:
-        # recording failed (a save): send nothing more, and let the workers finish the rows
-        # they hold, so that the journal has every answer
-        stop.set()
-        for thread in workers:
-            thread.join(timeout=120)
-        close_journal()
-        raise
-    close_journal()
-    unsent = len(to_send) - sent
-    summary.counts[Outcome.NOT_SENT] += unsent
-    if auth_error:
-        summary.stopped = str(auth_error[0])
-        summary.authentication_failed = True
-    elif crashed:
-        told = "nothing was sent" in crashed[0]  # it says already what was sent
-        summary.stopped = crashed[0] if told else f"{crashed[0]}; nothing more was sent"
-        summary.crashed = True
-    elif stop.is_set() and summary.stopped is None and unsent:
-        summary.stopped = CANCELLED
+    else:
+        _SendLoop(
+            to_send,
+            send,
+            record=record,
+            concurrency=concurrency,
+            stop=cancel or threading.Event(),
+            progress=progress,
+            journal=journal,
+            summary=summary,
+        ).run()
     summary.seconds = time.perf_counter() - started
     return summary
