@@ -116,6 +116,95 @@ class PathSeen:
     role: str  # "run" (the file itself), "source" or "output" of an --output run
 
 
+class _GroupCommit:
+    """Puts a journal's lines on disk, the writes of many threads with one fsync.
+
+    The journal numbers its writes in the order they reach the file. A write is on disk
+    once an fsync that began after it has returned; ``synced`` is the number of the last
+    write known to be. What the journal's records get from it:
+
+    - ``sync_through(n)`` returns only once write ``n`` is on disk, so a ``send`` record
+      (and every other durable one) is on disk before ``sending`` returns. One fsync
+      covers every write made before it began: a thread whose write an earlier fsync
+      carried makes none.
+    - ``soon()`` after a ``result`` record: a flusher thread (started at the first call)
+      waits ``SYNC_WITHIN`` for more answers and fsyncs them together. So an answer is on
+      disk soon after it is written, and after the next ``sync_all`` at the latest.
+    - After a failed fsync nothing written counts as on disk: the error is kept, and
+      every later ``sync_through`` and ``sync_all`` raises it.
+    """
+
+    def __init__(self, written: Callable[[], int], snapshot: Callable[[], tuple[int, int]]) -> None:
+        self._written = written  # how many writes the journal made so far
+        self._snapshot = snapshot  # that count, and a duplicate descriptor of their file
+        self.fsyncing = threading.Lock()  # held while an fsync runs: one at a time
+        self.synced = 0  # writes known to be on disk
+        self.syncs = 0  # fsyncs made, for benchmarks and tests
+        self.failed: OSError | None = None  # the first fsync that failed
+        self._due = threading.Event()  # set: an answer waits for the flusher's fsync
+        self._closing = threading.Event()  # set: the flusher ends after its next fsync
+        self._flusher: threading.Thread | None = None
+        self._starting = threading.Lock()  # so that one flusher is started, not two
+
+    def sync_through(self, mine: int) -> None:
+        """Return once write ``mine`` is on disk. Raises OSError if an fsync failed."""
+        with self.fsyncing:
+            if self.failed is not None:  # after a failed fsync nothing written counts as safe
+                raise self.failed
+            if self.synced >= mine:
+                return
+            covered, descriptor = self._snapshot()
+            try:
+                os.fsync(descriptor)
+            except OSError as exc:  # Linux reports a writeback error to one fsync only
+                self.failed = exc
+                raise
+            finally:
+                os.close(descriptor)
+            self.synced = covered
+            self.syncs += 1
+
+    def sync_all(self) -> None:
+        """Return once every write made so far is on disk. Raises OSError if that failed,
+        now or in any earlier fsync (the flusher's included)."""
+        if self.failed is not None:
+            raise self.failed
+        mine = self._written()
+        if self.synced < mine:
+            self.sync_through(mine)
+
+    def soon(self) -> None:
+        """Have the flusher put what was written on disk within ``SYNC_WITHIN`` seconds."""
+        self._due.set()
+        if self._flusher is None:
+            with self._starting:
+                if self._flusher is None:
+                    self._closing.clear()
+                    self._flusher = threading.Thread(
+                        target=self._flush, name="xl-mailer-journal", daemon=True
+                    )
+                    self._flusher.start()
+
+    def _flush(self) -> None:
+        """The flusher: after an answer is written, wait ``SYNC_WITHIN`` for more, then fsync
+        them all at once; the answers of a busy second share a few dozen fsyncs."""
+        while not self._closing.is_set():  # stop_flusher() sets it before waking us
+            self._due.wait()
+            time.sleep(SYNC_WITHIN)
+            self._due.clear()
+            with contextlib.suppress(OSError):  # kept: every later sync raises it
+                self.sync_all()
+
+    def stop_flusher(self) -> None:
+        """End the flusher after its last fsync; a later ``soon`` starts a new one."""
+        flusher = self._flusher
+        if flusher is not None:
+            self._closing.set()
+            self._due.set()
+            flusher.join(timeout=5)
+            self._flusher = None
+
+
 class Journal:
     """Append-only, one JSON object per line.
 
@@ -126,16 +215,10 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = threading.Lock()  # guards the descriptor and the line counts
-        self._sync_lock = threading.Lock()  # one fsync at a time
+        self._lock = threading.Lock()  # guards the descriptor and the count of writes
         self._fd: int | None = None
-        self._written = 0
-        self._synced = 0
-        self._due = threading.Event()  # answers wait for an fsync
-        self._closing = threading.Event()
-        self._flusher: threading.Thread | None = None
-        self.syncs = 0  # fsyncs made, for benchmarks and tests
-        self._failed: OSError | None = None  # the first fsync that failed
+        self._written = 0  # writes made, numbered in the order they reach the file
+        self._commit = _GroupCommit(self._writes, self._for_fsync)
         self.here: str | None = None  # the file of the workbook this journal is open for
         # that file is, byte for byte, the state of the workbook an earlier run saved or read
         # at this line of the journal (None when it is no such state)
@@ -166,7 +249,18 @@ class Journal:
             self._written += 1
             mine = self._written
         if sync:
-            self._sync_through(mine)
+            self._commit.sync_through(mine)
+
+    def _writes(self) -> int:
+        with self._lock:
+            return self._written
+
+    def _for_fsync(self) -> tuple[int, int]:
+        """The writes an fsync starting now covers, and a duplicate descriptor to fsync."""
+        with self._lock:
+            if self._fd is None:  # closed meanwhile: an fsync through a new descriptor
+                self._fd = self._open()  # reaches the same file's lines
+            return self._written, os.dup(self._fd)
 
     def _open(self) -> int:
         """Open for appending. A line cut short by a crash gets its end first, so that the
@@ -203,29 +297,6 @@ class Journal:
         if stat.st_size < opened[2] + written:
             return f"the journal {self.path} was cut short during the run"
         return None
-
-    def _sync_through(self, mine: int) -> None:
-        """Group commit: one fsync makes every line written before it durable, so a thread
-        whose lines an earlier fsync already carried to disk does not sync again."""
-        with self._sync_lock:
-            if self._failed is not None:  # after a failed fsync nothing written counts as safe
-                raise self._failed
-            if self._synced >= mine:
-                return
-            with self._lock:
-                if self._fd is None:  # closed meanwhile: an fsync through a new descriptor
-                    self._fd = self._open()  # reaches the same file's lines
-                covered = self._written
-                descriptor = os.dup(self._fd)
-            try:
-                os.fsync(descriptor)
-            except OSError as exc:  # Linux reports a writeback error to one fsync only
-                self._failed = exc
-                raise
-            finally:
-                os.close(descriptor)
-            self._synced = covered
-            self.syncs += 1
 
     def sending(self, requests: Sequence[JobRequest]) -> None:
         """Record, durably, that these rows are about to be sent with these keys."""
@@ -264,7 +335,7 @@ class Journal:
             ],
             sync=False,
         )
-        self._sync_soon()
+        self._commit.soon()
 
     def note_saved(self, path: Path, fingerprint: str, keys: Collection[str]) -> None:
         """Record, durably, that the file at ``path`` was saved holding these request keys
@@ -322,27 +393,6 @@ class Journal:
             sync=True,
         )
 
-    def _sync_soon(self) -> None:
-        self._due.set()
-        if self._flusher is None:
-            with self._lock:
-                if self._flusher is None:
-                    self._closing.clear()
-                    self._flusher = threading.Thread(
-                        target=self._flush, name="xl-mailer-journal", daemon=True
-                    )
-                    self._flusher.start()
-
-    def _flush(self) -> None:
-        """The flusher: after an answer is written, wait ``SYNC_WITHIN`` for more, then fsync
-        them all at once; the answers of a busy second share a few dozen fsyncs."""
-        while not self._closing.is_set():  # close() sets it before waking us
-            self._due.wait()
-            time.sleep(SYNC_WITHIN)
-            self._due.clear()
-            with contextlib.suppress(OSError):  # kept: every later sync raises it
-                self.sync()
-
     def withdrawn(self, requests: Sequence[JobRequest]) -> None:
         """Record, durably, that rows journaled as about to be sent never left after all."""
         self._write([{"e": "withdrawn", "row": r.row, "key": r.key} for r in requests], sync=True)
@@ -350,31 +400,26 @@ class Journal:
     def sync(self) -> None:
         """Put every line written so far on disk. Raises OSError if that failed, now or in
         any earlier fsync of this journal (the flusher's included)."""
-        if self._failed is not None:
-            raise self._failed
-        with self._lock:
-            mine = self._written
-        if self._synced < mine:
-            self._sync_through(mine)
+        self._commit.sync_all()
 
     @property
     def unsynced(self) -> int:
         """Writes not yet known to be on disk."""
         with self._lock:
-            return self._written - self._synced
+            return self._written - self._commit.synced
+
+    @property
+    def syncs(self) -> int:
+        """Fsyncs made, for benchmarks and tests."""
+        return self._commit.syncs
 
     def close(self) -> None:
         """Stop the flusher, put what was written on disk (as far as the disk lets us), and
         close the file. Writing again reopens it."""
-        flusher = self._flusher
-        if flusher is not None:
-            self._closing.set()
-            self._due.set()
-            flusher.join(timeout=5)
-            self._flusher = None
+        self._commit.stop_flusher()
         with contextlib.suppress(OSError):  # the lines stay with the OS; the run reported it
             self.sync()
-        with self._sync_lock, self._lock:
+        with self._commit.fsyncing, self._lock:
             if self._fd is not None:
                 os.close(self._fd)
                 self._fd = None
