@@ -18,6 +18,7 @@ from xl_mailer.click2mail.credentials import service_name
 from xl_mailer.core.models import REQUIRED_PARAMS, Outcome
 from xl_mailer.engine.bookid import (
     ID_NAME,
+    SEEN_NAME,
     UNFINISHED_NAME,
     identity_formula,
     new_identity,
@@ -378,26 +379,40 @@ def book_at(
     payload = payload_from_workbook(changes={"Jobs": jobs, "Settings": settings})
     payload["book"]["name"] = str(path)
     if saved_once:
+        stamped(path)
+        names = load_workbook(path, keep_vba=True).defined_names
         payload["names"] = [
             {
-                "name": ID_NAME,
-                "refers_to": identity_formula(stamped(path)),
+                "name": name,
+                "refers_to": names[name].attr_text,
                 "book_scope": True,
                 "sheet_index": None,
                 "address": None,
                 "scope_sheet_name": None,
                 "scope_sheet_index": None,
             }
+            for name in (ID_NAME, SEEN_NAME)
+            if name in names
         ]
     return xw.Book(json=payload)
 
 
-def save_in_excel(path: Path, cells: dict[tuple[int, int], object]) -> None:
-    """What the user's Save puts in the file: here, the results the ribbon wrote."""
+def save_in_excel(
+    path: Path, cells: dict[tuple[int, int], object], names: dict[str, str] | None = None
+) -> None:
+    """What the user's Save puts in the file: here, the results the ribbon wrote (and the
+    hidden names it added)."""
     book = load_workbook(path, keep_vba=True)
     for (row, column), value in cells.items():
         book["Jobs"].cell(row, column, value)
+    for name, text in (names or {}).items():
+        book.defined_names[name] = DefinedName(name, attr_text=text, hidden=True)
     book.save(path)
+
+
+def added_names(book: xw.Book) -> dict[str, str]:
+    """The names the actions add to the book, the last of each."""
+    return {a["args"][0]: a["args"][1] for a in actions(book, "namesAdd")}
 
 
 def run_and_save(
@@ -631,3 +646,39 @@ def test_archive_finished_rows_moves_them_to_history_and_deletes_them(sandbox: S
         "Moved 2 finished row(s) to the History sheet; 1 row(s) await reconciliation and stay"
         " (run Reconcile first). Save the workbook to keep it so."
     ]
+
+
+def test_the_daily_routine_in_excel_deletes_finished_rows_and_mails_the_same_again(
+    tmp_path: Path, sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
+) -> None:
+    path = tmp_path / "jobs.xlsm"
+    shutil.copyfile(TEMPLATE, path)
+    other = {**LETTER, "documentId": 1003}
+    book = book_at(path, rows_of(LETTER, other), settings_for)
+    assert ribbon.create_jobs(book).created == 2
+    results = {c: v for c, v in written(book).items() if c[0] >= FIRST}
+    save_in_excel(path, results, added_names(book))  # Save, close
+    # the next morning: yesterday's rows deleted, the same first mailing typed again
+    blank = {column: None for column in range(JOB_ID, KEY + 2)}
+    today = book_at(path, rows_of({**LETTER, "_results": blank}), settings_for)
+    summary = ribbon.create_jobs(today)
+    assert summary is not None and summary.created == 1, alerts(today)
+    assert len(sandbox.state.jobs) == 3
+    assert not str(written(today).get((FIRST, TEXT), "")).startswith("Not sent")
+
+
+def test_a_window_that_never_showed_a_job_still_holds_back_its_row(
+    tmp_path: Path, sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
+) -> None:
+    path = tmp_path / "jobs.xlsm"
+    shutil.copyfile(TEMPLATE, path)
+    first = book_at(path, rows_of(LETTER), settings_for)
+    assert ribbon.create_jobs(first).created == 1
+    save_in_excel(path, {c: v for c, v in written(first).items() if c[0] >= FIRST})
+    # the save did not carry the book's mark (a window opened before the run, saved over it)
+    again = book_at(
+        path, rows_of({**LETTER, "_results": {c: None for c in range(20, 26)}}), settings_for
+    )
+    ribbon.create_jobs(again)
+    assert str(written(again)[(FIRST, TEXT)]).startswith("Not sent: held back")
+    assert len(sandbox.state.jobs) == 1

@@ -388,31 +388,50 @@ def test_a_finished_workbook_copied_for_new_rows_sends_only_the_new_rows(
     assert len(box.state.jobs) == 5
 
 
-def test_a_new_row_with_the_values_a_deleted_row_was_mailed_with_is_held_until_released(
-    tmp_path: Path, box: Sandbox, capsys: pytest.CaptureFixture[str]
+def test_the_daily_routine_deleting_finished_rows_and_typing_the_same_mailing_sends_it_again(
+    tmp_path: Path, box: Sandbox
 ) -> None:
     path = write_book(tmp_path / "jobs.xlsx", numbered(2), headers=HEADERS)
     assert run("run", str(path)) == 0
-    yesterday = table(path)[0]["Job ID"]
     book = load_workbook(path)
     book["Jobs"].delete_rows(2, 2)  # yesterday's finished rows go
-    for column, name in enumerate(HEADERS, start=1):  # a row with row 2's very values again
+    for column, name in enumerate(HEADERS, start=1):  # today: row 2's very values again
         book["Jobs"].cell(2, column, numbered(1)[0][name])
     for column, name in enumerate(HEADERS, start=1):  # and a new one
         book["Jobs"].cell(3, column, numbered(3)[2][name])
     book.save(path)
-    # an older copy of row 2, or the same mailing again? Only a person can tell
-    assert run("run", str(path)) == 1
-    (held, new) = table(path)
-    assert str(held["Description"]).startswith("Not sent: held back: this row was mailed")
-    assert f"release it first (xl-mailer unclaimed --release {yesterday}" in str(
-        held["Description"]
-    )
-    assert held["Job ID"] is None and new["Job ID"] is not None
-    assert len(box.state.jobs) == 3
-    assert run("unclaimed", str(path), "--release", str(yesterday)) == 0
+    # this workbook showed yesterday's ids: the rows were deleted on purpose, today's are new
     assert run("run", str(path)) == 0
-    assert jobs_per_row(box)["row 0"] == 2 and len(box.state.jobs) == 4
+    assert all(isinstance(row["Job ID"], int) for row in table(path))
+    assert jobs_per_row(box) == {"row 0": 2, "row 1": 1, "row 2": 1}
+    assert run("run", str(path)) == 0 and len(box.state.jobs) == 4  # and never again
+
+
+def test_an_older_copy_that_never_showed_a_job_holds_back_the_row_it_was_sent_from(
+    tmp_path: Path, box: Sandbox
+) -> None:
+    path = write_book(tmp_path / "jobs.xlsx", numbered(1), headers=HEADERS)
+    assert run("run", str(path)) == 0  # the workbook has its identity and its first job
+    book = load_workbook(path)
+    for column, name in enumerate(HEADERS, start=1):
+        book["Jobs"].cell(3, column, numbered(2)[1][name])
+    book.save(path)
+    backup = tmp_path / "backup.xlsx"
+    shutil.copyfile(path, backup)  # a backup, before row 3 is sent
+    assert run("run", str(path)) == 0
+    yesterday = table(path)[1]["Job ID"]
+    path.unlink()  # the newer file is lost; the backup is opened and edited
+    book = load_workbook(backup)
+    book["Jobs"].cell(4, 1, None)
+    book.save(backup)
+    assert run("run", str(backup)) == 1
+    held = table(backup)[1]
+    assert str(held["Description"]).startswith("Not sent: held back: this row was mailed")
+    assert f"xl-mailer unclaimed --release {yesterday}" in str(held["Description"])
+    assert len(box.state.jobs) == 2
+    assert run("unclaimed", str(backup), "--release", str(yesterday)) == 0
+    assert run("run", str(backup)) == 0
+    assert jobs_per_row(box)["row 1"] == 2 and len(box.state.jobs) == 3
 
 
 def test_another_persons_unfinished_run_of_a_shared_file_stops_a_run_until_it_is_finished(

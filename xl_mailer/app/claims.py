@@ -18,13 +18,13 @@ from dataclasses import dataclass
 
 from xl_mailer.app.archive import history_claims
 from xl_mailer.app.ports import SheetPort, write_results
-from xl_mailer.app.recovery import recover
+from xl_mailer.app.recovery import Recovery, recover, seen_by
 from xl_mailer.core.cells import is_blank
 from xl_mailer.core.errors import DecisionError as DecisionError
 from xl_mailer.core.models import KEY_HEADER, JobResult, Outcome
 from xl_mailer.core.outcomes import UNKNOWN_PREFIX
 from xl_mailer.core.rows import RowState, row_state
-from xl_mailer.core.sheet import find_layout
+from xl_mailer.core.sheet import Layout, find_layout
 from xl_mailer.engine.journal import WHAT, Entry, Journal
 
 
@@ -34,8 +34,15 @@ def unclaimed(port: SheetPort, journal: Journal) -> list[Entry]:
     same values (``jobs.recover``)."""
     values = port.values()
     layout = find_layout(values, sheet=port.name)
-    found = recover(values, layout, journal, history_claims(port.archived()))
+    found = recover_for(port, values, layout, journal)
     return found.unclaimed + found.holding
+
+
+def recover_for(
+    port: SheetPort, values: list[list[object]], layout: Layout, journal: Journal
+) -> Recovery:
+    """``recover`` as a run of this sheet would: with its History and its mark."""
+    return recover(values, layout, journal, history_claims(port.archived()), seen_by(port, journal))
 
 
 def _find(entries: Sequence[Entry], what: str) -> Entry:
@@ -75,7 +82,7 @@ def attach(
     """
     values = port.values()
     layout = find_layout(values, sheet=port.name)
-    found = recover(values, layout, journal, history_claims(port.archived()))
+    found = recover_for(port, values, layout, journal)
     entries = found.unclaimed + found.holding
     job_col = layout.results["Job ID"]
     done: list[Attached] = []

@@ -43,6 +43,15 @@ class SheetPort(Protocol):
         header row), or [] when it has none."""
         ...
 
+    def marks(self) -> dict[str, str]:
+        """Up to which send of each journal the book has seen the results (a hidden name,
+        ``bookid.SEEN_NAME``), by journal file name."""
+        ...
+
+    def set_marks(self, marks: dict[str, str]) -> None:
+        """Carry ``marks`` from now on (a file: from its next save; Excel: the user's)."""
+        ...
+
 
 class ArchivePort(SheetPort, Protocol):
     """What archiving needs beyond a run: the History sheet written, finished rows removed."""

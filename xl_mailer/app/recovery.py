@@ -7,11 +7,12 @@ person attaches a job to a row).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from xl_mailer.app.archive import NOTHING_ARCHIVED, HistoryClaims
+from xl_mailer.app.ports import SheetPort
 from xl_mailer.core.cells import job_number
 from xl_mailer.core.errors import UnclaimedJobs
 from xl_mailer.core.models import KEY_HEADER, JobResult, Outcome, utc_now
@@ -64,6 +65,7 @@ def recover(
     layout: Layout,
     journal: Journal,
     archived: HistoryClaims = NOTHING_ARCHIVED,
+    seen: int = 0,
 ) -> Recovery:
     """Match the journal's entries to the sheet's rows, and decide what each match means.
 
@@ -81,7 +83,10 @@ def recover(
     already show that outcome; a job id already in another row is never written into
     a second one. A request the journal saw leave with no answer gets, as its send
     time, now: the run that sent it has ended. A job the book has ``archived`` (its
-    History sheet) is the book's: it is never matched, held or unclaimed again.
+    History sheet) is the book's: it is never matched, held or unclaimed again. Nor is a
+    job whose send the book has ``seen`` (its mark: it showed that job's id once), unless a
+    row shows its key: its row was deleted on purpose, the daily routine. A request whose
+    answer was lost is never passed over so: its job may exist, and no row shows it.
     """
     entries = journal.entries()
     released = {e.key for e in entries if e.released} | {r.key for r in journal.releases()}
@@ -92,7 +97,14 @@ def recover(
     ]
     entries = [e for e in entries if not archived.holds(e.key, e.result.job_id)]
     held = [e for e in held if not archived.holds(e.key, e.result.job_id)]
-    if not entries and not held:
+
+    def seen_here(entry: Entry) -> bool:
+        return 0 < entry.seq <= seen and entry.result.job_id is not None
+
+    known = [e for e in entries + held if seen_here(e)]  # matched by their key, if at all
+    entries = [e for e in entries if not seen_here(e)]
+    held = [e for e in held if not seen_here(e)]
+    if not entries and not held and not known:
         return Recovery([], [])
     saved = journal.saved_keys()
     since = journal.known_since
@@ -127,7 +139,7 @@ def recover(
             ids.add(number)
     matched, orphans = match_rows(loose, digests, keys)
     by_key, strict_orphans = match_rows(strict, {}, keys)  # saved: by request key only
-    matched += by_key
+    matched += by_key + match_rows(known, {}, keys)[0]  # seen here: by key, or gone on purpose
     in_files = {e.key for e in held} | saved  # jobs a file held: not lost when no row shows them
     unclaimed = [
         e
@@ -201,7 +213,13 @@ def _held_in_file(settled: Settled, here: str | None) -> Entry:
             settled.key,
         )
     return Entry(
-        settled.key, settled.row, settled.digest, result, line=settled.line, file=settled.path
+        settled.key,
+        settled.row,
+        settled.digest,
+        result,
+        line=settled.line,
+        file=settled.path,
+        seq=settled.seq,
     )
 
 
@@ -221,3 +239,22 @@ def _hold(entry: Entry) -> JobResult:
         f" first (xl-mailer unclaimed --release {name}, or Unclaimed Jobs), then create jobs"
         " again",
     )
+
+
+def seen_by(port: SheetPort, journal: Journal) -> int:
+    """The last send of ``journal`` whose result the book has seen (its mark), or 0."""
+    return journal.seen_through(port.marks().get(journal.path.name))
+
+
+def mark_seen(
+    port: SheetPort, journal: Journal, shown: Collection[str], holding: Sequence[Entry]
+) -> None:
+    """After a run: the book's mark moves up to the latest send whose request key a row of
+    it shows, but stays below every job that holds back one of its rows (those rows may be
+    older copies: they must stay held)."""
+    numbers = {e.key: e.seq for e in journal.entries()}
+    seen = max([seen_by(port, journal), *(numbers.get(key, 0) for key in shown)])
+    below = [e.seq - 1 for e in holding if e.seq]
+    mark = journal.mark_through(min([seen, *below]))
+    if mark is not None:
+        port.set_marks({**port.marks(), journal.path.name: mark})

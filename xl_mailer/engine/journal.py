@@ -18,6 +18,7 @@ import json
 import os
 import threading
 import time
+import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +80,7 @@ class Entry:
     released: bool = False  # a person said no row of this workbook claims it
     ids: tuple[str | None, ...] = ()  # the row's documentId and addressId when it was sent
     file: str | None = None  # for a job a file held when the journal forgot it: that file
+    seq: int = 0  # its place among this journal's sends (``Journal.sending``); 0: not numbered
 
     @property
     def may_have_made_a_job(self) -> bool:
@@ -105,6 +107,7 @@ class Settled:
     job_id: int | None  # None: a request whose answer was lost (the file shows it UNKNOWN)
     path: str
     line: int = 0
+    seq: int = 0  # its send's place among this journal's sends; 0: not numbered
 
 
 @dataclass(frozen=True)
@@ -218,6 +221,9 @@ class Journal:
         self._lock = threading.Lock()  # guards the descriptor and the count of writes
         self._fd: int | None = None
         self._written = 0  # writes made, numbered in the order they reach the file
+        self._last_seq: int | None = None  # the number of the latest send record
+        self._epoch: str | None = None  # names this journal's numbering of sends
+        self._numbering = threading.Lock()
         self._commit = _GroupCommit(self._writes, self._for_fsync)
         self.here: str | None = None  # the file of the workbook this journal is open for
         # that file is, byte for byte, the state of the workbook an earlier run saved or read
@@ -299,10 +305,17 @@ class Journal:
         return None
 
     def sending(self, requests: Sequence[JobRequest]) -> None:
-        """Record, durably, that these rows are about to be sent with these keys."""
+        """Record, durably, that these rows are about to be sent with these keys. Each send
+        is numbered, one after the other for the journal's whole life (compaction keeps the
+        numbers), so a workbook can say up to which send it has seen (``Entry.seq``)."""
         now = _stamp(None)
+        with self._numbering:
+            first = self.last_seq() + 1
+            self._last_seq = first + len(requests) - 1
+            numbering = [] if self.epoch() else [self._numbered(uuid.uuid4().hex[:12])]
         self._write(
-            [
+            numbering
+            + [
                 {
                     "e": "send",
                     "row": r.row,
@@ -310,11 +323,54 @@ class Journal:
                     "digest": digest(r.params),
                     "at": now,
                     "ids": [r.get(name) for name in WHAT],
+                    "n": first + offset,
                 }
-                for r in requests
+                for offset, r in enumerate(requests)
             ],
             sync=True,
         )
+
+    def last_seq(self) -> int:
+        """The number of the latest send this journal recorded (0: none numbered)."""
+        if self._last_seq is None:
+            self._read_numbering()
+        assert self._last_seq is not None
+        return self._last_seq
+
+    def epoch(self) -> str | None:
+        """The name of this journal's numbering of sends (None before its first send). A
+        journal removed and begun again numbers anew, under another name."""
+        if self._last_seq is None:
+            self._read_numbering()
+        return self._epoch
+
+    def _read_numbering(self) -> None:
+        numbers = [0]
+        for _, r in self._records():
+            kind = r.get("e")
+            if kind in ("send", "settled", "numbered") and _whole(r.get("n")):
+                numbers.append(r["n"])
+            if kind == "numbered" and isinstance(r.get("epoch"), str):
+                self._epoch = r["epoch"]
+        self._last_seq = max(numbers)
+
+    def _numbered(self, epoch: str) -> dict[str, Any]:
+        """The record that names the numbering (and, after a compaction, its last number)."""
+        self._epoch = epoch
+        return {"e": "numbered", "epoch": epoch, "n": self._last_seq or 0}
+
+    def seen_through(self, mark: str | None) -> int:
+        """The last send a workbook carrying ``mark`` (``mark_through``) has seen: 0 for no
+        mark, or a mark of another numbering (a journal begun again)."""
+        epoch, _, number = (mark or "").partition(":")
+        if not epoch or epoch != self.epoch() or not number.isdigit():
+            return 0
+        return int(number)
+
+    def mark_through(self, seq: int) -> str | None:
+        """What a workbook carries to say it has seen every send up to ``seq``."""
+        epoch = self.epoch()
+        return f"{epoch}:{seq}" if epoch else None
 
     def result(self, request: JobRequest, result: JobResult) -> None:
         """Record an answer. It survives a killed process at once, and a power cut within
@@ -457,6 +513,8 @@ class Journal:
             for line in handle:
                 record = _record(line)
                 kind = record.get("e")
+                if kind == "numbered":
+                    continue  # written again below, with the last number
                 if kind in ("path", "settled", "saved", "read"):
                     # one record per file (per key), while it is recent
                     where, key = record.get("path"), record.get("key", record.get("sha"))
@@ -488,8 +546,10 @@ class Journal:
             kept += [_settled_line(entry, held_in) for entry in made.values()]
         if not dropped:
             return 0
+        if self.epoch():  # the numbering goes on where it was, whatever lines go
+            kept.append(_line(self._numbered(self._epoch or "")))
         kinds = {_record(line).get("e") for line in kept}
-        if not kinds - {"path", "saved", "read", None}:
+        if not kinds - {"path", "saved", "read", "numbered", None}:
             self.path.unlink()  # nothing but paths and saves: nothing left to know
             return dropped
         temp = self.path.with_name(self.path.name + ".new")
@@ -508,14 +568,21 @@ class Journal:
         for number, r in self._records():
             kind = r.get("e")
             if kind == "settled" and _check(self.path, number, r, _FIELDS["settled"]):
+                seq = r["n"] if _whole(r.get("n")) else 0
                 found[r["key"]] = Settled(
-                    r["key"], r["row"], r["digest"], r["job"], r["path"], number
+                    r["key"], r["row"], r["digest"], r["job"], r["path"], number, seq
                 )
             elif kind == "result" and r.get("key") in found:
                 earlier = found[r["key"]]
                 if r.get("outcome") == Outcome.CREATED.value and isinstance(r.get("job"), int):
                     found[earlier.key] = Settled(
-                        earlier.key, earlier.row, earlier.digest, r["job"], earlier.path, number
+                        earlier.key,
+                        earlier.row,
+                        earlier.digest,
+                        r["job"],
+                        earlier.path,
+                        number,
+                        earlier.seq,
                     )
                 elif r.get("outcome") != Outcome.UNKNOWN.value:
                     del found[earlier.key]
@@ -589,6 +656,7 @@ class Journal:
                     number,
                     key in released,
                     tuple(str(v) if v is not None else None for v in send.get("ids") or ()),
+                    seq=send["n"] if _whole(send.get("n")) else 0,
                 )
             )
         return found
@@ -620,6 +688,13 @@ def _settled_line(entry: Entry, held_in: Path) -> bytes:
         "path": str(held_in),
         "at": _stamp(None),
     }
+    if entry.seq:
+        record["n"] = entry.seq
+    return _line(record)
+
+
+def _line(record: dict[str, Any]) -> bytes:
+    """A record as one line of the journal."""
     return (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
@@ -700,6 +775,11 @@ def _check(
                 " run again",
             )
     return True
+
+
+def _whole(value: object) -> bool:
+    """A send's number: a positive whole number (not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def _record(line: str | bytes) -> dict[str, Any]:

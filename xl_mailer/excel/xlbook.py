@@ -16,7 +16,15 @@ import xlwings as xw
 from xl_mailer.app.archive import HISTORY_SHEET
 from xl_mailer.core.blocks import contiguous_blocks
 from xl_mailer.core.sheet import Layout
-from xl_mailer.engine.bookid import ID_NAME, UNFINISHED_NAME, identity_formula, parse_identity
+from xl_mailer.engine.bookid import (
+    ID_NAME,
+    SEEN_NAME,
+    UNFINISHED_NAME,
+    identity_formula,
+    marks_formula,
+    parse_identity,
+    parse_marks,
+)
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 
@@ -57,6 +65,21 @@ class BookSheet:
         """Desktop Excel's hidden rows and merged cells cost a call per row to find out: the
         sheet is taken as it reads (a merged cell's other rows read as blank)."""
         return {}
+
+    def marks(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for name in self.sheet.book.names:  # the last one added counts (the remote engine
+            if str(name.name).split("!")[-1] == SEEN_NAME:  # lists a name added again twice)
+                found = parse_marks(name.refers_to)
+        return found
+
+    def set_marks(self, marks: dict[str, str]) -> None:
+        if marks == self.marks():
+            return
+        book = self.sheet.book
+        book.names.add(SEEN_NAME, marks_formula(marks))
+        with contextlib.suppress(Exception):  # desktop Excel only: hide it from Name Manager
+            book.names[SEEN_NAME].api.Visible = False
 
     def _history(self) -> Any | None:
         book = self.sheet.book

@@ -28,7 +28,15 @@ from xl_mailer.core.cells import UNCALCULATED
 from xl_mailer.core.errors import WorkbookError
 from xl_mailer.core.keys import is_key
 from xl_mailer.core.sheet import Layout
-from xl_mailer.engine.bookid import ID_NAME, UNFINISHED_NAME, identity_formula, parse_identity
+from xl_mailer.engine.bookid import (
+    ID_NAME,
+    SEEN_NAME,
+    UNFINISHED_NAME,
+    identity_formula,
+    marks_formula,
+    parse_identity,
+    parse_marks,
+)
 
 SUPPORTED = (".xlsx", ".xlsm")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -290,6 +298,18 @@ class FileSheet:
         self.book.defined_names[ID_NAME] = DefinedName(
             ID_NAME, attr_text=identity_formula(identity), hidden=True
         )
+
+    def marks(self) -> dict[str, str]:
+        name = self.book.defined_names.get(SEEN_NAME)
+        return parse_marks(name.attr_text) if name is not None else {}
+
+    def set_marks(self, marks: dict[str, str]) -> None:
+        if marks == self.marks():
+            return
+        self.book.defined_names[SEEN_NAME] = DefinedName(
+            SEEN_NAME, attr_text=marks_formula(marks), hidden=True
+        )
+        self._dirty = True
 
     @property
     def unfinished(self) -> str | None:
