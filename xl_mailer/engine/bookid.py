@@ -252,3 +252,17 @@ def identity_lock(identity: str, name: object) -> FileLock:
         busy="another xl-mailer run is working on this workbook, or on a copy, a renamed or"
         " moved version, or the --output of it; wait for that run to finish",
     )
+
+
+class RunLock(FileLock):
+    """One run at a time per workbook file: a lock beside the file itself (symbolic links
+    followed), which the OS releases even when the process is killed. The workbook's
+    identity lock (``bookid.identity_lock``) covers its other paths."""
+
+    def __init__(self, workbook: Path) -> None:
+        real = real_path(workbook)
+        super().__init__(
+            real.with_name(f".{real.name}.xl-mailer-lock"),
+            name=real.name,
+            busy="another xl-mailer run is working on it; wait for that run to finish",
+        )

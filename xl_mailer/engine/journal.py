@@ -13,199 +13,46 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import os
 import threading
-import time
 import uuid
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from xl_mailer.core.errors import JournalError
 from xl_mailer.core.models import JobRequest, JobResult, Outcome, utc_now
 from xl_mailer.core.outcomes import unknown
-from xl_mailer.engine.bookid import FileLock, real_path
+from xl_mailer.engine.bookid import RunLock as RunLock
+from xl_mailer.engine.entries import WHAT as WHAT
+from xl_mailer.engine.entries import Entry as Entry
+from xl_mailer.engine.entries import PathSeen as PathSeen
+from xl_mailer.engine.entries import Release as Release
+from xl_mailer.engine.entries import Settled as Settled
+from xl_mailer.engine.entries import digest as digest
+from xl_mailer.engine.entries import match_rows as match_rows
+from xl_mailer.engine.groupcommit import SYNC_WITHIN as SYNC_WITHIN
+from xl_mailer.engine.groupcommit import GroupCommit
+from xl_mailer.engine.records import (
+    FIELDS,
+    check,
+    is_seq,
+    line_of,
+    parse_record,
+    parse_time,
+    settled_line,
+    stamp,
+)
 
 SUFFIX = ".xl-mailer-journal"
 _KEEP = object()  # a line compaction keeps whatever its key
 RETAIN_DAYS = 14  # how long a settled job is remembered for copies of its file
-WHAT = ("documentId", "addressId")
-"""What a send record also keeps of its row, to show a person which mailing a job is."""
-SYNC_WITHIN = 0.02  # seconds an answer may wait for its fsync, however busy the run is
 
 
 def journal_path(workbook: Path) -> Path:
     """The journal's file: hidden, beside the workbook it belongs to."""
     return workbook.with_name(f".{workbook.name}{SUFFIX}")
-
-
-class RunLock(FileLock):
-    """One run at a time per workbook file: a lock beside the file itself (symbolic links
-    followed), which the OS releases even when the process is killed. The workbook's
-    identity lock (``bookid.identity_lock``) covers its other paths."""
-
-    def __init__(self, workbook: Path) -> None:
-        real = real_path(workbook)
-        super().__init__(
-            real.with_name(f".{real.name}.xl-mailer-lock"),
-            name=real.name,
-            busy="another xl-mailer run is working on it; wait for that run to finish",
-        )
-
-
-def digest(params: Iterable[tuple[str, str]]) -> str:
-    """A short fingerprint of a row's parameters (the request key itself left out)."""
-    text = "\n".join(f"{k}={v}" for k, v in params if k != "appSignature")
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
-
-
-@dataclass(frozen=True)
-class Entry:
-    """What the journal knows of one request key: the row it was sent for and what came back.
-
-    ``sent_from`` is when its send record was written (the request cannot have left
-    before); ``result.sent_at`` when its last attempt ended, None when the run that
-    sent it stopped before an answer.
-    """
-
-    key: str
-    row: int
-    digest: str
-    result: JobResult
-    sent_from: dt.datetime | None = None
-    line: int = 0  # of its send record, for messages
-    released: bool = False  # a person said no row of this workbook claims it
-    ids: tuple[str | None, ...] = ()  # the row's documentId and addressId when it was sent
-    file: str | None = None  # for a job a file held when the journal forgot it: that file
-    seq: int = 0  # its place among this journal's sends (``Journal.sending``); 0: not numbered
-
-    @property
-    def may_have_made_a_job(self) -> bool:
-        return self.result.job_id is not None or self.result.outcome is Outcome.UNKNOWN
-
-
-@dataclass(frozen=True)
-class Release:
-    """A job a person said this workbook does not claim (``xl-mailer unclaimed --release``)."""
-
-    key: str
-    job_id: int | None
-    why: str
-    at: dt.datetime | None
-
-
-@dataclass(frozen=True)
-class Settled:
-    """A job that the file at ``path`` held when the journal forgot its request."""
-
-    key: str
-    row: int
-    digest: str
-    job_id: int | None  # None: a request whose answer was lost (the file shows it UNKNOWN)
-    path: str
-    line: int = 0
-    seq: int = 0  # its send's place among this journal's sends; 0: not numbered
-
-
-@dataclass(frozen=True)
-class PathSeen:
-    """A file that a run worked on as this workbook; one run's paths are one logical book."""
-
-    path: str
-    run: str
-    role: str  # "run" (the file itself), "source" or "output" of an --output run
-
-
-class _GroupCommit:
-    """Puts a journal's lines on disk, the writes of many threads with one fsync.
-
-    The journal numbers its writes in the order they reach the file. A write is on disk
-    once an fsync that began after it has returned; ``synced`` is the number of the last
-    write known to be. What the journal's records get from it:
-
-    - ``sync_through(n)`` returns only once write ``n`` is on disk, so a ``send`` record
-      (and every other durable one) is on disk before ``sending`` returns. One fsync
-      covers every write made before it began: a thread whose write an earlier fsync
-      carried makes none.
-    - ``soon()`` after a ``result`` record: a flusher thread (started at the first call)
-      waits ``SYNC_WITHIN`` for more answers and fsyncs them together. So an answer is on
-      disk soon after it is written, and after the next ``sync_all`` at the latest.
-    - After a failed fsync nothing written counts as on disk: the error is kept, and
-      every later ``sync_through`` and ``sync_all`` raises it.
-    """
-
-    def __init__(self, written: Callable[[], int], snapshot: Callable[[], tuple[int, int]]) -> None:
-        self._written = written  # how many writes the journal made so far
-        self._snapshot = snapshot  # that count, and a duplicate descriptor of their file
-        self.fsyncing = threading.Lock()  # held while an fsync runs: one at a time
-        self.synced = 0  # writes known to be on disk
-        self.syncs = 0  # fsyncs made, for benchmarks and tests
-        self.failed: OSError | None = None  # the first fsync that failed
-        self._due = threading.Event()  # set: an answer waits for the flusher's fsync
-        self._closing = threading.Event()  # set: the flusher ends after its next fsync
-        self._flusher: threading.Thread | None = None
-        self._starting = threading.Lock()  # so that one flusher is started, not two
-
-    def sync_through(self, mine: int) -> None:
-        """Return once write ``mine`` is on disk. Raises OSError if an fsync failed."""
-        with self.fsyncing:
-            if self.failed is not None:  # after a failed fsync nothing written counts as safe
-                raise self.failed
-            if self.synced >= mine:
-                return
-            covered, descriptor = self._snapshot()
-            try:
-                os.fsync(descriptor)
-            except OSError as exc:  # Linux reports a writeback error to one fsync only
-                self.failed = exc
-                raise
-            finally:
-                os.close(descriptor)
-            self.synced = covered
-            self.syncs += 1
-
-    def sync_all(self) -> None:
-        """Return once every write made so far is on disk. Raises OSError if that failed,
-        now or in any earlier fsync (the flusher's included)."""
-        if self.failed is not None:
-            raise self.failed
-        mine = self._written()
-        if self.synced < mine:
-            self.sync_through(mine)
-
-    def soon(self) -> None:
-        """Have the flusher put what was written on disk within ``SYNC_WITHIN`` seconds."""
-        self._due.set()
-        if self._flusher is None:
-            with self._starting:
-                if self._flusher is None:
-                    self._closing.clear()
-                    self._flusher = threading.Thread(
-                        target=self._flush, name="xl-mailer-journal", daemon=True
-                    )
-                    self._flusher.start()
-
-    def _flush(self) -> None:
-        """The flusher: after an answer is written, wait ``SYNC_WITHIN`` for more, then fsync
-        them all at once; the answers of a busy second share a few dozen fsyncs."""
-        while not self._closing.is_set():  # stop_flusher() sets it before waking us
-            self._due.wait()
-            time.sleep(SYNC_WITHIN)
-            self._due.clear()
-            with contextlib.suppress(OSError):  # kept: every later sync raises it
-                self.sync_all()
-
-    def stop_flusher(self) -> None:
-        """End the flusher after its last fsync; a later ``soon`` starts a new one."""
-        flusher = self._flusher
-        if flusher is not None:
-            self._closing.set()
-            self._due.set()
-            flusher.join(timeout=5)
-            self._flusher = None
 
 
 class Journal:
@@ -224,7 +71,7 @@ class Journal:
         self._last_seq: int | None = None  # the number of the latest send record
         self._epoch: str | None = None  # names this journal's numbering of sends
         self._numbering = threading.Lock()
-        self._commit = _GroupCommit(self._writes, self._for_fsync)
+        self._commit = GroupCommit(self._writes, self._for_fsync)
         self.here: str | None = None  # the file of the workbook this journal is open for
         # that file is, byte for byte, the state of the workbook an earlier run saved or read
         # at this line of the journal (None when it is no such state)
@@ -308,7 +155,7 @@ class Journal:
         """Record, durably, that these rows are about to be sent with these keys. Each send
         is numbered, one after the other for the journal's whole life (compaction keeps the
         numbers), so a workbook can say up to which send it has seen (``Entry.seq``)."""
-        now = _stamp(None)
+        now = stamp(None)
         with self._numbering:
             first = self.last_seq() + 1
             self._last_seq = first + len(requests) - 1
@@ -348,7 +195,7 @@ class Journal:
         numbers = [0]
         for _, r in self._records():
             kind = r.get("e")
-            if kind in ("send", "settled", "numbered") and _whole(r.get("n")):
+            if kind in ("send", "settled", "numbered") and is_seq(r.get("n")):
                 numbers.append(r["n"])
             if kind == "numbered" and isinstance(r.get("epoch"), str):
                 self._epoch = r["epoch"]
@@ -386,7 +233,7 @@ class Journal:
                     "http": result.http_status,
                     "code": result.code,
                     "text": result.description,
-                    "at": _stamp(result.sent_at),
+                    "at": stamp(result.sent_at),
                 }
             ],
             sync=False,
@@ -397,13 +244,13 @@ class Journal:
         """Record, durably, that the file at ``path`` was saved holding these request keys
         (with their results) and with these bytes (``fingerprint``)."""
         record: dict[str, object] = {"e": "saved", "path": str(path), "sha": fingerprint}
-        self._write([{**record, "keys": sorted(keys), "at": _stamp(None)}], sync=True)
+        self._write([{**record, "keys": sorted(keys), "at": stamp(None)}], sync=True)
 
     def note_read(self, path: Path, fingerprint: str) -> None:
         """Record, durably, that a run read the file at ``path`` with these bytes: a copy of
         it, or the untouched source of an ``--output`` run, is that state of the workbook."""
         record: dict[str, object] = {"e": "read", "path": str(path), "sha": fingerprint}
-        self._write([{**record, "at": _stamp(None)}], sync=True)
+        self._write([{**record, "at": stamp(None)}], sync=True)
 
     def saved_keys(self) -> set[str]:
         """Request keys whose results some file of this workbook was saved with."""
@@ -425,7 +272,7 @@ class Journal:
 
     def adopt(self, data: bytes) -> None:
         """Append, durably, the lines of a journal kept elsewhere by an earlier version."""
-        lines = [line for line in data.splitlines() if _record(line)]
+        lines = [line for line in data.splitlines() if parse_record(line)]
         if not lines:
             return
         self._append(b"".join(line + b"\n" for line in lines), sync=True)
@@ -443,7 +290,7 @@ class Journal:
                     "key": entry.key,
                     "job": entry.result.job_id,
                     "why": why,
-                    "at": _stamp(None),
+                    "at": stamp(None),
                 }
             ],
             sync=True,
@@ -511,7 +358,7 @@ class Journal:
         seen: set[object] = set()
         with self.path.open("rb") as handle:
             for line in handle:
-                record = _record(line)
+                record = parse_record(line)
                 kind = record.get("e")
                 if kind == "numbered":
                     continue  # written again below, with the last number
@@ -522,7 +369,7 @@ class Journal:
                     if kind == "path":  # what the copy check needs: files that still exist
                         keep = keep and Path(where).exists()  # type: ignore[arg-type]
                     else:  # a job exists at Click2Mail whatever became of its file
-                        at = _time(record.get("at"))
+                        at = parse_time(record.get("at"))
                         keep = keep and at is not None and at >= oldest and key not in made
                     seen.add((kind, where, key))
                     lines.append((_KEEP if keep else None, line))
@@ -543,12 +390,12 @@ class Journal:
             else:
                 kept.append(line if line.endswith(b"\n") else line + b"\n")
         if held_in is not None:
-            kept += [_settled_line(entry, held_in) for entry in made.values()]
+            kept += [settled_line(entry, held_in) for entry in made.values()]
         if not dropped:
             return 0
         if self.epoch():  # the numbering goes on where it was, whatever lines go
-            kept.append(_line(self._numbered(self._epoch or "")))
-        kinds = {_record(line).get("e") for line in kept}
+            kept.append(line_of(self._numbered(self._epoch or "")))
+        kinds = {parse_record(line).get("e") for line in kept}
         if not kinds - {"path", "saved", "read", "numbered", None}:
             self.path.unlink()  # nothing but paths and saves: nothing left to know
             return dropped
@@ -567,8 +414,8 @@ class Journal:
         found: dict[str, Settled] = {}
         for number, r in self._records():
             kind = r.get("e")
-            if kind == "settled" and _check(self.path, number, r, _FIELDS["settled"]):
-                seq = r["n"] if _whole(r.get("n")) else 0
+            if kind == "settled" and check(self.path, number, r, FIELDS["settled"]):
+                seq = r["n"] if is_seq(r.get("n")) else 0
                 found[r["key"]] = Settled(
                     r["key"], r["row"], r["digest"], r["job"], r["path"], number, seq
                 )
@@ -605,7 +452,7 @@ class Journal:
             raise JournalError(self.path, f"cannot be read ({exc.strerror or exc})") from exc
         with handle:
             for number, line in enumerate(handle, start=1):
-                record = _record(line)  # a line cut short by a crash reads as {}
+                record = parse_record(line)  # a line cut short by a crash reads as {}
                 if record:
                     yield number, record
 
@@ -618,9 +465,9 @@ class Journal:
         released: set[str] = set()
         for number, record in self._records():
             kind = record.get("e")
-            if kind not in _FIELDS:
+            if kind not in FIELDS:
                 continue  # a kind of record this version does not know: not about sending
-            _check(self.path, number, record, _FIELDS[kind])
+            check(self.path, number, record, FIELDS[kind])
             if kind in ("path", "settled", "saved", "read"):
                 continue
             key: str = record["key"]
@@ -644,7 +491,7 @@ class Journal:
                     answer.get("job"),
                     answer.get("http"),
                     answer.get("code"),
-                    sent_at=_time(answer.get("at")),
+                    sent_at=parse_time(answer.get("at")),
                 )
             found.append(
                 Entry(
@@ -652,11 +499,11 @@ class Journal:
                     send["row"],
                     send["digest"],
                     result.keyed(key),
-                    _time(send.get("at")),
+                    parse_time(send.get("at")),
                     number,
                     key in released,
                     tuple(str(v) if v is not None else None for v in send.get("ids") or ()),
-                    seq=send["n"] if _whole(send.get("n")) else 0,
+                    seq=send["n"] if is_seq(send.get("n")) else 0,
                 )
             )
         return found
@@ -664,9 +511,9 @@ class Journal:
     def releases(self) -> list[Release]:
         """The jobs a person released, oldest first."""
         return [
-            Release(r["key"], r.get("job"), str(r.get("why", "")), _time(r.get("at")))
+            Release(r["key"], r.get("job"), str(r.get("why", "")), parse_time(r.get("at")))
             for number, r in self._records()
-            if r.get("e") == "released" and _check(self.path, number, r, _FIELDS["released"])
+            if r.get("e") == "released" and check(self.path, number, r, FIELDS["released"])
         ]
 
     def paths(self) -> list[PathSeen]:
@@ -674,141 +521,5 @@ class Journal:
         return [
             PathSeen(r["path"], str(r.get("run", "")), str(r.get("role", "run")))
             for number, r in self._records()
-            if r.get("e") == "path" and _check(self.path, number, r, _FIELDS["path"])
+            if r.get("e") == "path" and check(self.path, number, r, FIELDS["path"])
         ]
-
-
-def _settled_line(entry: Entry, held_in: Path) -> bytes:
-    record = {
-        "e": "settled",
-        "key": entry.key,
-        "row": entry.row,
-        "digest": entry.digest,
-        "job": entry.result.job_id,
-        "path": str(held_in),
-        "at": _stamp(None),
-    }
-    if entry.seq:
-        record["n"] = entry.seq
-    return _line(record)
-
-
-def _line(record: dict[str, Any]) -> bytes:
-    """A record as one line of the journal."""
-    return (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-
-
-def _stamp(at: dt.datetime | None) -> str:
-    """A time for a record: ``at`` (UTC, naive), else now; ISO text to the second."""
-    if at is None:
-        at = utc_now()
-    return at.isoformat(timespec="seconds")
-
-
-def _time(text: object) -> dt.datetime | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        return dt.datetime.fromisoformat(text).replace(tzinfo=None)
-    except ValueError:
-        return None
-
-
-def _optional_int(value: object) -> bool:
-    return value is None or (isinstance(value, int) and not isinstance(value, bool))
-
-
-def _row_number(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
-
-
-def _text(value: object) -> bool:
-    return isinstance(value, str) and bool(value)
-
-
-_OUTCOMES = {o.value for o in Outcome}
-_FIELDS: dict[str, dict[str, tuple[Callable[[object], bool], str]]] = {
-    "send": {
-        "key": (_text, "a request key"),
-        "row": (_row_number, "a row number"),
-        "digest": (_text, "a digest of the row's values"),
-    },
-    "result": {
-        "key": (_text, "a request key"),
-        "outcome": (lambda v: v in _OUTCOMES, "one of " + ", ".join(sorted(_OUTCOMES))),
-        "job": (_optional_int, "a job id (a whole number) or null"),
-        "http": (_optional_int, "an HTTP status or null"),
-        "code": (_optional_int, "a return code or null"),
-        "text": (lambda v: isinstance(v, str), "the description, as text"),
-    },
-    "withdrawn": {"key": (_text, "a request key")},
-    "released": {"key": (_text, "a request key"), "job": (_optional_int, "a job id or null")},
-    "path": {"path": (_text, "a file path")},
-    "saved": {"path": (_text, "a file path"), "sha": (_text, "a fingerprint")},
-    "read": {"path": (_text, "a file path"), "sha": (_text, "a fingerprint")},
-    "settled": {
-        "key": (_text, "a request key"),
-        "row": (_row_number, "a row number"),
-        "digest": (_text, "a digest of the row's values"),
-        "job": (_optional_int, "a job id (a whole number) or null"),
-        "path": (_text, "a file path"),
-    },
-}
-"""Each kind of record, its fields, and what each must hold."""
-
-
-def _check(
-    path: Path,
-    number: int,
-    record: dict[str, Any],
-    fields: dict[str, tuple[Callable[[object], bool], str]],
-) -> bool:
-    """True, or JournalError naming the line, the field and what it must hold."""
-    for name, (valid, meaning) in fields.items():
-        if not valid(record.get(name)):
-            found = "is missing" if name not in record else f"is {json.dumps(record[name])}"
-            raise JournalError(
-                path,
-                f"line {number} ({record.get('e')} record): {name!r} {found}, but must be"
-                f" {meaning}. The journal is a text file with one record per line: correct that"
-                " line in a text editor (keep the file and every other line as they are), then"
-                " run again",
-            )
-    return True
-
-
-def _whole(value: object) -> bool:
-    """A send's number: a positive whole number (not a bool)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-
-def _record(line: str | bytes) -> dict[str, Any]:
-    """One journal line as a record; {} for a line a crash cut short (or that is not one)."""
-    try:
-        record = json.loads(line)
-    except ValueError:
-        return {}
-    return record if isinstance(record, dict) else {}
-
-
-def match_rows(
-    entries: Sequence[Entry], digests: dict[int, str], keys: dict[int, str]
-) -> tuple[list[tuple[int, Entry]], list[Entry]]:
-    """Find the sheet row of each entry: by request key, else same row and same parameters,
-    else the one row with the same parameters. Returns (matches, entries with no row)."""
-    by_key = {key: row for row, key in keys.items()}
-    by_digest: dict[str, list[int]] = {}
-    for row, value in digests.items():
-        by_digest.setdefault(value, []).append(row)
-    matched: list[tuple[int, Entry]] = []
-    orphans: list[Entry] = []
-    for entry in entries:
-        if entry.key in by_key:
-            matched.append((by_key[entry.key], entry))
-        elif digests.get(entry.row) == entry.digest:
-            matched.append((entry.row, entry))
-        elif len(by_digest.get(entry.digest, [])) == 1:
-            matched.append((by_digest[entry.digest][0], entry))
-        else:
-            orphans.append(entry)
-    return matched, orphans
