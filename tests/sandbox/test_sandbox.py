@@ -171,8 +171,8 @@ def test_documents_and_address_lists_can_be_created_and_used(box: Sandbox) -> No
     document_id = parse(upload.content).fields["id"]
     body = (
         b"<addressList><addressListName>t</addressListName><addressMappingId>1"
-        b"</addressMappingId><addresses><address><Firstname>A</Firstname><Country>Canada"
-        b"</Country></address></addresses></addressList>"
+        b"</addressMappingId><addresses><address><Firstname>A</Firstname><Address1>1 Rue"
+        b"</Address1><Country>Canada</Country></address></addresses></addressList>"
     )
     created = requests.post(
         box.url + "/addressLists",
@@ -182,7 +182,10 @@ def test_documents_and_address_lists_can_be_created_and_used(box: Sandbox) -> No
         headers={"Content-Type": "application/xml"},
     )
     list_id = parse(created.content).fields["id"]
-    polled = parse(requests.get(f"{box.url}/addressLists/{list_id}", auth=AUTH, timeout=5).content)
+    for _ in range(2):  # Uploaded -> Mapped -> CASS Standardized
+        polled = parse(
+            requests.get(f"{box.url}/addressLists/{list_id}", auth=AUTH, timeout=5).content
+        )
     assert polled.int_field("status") == 3
     postcard = {**POSTCARD, "documentId": document_id, "addressId": list_id}
     assert post_job(box, postcard) == (200, 4, "Document Type cannot Mail Internationally")

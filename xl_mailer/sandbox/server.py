@@ -1,183 +1,141 @@
 """The embedded Click2Mail sandbox: a real HTTP server on 127.0.0.1 speaking the documented API.
 
-Staff practise on it, ``xl-mailer demo`` runs against it, and tests and
-benchmarks use it over real HTTP. It checks Basic auth, validates job
-parameters against the same catalog as xl-mailer, answers with the documented
-return codes and texts, and has switches for latency and for faults.
+Staff practise on it, ``xl-mailer demo`` runs against it, and tests and benchmarks use it over
+real HTTP. Every call needs Basic auth (``sandbox`` / ``sandbox-password``; else 401). Answers
+are XML (``<?xml ... standalone="yes"?>``) with ``<id>``, ``<status>``, ``<description>``; [U]
+marks a shape or text API.md does not give, chosen by the sandbox.
 
-Faults (applied to every ``fault_every``-th ``POST /jobs``, counting from 1):
-  timeout    make the job, then wait ``fault_seconds`` before answering
-  drop       make the job, then close the connection without an answer
-  html500    make nothing, answer 500 with an HTML page
-  gateway524 make the job, answer 524 with an HTML page (Cloudflare's timeout)
-  malformed  make the job, answer 201 with broken XML
-  throttle   make nothing, answer 429 with ``Retry-After: 1``
+Calls (the fault name of each in brackets) and their answers (HTTP / status / description):
+
+``POST /jobs`` [create]: 201 / 0 / ``Created`` with ``<statusUrl>``, or the documented refusals
+  of API.md section 2 (jobs.check_job). A list not ready yet (0, 1) or in error (9) is refused
+  200 / 9 ``Address list not valid for selected Product`` (a sandbox decision [U]).
+``POST /documents`` [upload], multipart ``documentName``, ``documentFormat``, ``documentClass``
+  and file part ``file``: 201 ``<document><id>N</id><status>0</status><description>Success``;
+  400 / 9 ``One of the required parameters is missing.`` (a field or the file part absent),
+  ``Document format not supported.`` (not one of documents.FORMATS), ``Document is empty.``,
+  ``Document is not a valid PDF.`` (PDF not starting ``%PDF-``) [U texts]. The id is usable as
+  ``documentId``; a PDF's pages are counted for the cost.
+``POST /addressLists`` [address_list], XML body of API.md (mapping 1 or 2):
+  201 ``<addressList><id>N</id><status>0</status><description>Uploaded``; 400 / 9 for an
+  unreadable body, a missing ``addressListName`` or ``addressMappingId`` (``One of the required
+  parameters is missing.``) or a mapping other than 1 or 2 (``Invalid addressMappingId.`` [U]).
+``GET /addressLists/{id}`` [poll]: 200 ``<addressList><id/><status/><description/>``; each read
+  moves a new list on: ``1 Mapped``, then (after ``address_list_polls`` reads) ``3 CASS
+  Standardized`` (ready: usable as ``addressId``) or ``9 Error`` when no address has Address1,
+  the list is empty, or its name contains ``sandbox-error``. Unknown id: 200 / 9 ``Address List
+  ID not found``. Seeded lists 2001 (120 US addresses), 2002 (35, abroad), 2003 (9) are ready.
+``GET /jobs/{id}`` [status]: 200 ``<job><id/><status>code</status><description>NAME``, the
+  job's state: 9 EDITING, then after submit 4 AWAITING_PRODUCTION, 5 IN_PRODUCTION, 6 MAILED,
+  one step per ``seconds_per_state`` of the sandbox clock (5 and 6 are [U] codes; read the
+  name). Unknown job (here and below): 200 / 1 ``Job ID not found``.
+``GET /jobs/{id}/cost`` [cost]: 200 ``<job><id/><status>code</status><description>NAME
+  </description><cost>12.34</cost><totalTax>0.00</totalTax></job>``: status and description
+  are the job's state, as above (API.md gotcha 1); cost = pieces (the list's count, or
+  ``quantity``) x the product's practice price per piece (money.PRICES, pages and colour
+  counted); totalTax = cost x ``tax_rate``; the total charged is cost + totalTax.
+``POST /jobs/{id}/submit`` [submit], ``billingType`` (User Credit, Invoice, ACH, Credit Card):
+  200 ``<job><id/><status>0</status><description>Success``; 200 / 2 ``Payment not authorized``
+  (Credit Card: the practice account has none) or ``Payment not authorized: insufficient
+  credit`` (User Credit over the balance) [U texts]; 400 / 9 ``Job with Id N is in
+  impermissible state`` (already submitted); 400 / 9 ``One of the required parameters is
+  missing.`` or ``Invalid billingType.`` [U]. User Credit lowers ``GET /credit`` by the total.
+``POST /jobs/{id}/proof`` [proof]: 201 ``<proof><id>proofId</id><status>0</status>
+  <description>Success</description></proof>`` (root name [U]; unknown job: ``<proof>`` 200/1).
+``GET /jobs/{id}/proof/{proofId}`` [proof_pdf]: 200 ``application/pdf``, a one-page PDF
+  (starts ``%PDF-``); unknown proof: 200 ``<proof>`` / 1 ``Proof ID not found`` [U].
+``GET /jobs/{id}/tracking?trackingType=IMB`` [tracking], shape [U]: 200 ``<tracking><id/>
+  <status>0</status><description>Success</description><trackingType>IMB</trackingType>
+  <totalPieces>250</totalPieces><scannedPieces>212</scannedPieces><latestStatus>Arrived at
+  Recipient PO</latestStatus><latestDateTime>2026-12-02T10:00:00Z</latestDateTime>
+  <scan><status/><pieces/><dateTime/></scan>...</tracking>``: before MAILED no ``<scan>`` and
+  0 scanned; from MAILED one scan step per period (mailing.SCANS: 50 % Origin Acceptance, 85 %
+  Arrived at Recipient PO, 100 % Out for Delivery). No trackingType: 400 / 9 missing
+  parameter; another type: 400 / 9 ``Invalid trackingType.`` [U].
+``GET /jobs?startDate=yyyy-MM-dd`` [list_jobs]: 200 ``<jobs><job>...</job></jobs>``, each job
+  with id, status, description, createdDate and its parameters.
+``GET /credit`` [credit]: 200 ``<credit><balance>1000.00</balance><allowNegative>false``.
+
+Faults (``SandboxConfig.fault``), on every ``fault_every``-th request of the call named by
+``fault_on`` (default ``create``), counting that call's requests from 1:
+  timeout    do the call, then wait ``fault_seconds`` before answering
+  drop       do the call (a submit submits), then close the connection without an answer
+  html500    do nothing, answer 500 with an HTML page
+  gateway524 do the call, answer 524 with an HTML page (Cloudflare's timeout)
+  malformed  do the call, answer its status with its body cut off after ``</id>``
+  throttle   do nothing, answer 429 with ``Retry-After: 1``
   password   the account's password stops working from this request on (401)
+
+Counters and the clock for tests are on SandboxState (state.py): ``requests``, ``submits``,
+``uploads``, ``address_lists``, ``proofs``, ``credit``, and ``clock`` (pass a ManualClock to
+``Sandbox(clock=...)`` and ``advance()`` it).
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
-import email.parser
-import email.policy
 import hmac
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from xl_mailer.click2mail import xmlanswers
-from xl_mailer.core.catalog import Catalog, default_catalog
-from xl_mailer.core.models import REQUIRED_PARAMS
-from xl_mailer.core.returncodes import documented
-
-FAULTS = ("timeout", "drop", "html500", "gateway524", "malformed", "throttle", "password")
-USERNAME = "sandbox"
-PASSWORD = "sandbox-password"  # noqa: S105 - the sandbox's public practice account
-PREFIX = "/molpro"
-MAX_FUTURE_DAYS = 90
-MAX_QUANTITY = 5000
-NOT_AUTHORIZED = frozenset({"Brochure 11 x 8.5"})
-"""Products the sandbox account may not order: they pass the catalog, the server refuses them."""
-
-_NO_ENVELOPE_WORDS = ("Postcard", "Self Mailer", "Rack Card")
-_RETURN_ADDRESS = (
-    "rtnName",
-    "rtnOrganization",
-    "rtnaddress1",
-    "rtnaddress2",
-    "rtnCity",
-    "rtnState",
-    "rtnZip",
+from xl_mailer.sandbox import addresses, documents, jobs, mailing, money
+from xl_mailer.sandbox.answers import NOT_FOUND_PAGE, Answer, Request
+from xl_mailer.sandbox.state import (
+    FAULTS,
+    PASSWORD,
+    USERNAME,
+    SandboxConfig,
+    SandboxState,
 )
 
+__all__ = ["FAULTS", "PASSWORD", "USERNAME", "Sandbox", "SandboxConfig", "SandboxState"]
 
-@dataclass
-class SandboxConfig:
-    """Switches of a sandbox: account, latency and fault."""
-
-    username: str = USERNAME
-    password: str = PASSWORD
-    latency: float = 0.0
-    fault: str | None = None
-    fault_every: int = 1
-    fault_seconds: float = 5.0
-    catalog: Catalog = field(default_factory=default_catalog)
-
-    def __post_init__(self) -> None:
-        if self.fault is not None and self.fault not in FAULTS:
-            raise ValueError(f"unknown fault {self.fault!r}; choose from {', '.join(FAULTS)}")
-        if self.fault_every < 1:
-            raise ValueError("fault_every must be at least 1")
-
-
-@dataclass
-class Job:
-    id: int
-    params: dict[str, str]
-    created: dt.datetime  # UTC, naive, to the second
-    state: tuple[int, str] = (9, "EDITING")
-
-
-class SandboxState:
-    """Everything the sandbox knows; every access holds the lock."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.documents: dict[int, dict[str, str]] = {
-            1001: {"documentName": "Welcome letter", "documentClass": "Letter 8.5 x 11"},
-            1002: {"documentName": "Spring postcard", "documentClass": "Postcard 4.25 x 6"},
-            1003: {
-                "documentName": "Certified notice",
-                "documentClass": "Certified Letter 8.5 x 11",
-            },
-        }
-        self.address_lists: dict[int, dict[str, Any]] = {
-            2001: {"name": "US customers", "international": False, "count": 120, "polled": True},
-            2002: {
-                "name": "Overseas customers",
-                "international": True,
-                "count": 35,
-                "polled": True,
-            },
-            2003: {"name": "Board members", "international": False, "count": 9, "polled": True},
-        }
-        self.projects: set[int] = {3001}
-        self.jobs: dict[int, Job] = {}
-        self.create_requests = 0
-        self.connections = 0  # TCP connections accepted: keep-alive keeps this small
-        self.password_revoked = False
-        self._next_id = 245985
-
-    def new_id(self) -> int:
-        self._next_id += 1
-        return self._next_id
+PREFIX = "/molpro"
+Endpoint = Callable[[Request], Answer]
+ROUTES: dict[tuple[str, tuple[str, ...]], tuple[str, Endpoint]] = {
+    ("POST", ("jobs",)): ("create", jobs.create),
+    ("GET", ("jobs",)): ("list_jobs", jobs.list_jobs),
+    ("GET", ("credit",)): ("credit", money.credit),
+    ("POST", ("documents",)): ("upload", documents.upload),
+    ("POST", ("addressLists",)): ("address_list", addresses.create),
+    ("GET", ("addressLists", "*")): ("poll", addresses.poll),
+    ("GET", ("jobs", "*")): ("status", jobs.status),
+    ("GET", ("jobs", "*", "cost")): ("cost", money.cost),
+    ("POST", ("jobs", "*", "submit")): ("submit", money.submit),
+    ("POST", ("jobs", "*", "proof")): ("proof", mailing.make_proof),
+    ("GET", ("jobs", "*", "proof", "*")): ("proof_pdf", mailing.proof_file),
+    ("GET", ("jobs", "*", "tracking")): ("tracking", mailing.tracking),
+}
+"""(method, path segments with ``*`` for an id) -> (the call's fault name, its endpoint)."""
+_HTML500 = b"<html><body><h1>500 Internal Server Error</h1></body></html>"
+_HTML524 = b"<html><body>Error 524: A timeout occurred</body></html>"
 
 
 def _today() -> dt.date:
     return dt.date.today()
 
 
-def check_job(
-    params: Mapping[str, str], state: SandboxState, catalog: Catalog, today: dt.date
-) -> tuple[int, int, str] | None:
-    """The documented refusal for a create, as (HTTP, status, description), or None to create."""
-    if any(name not in params for name in REQUIRED_PARAMS):
-        return documented("One of the required parameters is missing.")
-    date_text = params.get("mailingDate")
-    if date_text is not None:
-        try:
-            date = dt.datetime.strptime(date_text, "%Y%m%d").date()
-        except ValueError:
-            return documented(
-                "Could not parse date. Please add mailingDate parameter in form 'yyyymmdd'."
-            )
-        if date <= today:
-            return documented("Mailing date should be greater than current date.")
-        if date > today + dt.timedelta(days=MAX_FUTURE_DAYS):
-            return 400, 9, f"Future date greater than {MAX_FUTURE_DAYS} days"
-    product = params["documentClass"]
-    if product not in catalog.classes or product in NOT_AUTHORIZED:
-        return documented("Product not authorized for this customer")
-    if catalog.check(params):
-        return 400, 9, "Invalid product options. Sku not found."
-    no_envelope = any(word in product for word in _NO_ENVELOPE_WORDS)
-    if params.get("endorsement") and no_envelope:
-        return documented("Endorsements not valid for selected product")
-    if product.startswith("Certified") and not (
-        params.get("rtnName") or params.get("rtnOrganization")
-    ):
-        return documented(
-            "Return address Name OR Return address Organization is required for selected product."
-        )
-    if product.startswith("Reply") and any(params.get(k) for k in _RETURN_ADDRESS):
-        return documented("Return Address not valid for selected product")
-    quantity = params.get("quantity")
-    if quantity is not None and (not quantity.isdigit() or int(quantity) > MAX_QUANTITY):
-        return 400, 9, f"Maximum Quantity for selected product is {MAX_QUANTITY}"
-    if not _known(params["documentId"], state.documents):
-        return documented("DocumentId not found")
-    if "jobDocumentId" in params and not _known(params["jobDocumentId"], state.documents):
-        return documented("Job DocumentId not found")
-    if "jobAddressId" in params and not _known(params["jobAddressId"], state.address_lists):
-        return documented("Job Address list Id not found")
-    if not _known(params["addressId"], state.address_lists):
-        return documented("Address List ID not found")
-    if "projectId" in params and not _known(params["projectId"], state.projects):
-        return documented("Project does not exist")
-    if state.address_lists[int(params["addressId"])]["international"] and no_envelope:
-        return documented("Document Type cannot Mail Internationally")
-    if product.startswith("Reply") and quantity is None:
-        return documented("Quantity required for selected product")
+def _match(method: str, segments: list[str]) -> tuple[str, Endpoint, tuple[str, ...]] | None:
+    """The call a request path names, its endpoint and the ids in its path."""
+    for (verb, pattern), (call, endpoint) in ROUTES.items():
+        if (
+            verb == method
+            and len(pattern) == len(segments)
+            and all(p in ("*", s) for p, s in zip(pattern, segments, strict=True))
+        ):
+            ids = tuple(s for p, s in zip(pattern, segments, strict=True) if p == "*")
+            return call, endpoint, ids
     return None
 
 
-def _known(text: str, table: Mapping[int, object] | set[int]) -> bool:
-    return text.isdigit() and int(text) in table
+def _cut(body: bytes) -> bytes:
+    """A body cut off: after its first ``</id>`` (the id is there, the document is broken)."""
+    end = body.find(b"</id>")
+    return body[:end] if end >= 0 else body[: len(body) // 2]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -196,32 +154,23 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.verbose:
             super().log_message(format, *args)
 
-    # -- plumbing --------------------------------------------------------
+    def do_GET(self) -> None:
+        self._route("GET")
 
-    def _reply(
-        self,
-        status: int,
-        body: bytes,
-        content_type: str = "application/xml",
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
+    def do_POST(self) -> None:
+        self._route("POST")
+
+    def _send(self, answer: Answer) -> None:
+        self.send_response(answer.status)
+        self.send_header("Content-Type", answer.content_type)
+        self.send_header("Content-Length", str(len(answer.body)))
+        for name, value in answer.headers.items():
             self.send_header(name, value)
         self.end_headers()
         try:
-            self.wfile.write(body)
+            self.wfile.write(answer.body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
-
-    def _xml(self, status: int, root: str, fields: Mapping[str, object], **kwargs: Any) -> None:
-        self._reply(status, xmlanswers.build(root, fields, **kwargs))
-
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
 
     def _authorized(self) -> bool:
         config = self.server.config
@@ -237,100 +186,47 @@ class _Handler(BaseHTTPRequestHandler):
         )
         return ok and not self.server.state.password_revoked
 
-    def _unauthorized(self) -> None:
-        self._reply(
-            401,
-            b"Unauthorized",
-            "text/plain",
-            {"WWW-Authenticate": 'Basic realm="Click2Mail sandbox"'},
-        )
-
     def _route(self, method: str) -> None:
-        self._read_body = self._body()
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
         parts = urlsplit(self.path)
-        if self.server.config.latency:
-            time.sleep(self.server.config.latency)
-        if not parts.path.startswith(PREFIX + "/"):
-            self._reply(404, b"<html><body><h1>404 Not Found</h1></body></html>", "text/html")
-            return
-        path = parts.path[len(PREFIX) :].rstrip("/")
-        query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        segments = path.strip("/").split("/")
-        if method == "POST" and segments == ["jobs"]:
-            self._create_job(query)  # its faults may apply before authentication
-            return
-        if not self._authorized():
-            self._unauthorized()
-            return
-        handler = {
-            ("GET", "credit"): self._credit,
-            ("GET", "jobs"): self._list_jobs,
-            ("POST", "documents"): self._upload_document,
-            ("POST", "addressLists"): self._create_address_list,
-        }.get((method, segments[0]) if len(segments) == 1 else ("", ""))
-        if handler is not None:
-            handler(query)
-        elif len(segments) == 2 and segments[0] == "jobs" and method == "GET":
-            self._job_status(segments[1])
-        elif (
-            len(segments) == 3
-            and segments[0] == "jobs"
-            and segments[2] == "submit"
-            and method == "POST"
-        ):
-            self._submit(segments[1], query)
-        elif len(segments) == 2 and segments[0] == "addressLists" and method == "GET":
-            self._address_list(segments[1])
-        else:
-            self._reply(404, b"<html><body><h1>404 Not Found</h1></body></html>", "text/html")
-
-    def do_GET(self) -> None:
-        self._route("GET")
-
-    def do_POST(self) -> None:
-        self._route("POST")
-
-    def _form(self, query: Mapping[str, str]) -> dict[str, str]:
-        form = dict(query)
-        kind = self.headers.get("Content-Type", "")
-        if kind.startswith("application/x-www-form-urlencoded"):
-            form.update(parse_qsl(self._read_body.decode("utf-8"), keep_blank_values=True))
-        return form
-
-    # -- resources -------------------------------------------------------
-
-    def _credit(self, query: Mapping[str, str]) -> None:
-        self._xml(200, "credit", {"balance": "1000.00", "allowNegative": "false"})
-
-    def _create_job(self, query: Mapping[str, str]) -> None:
         server, state, config = self.server, self.server.state, self.server.config
+        if config.latency:
+            time.sleep(config.latency)
+        found = None
+        if parts.path.startswith(PREFIX + "/"):
+            found = _match(method, parts.path[len(PREFIX) :].strip("/").split("/"))
+        if found is None:
+            self._send(Answer(404, NOT_FOUND_PAGE, "text/html"))
+            return
+        call, endpoint, ids = found
         with state.lock:
-            state.create_requests += 1
-            number = state.create_requests
-        fault = config.fault if config.fault and number % config.fault_every == 0 else None
+            state.requests[call] += 1
+            number = state.requests[call]
+            if call == "create":
+                state.create_requests += 1
+        fault = None
+        if config.fault and config.fault_on == call and number % config.fault_every == 0:
+            fault = config.fault
         if fault == "password":
-            state.password_revoked = True
+            with state.lock:
+                state.password_revoked = True
         if not self._authorized():
-            self._unauthorized()
+            headers = {"WWW-Authenticate": 'Basic realm="Click2Mail sandbox"'}
+            self._send(Answer(401, b"Unauthorized", "text/plain", headers))
             return
         if fault == "throttle":
-            self._reply(429, b"Too Many Requests", "text/plain", {"Retry-After": "1"})
+            self._send(Answer(429, b"Too Many Requests", "text/plain", {"Retry-After": "1"}))
             return
         if fault == "html500":
-            self._reply(
-                500, b"<html><body><h1>500 Internal Server Error</h1></body></html>", "text/html"
-            )
+            self._send(Answer(500, _HTML500, "text/html"))
             return
-        params = self._form(query)
-        refusal = check_job(params, state, config.catalog, server.today())
-        if refusal is not None:
-            http, status, text = refusal
-            self._xml(http, "job", {"id": "", "status": status, "description": text})
-            return
-        with state.lock:
-            now = dt.datetime.now(dt.UTC).time().replace(microsecond=0, tzinfo=None)
-            job = Job(state.new_id(), params, dt.datetime.combine(server.today(), now))
-            state.jobs[job.id] = job
+        form = dict(parse_qsl(parts.query, keep_blank_values=True))
+        kind = self.headers.get("Content-Type", "")
+        if kind.startswith("application/x-www-form-urlencoded"):
+            form.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        request = Request(state, config, server.base_url, server.today(), form, body, kind, ids)
+        answer = endpoint(request)
         if fault == "drop":
             self.close_connection = True
             self.connection.shutdown(2)
@@ -338,157 +234,10 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "timeout":
             time.sleep(config.fault_seconds)
         if fault == "gateway524":
-            self._reply(
-                524, b"<html><body>Error 524: A timeout occurred</body></html>", "text/html"
-            )
-            return
+            answer = Answer(524, _HTML524, "text/html")
         if fault == "malformed":
-            self._reply(201, b"<?xml version='1.0'?><job><id>" + str(job.id).encode(), "")
-            return
-        self._xml(
-            201,
-            "job",
-            {
-                "id": job.id,
-                "status": 0,
-                "description": "Created",
-                "statusUrl": f"{server.base_url}/jobs/{job.id}",
-            },
-        )
-
-    def _job_status(self, text: str) -> None:
-        job = self.server.state.jobs.get(int(text)) if text.isdigit() else None
-        if job is None:
-            self._xml(200, "job", {"id": text, "status": 1, "description": "Job ID not found"})
-            return
-        status, name = job.state
-        self._xml(200, "job", {"id": job.id, "status": status, "description": name})
-
-    def _submit(self, text: str, query: Mapping[str, str]) -> None:
-        form = self._form(query)
-        state = self.server.state
-        with state.lock:
-            job = state.jobs.get(int(text)) if text.isdigit() else None
-            if job is None:
-                self._xml(200, "job", {"id": text, "status": 1, "description": "Job ID not found"})
-                return
-            if not form.get("billingType"):
-                self._xml(
-                    400,
-                    "job",
-                    {
-                        "id": job.id,
-                        "status": 9,
-                        "description": "One of the required parameters is missing.",
-                    },
-                )
-                return
-            if job.state[0] != 9:
-                self._xml(
-                    400,
-                    "job",
-                    {
-                        "id": job.id,
-                        "status": 9,
-                        "description": f"Job with Id {job.id} is in impermissible state",
-                    },
-                )
-                return
-            job.state = (4, "AWAITING_PRODUCTION")
-        self._xml(200, "job", {"id": job.id, "status": 0, "description": "Success"})
-
-    def _list_jobs(self, query: Mapping[str, str]) -> None:
-        try:
-            start = dt.date.fromisoformat(query.get("startDate", ""))
-        except ValueError:
-            self._xml(
-                400,
-                "jobs",
-                {"status": 9, "description": "Could not parse startDate; use yyyy-MM-dd"},
-            )
-            return
-        with self.server.state.lock:
-            jobs = [job for job in self.server.state.jobs.values() if job.created.date() >= start]
-        items = [
-            {
-                "id": job.id,
-                "status": job.state[0],
-                "description": job.state[1],
-                "createdDate": job.created.isoformat(timespec="seconds") + "Z",
-                **job.params,
-            }
-            for job in jobs
-        ]
-        self._xml(200, "jobs", {}, items=items, item_tag="job")
-
-    def _upload_document(self, query: Mapping[str, str]) -> None:
-        kind = self.headers.get("Content-Type", "")
-        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-            b"Content-Type: " + kind.encode("latin-1") + b"\r\n\r\n" + self._read_body
-        )
-        fields: dict[str, str] = {}
-        has_file = False
-        if message.is_multipart():
-            for part in message.iter_parts():
-                name = part.get_param("name", header="content-disposition")
-                if name == "file":
-                    has_file = bool(part.get_payload(decode=True))
-                elif isinstance(name, str):
-                    fields[name] = str(part.get_content()).strip()
-        fields.update(query)
-        if not has_file or not fields.get("documentClass") or not fields.get("documentName"):
-            self._xml(
-                400,
-                "document",
-                {
-                    "id": "",
-                    "status": 9,
-                    "description": "One of the required parameters is missing.",
-                },
-            )
-            return
-        with self.server.state.lock:
-            doc_id = self.server.state.new_id()
-            self.server.state.documents[doc_id] = fields
-        self._xml(201, "document", {"id": doc_id, "status": 0, "description": "Success"})
-
-    def _create_address_list(self, query: Mapping[str, str]) -> None:
-        try:
-            addresses = xmlanswers.records(self._read_body, "address")
-            header = xmlanswers.records(self._read_body, "addressList")
-        except xmlanswers.NotADocument as exc:
-            self._xml(400, "addressList", {"id": "", "status": 9, "description": str(exc)})
-            return
-        name = header[0].get("addressListName", "") if header else ""
-        international = any(
-            (a.get("Country") or a.get("Country_non-US") or "").strip()
-            not in ("", "US", "USA", "United States")
-            for a in addresses
-        )
-        with self.server.state.lock:
-            list_id = self.server.state.new_id()
-            self.server.state.address_lists[list_id] = {
-                "name": name,
-                "international": international,
-                "count": len(addresses),
-                "polled": False,
-            }
-        self._xml(201, "addressList", {"id": list_id, "status": 0, "description": "Uploaded"})
-
-    def _address_list(self, text: str) -> None:
-        state = self.server.state
-        with state.lock:
-            entry = state.address_lists.get(int(text)) if text.isdigit() else None
-            if entry is not None:
-                entry["polled"] = True
-        if entry is None:
-            self._xml(
-                200,
-                "addressList",
-                {"id": text, "status": 9, "description": "Address List ID not found"},
-            )
-            return
-        self._xml(200, "addressList", {"id": text, "status": 3, "description": "CASS Standardized"})
+            answer = Answer(answer.status, _cut(answer.body), answer.content_type)
+        self._send(answer)
 
 
 class _Server(ThreadingHTTPServer):
@@ -501,10 +250,16 @@ class _Server(ThreadingHTTPServer):
         if self.verbose:
             super().handle_error(request, client_address)  # type: ignore[arg-type]
 
-    def __init__(self, address: tuple[str, int], config: SandboxConfig, verbose: bool) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        config: SandboxConfig,
+        verbose: bool,
+        clock: Callable[[], float],
+    ) -> None:
         super().__init__(address, _Handler)
         self.config = config
-        self.state = SandboxState()
+        self.state = SandboxState(clock=clock, credit=config.credit)
         self.verbose = verbose
         self.today = _today
         host, port = str(self.server_address[0]), int(self.server_address[1])
@@ -512,7 +267,11 @@ class _Server(ThreadingHTTPServer):
 
 
 class Sandbox:
-    """A running sandbox. Use as a context manager, or ``start()`` and ``stop()``."""
+    """A running sandbox. Use as a context manager, or ``start()`` and ``stop()``.
+
+    ``clock`` (seconds since the epoch, like ``time.time``) drives the job life and scans;
+    pass a ``ManualClock`` to move it with ``advance()`` in tests.
+    """
 
     def __init__(
         self,
@@ -521,9 +280,10 @@ class Sandbox:
         host: str = "127.0.0.1",
         port: int = 0,
         verbose: bool = False,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config or SandboxConfig()
-        self._server = _Server((host, port), self.config, verbose)
+        self._server = _Server((host, port), self.config, verbose, clock)
         self._thread: threading.Thread | None = None
 
     @property
