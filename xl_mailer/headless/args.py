@@ -10,7 +10,7 @@ from typing import Any
 from xl_mailer import __version__
 from xl_mailer.app.reconcile import MIN_AGE
 from xl_mailer.click2mail.endpoints import DEFAULT_TIMEOUT
-from xl_mailer.sandbox import FAULTS
+from xl_mailer.sandbox import CALLS, FAULTS
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_STOPPED = 0, 1, 2
 DESCRIPTION = (
@@ -45,6 +45,13 @@ def _positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
         raise argparse.ArgumentTypeError("must be a positive number of seconds")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError("must be 0 or a positive number of seconds")
     return value
 
 
@@ -101,12 +108,28 @@ def build_parser() -> argparse.ArgumentParser:
     box = commands.add_parser("sandbox", help="serve the embedded Click2Mail sandbox")
     box.add_argument("--port", type=int, default=0, help="port (default: any free port)")
     box.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
-    box.add_argument("--fault", choices=FAULTS, help="a fault to inject into POST /jobs")
+    box.add_argument(
+        "--fault", choices=FAULTS, help="a fault to inject (into POST /jobs unless --fault-on)"
+    )
+    box.add_argument(
+        "--fault-on",
+        choices=CALLS,
+        default="create",
+        help="the call the fault hits: create (POST /jobs, the default), upload, address_list,"
+        " submit, proof, ...",
+    )
     box.add_argument(
         "--fault-every",
         type=_positive_int,
         default=1,
-        help="apply the fault to every N-th POST /jobs",
+        help="apply the fault to every N-th request of that call",
+    )
+    box.add_argument(
+        "--seconds-per-state",
+        type=_seconds,
+        default=30.0,
+        help="how long a submitted job stays Awaiting Production and In Production before it is"
+        " Mailed (default: 30; 0: mailed at once)",
     )
 
     settle = commands.add_parser(

@@ -254,7 +254,13 @@ def _show(value: object) -> str:
 
 
 def serve_sandbox(args: argparse.Namespace, out: TextIO) -> int:
-    config = SandboxConfig(latency=args.latency, fault=args.fault, fault_every=args.fault_every)
+    config = SandboxConfig(
+        latency=args.latency,
+        fault=args.fault,
+        fault_on=args.fault_on,
+        fault_every=args.fault_every,
+        seconds_per_state=args.seconds_per_state,
+    )
     sandbox = Sandbox(config, port=args.port, verbose=True)
     print(f"Click2Mail sandbox at {sandbox.url}", file=out)
     print(f"Username: {config.username}  Password: {config.password}  (practice account)", file=out)
