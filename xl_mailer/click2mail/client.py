@@ -3,8 +3,9 @@
 Creates are never retried once the request may have left this machine:
 Click2Mail has no idempotency keys, so a second POST is a second mailing.
 Only failures that provably sent nothing (refused connection, DNS, TLS
-handshake, connect timeout) and 429 answers are retried. What an answer means
-is decided by one table (``verdicts.TABLE``) for the create and every GET.
+handshake, connect timeout) and 429 answers are retried; a read-only call is also
+asked again after a failure once sent and after a gateway's 5xx. What an answer
+means is decided by one table (``verdicts.TABLE``) for the create and every GET.
 
 The transport (a ``requests.Session``) and the sleep between attempts are
 given to the client, so tests can answer from memory and never wait.
@@ -16,8 +17,6 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Container, Mapping
-from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Protocol
 
 import requests
@@ -26,18 +25,21 @@ from requests.auth import HTTPBasicAuth
 from urllib3.util.retry import Retry
 
 from xl_mailer import __version__
+from xl_mailer.click2mail.answer import Answer, Body, Lost, read_answer
 from xl_mailer.click2mail.endpoints import DEFAULT_TIMEOUT, not_found_hint
 from xl_mailer.click2mail.failures import in_words
 from xl_mailer.click2mail.listing import LIST_BODY_BYTES, Listing, listing_problem, read_listing
 from xl_mailer.click2mail.pacing import SharedBackoff, delay, retry_after_seconds
 from xl_mailer.click2mail.verdicts import Verdict, judge
-from xl_mailer.click2mail.xmlanswers import MAX_BODY_BYTES, Document, list_records, parse, snippet
+from xl_mailer.click2mail.xmlanswers import MAX_BODY_BYTES, Document, list_records, snippet
 from xl_mailer.core.errors import ApiError, AuthenticationError, NotADocument, TransportError
 from xl_mailer.core.models import JobRequest, JobResult, Outcome
 from xl_mailer.core.outcomes import create_outcome, unknown
 
 __all__ = [
+    "Answer",
     "Click2MailClient",
+    "Lost",
     "Listing",
     "SharedBackoff",
     "Transport",
@@ -49,18 +51,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """One HTTP answer, its body read up to a bound and parsed when it is XML."""
-
-    http_status: int
-    document: Document | None
-    problem: str  # what came instead of a document, when document is None
-    body: bytes
-    retry_after: float = 0.0
-    server_time: dt.datetime | None = None  # the Date header, UTC, naive
+GATEWAY_STATUSES = frozenset({502, 503, 504, 524})
+"""Answers a read-only call is asked again after: the gateway, not Click2Mail, answered."""
 
 
 class Transport(Protocol):
@@ -72,7 +64,7 @@ class Transport(Protocol):
         url: str,
         *,
         params: Mapping[str, str] | None,
-        data: tuple[tuple[str, str], ...] | None,
+        data: Body | None,
         headers: Mapping[str, str],
         auth: HTTPBasicAuth,
         timeout: float,
@@ -171,7 +163,8 @@ class Click2MailClient:
         self.timeout = timeout
         self.max_attempts = max_attempts
         self.backoff = SharedBackoff(sleep=sleep, clock=clock)
-        self._sleep = sleep
+        self.sleep = sleep
+        self.clock = clock
         self._stopped: str | None = None
         self.transport = transport if transport is not None else default_transport(pool_size)
         # as UTF-8 bytes: requests would encode text as Latin-1 and fail, naming the character
@@ -199,29 +192,20 @@ class Click2MailClient:
 
     def create_job(self, request: JobRequest) -> JobResult:
         """``POST /jobs`` for one row; every row-level outcome is a result, never an exception."""
-        try:
-            answer = self._request("POST", "/jobs", data=request.params, retry_safe=True)
-        except requests.RequestException as exc:
-            if _never_left(exc):
-                return JobResult(
-                    Outcome.FAILED,
-                    f"Not sent: could not connect to {self.base_url}: {self._in_words(exc)}",
-                )
-            if isinstance(exc, requests.Timeout):
-                return unknown(f"no answer within {self.timeout:g} s ({type(exc).__name__})")
-            return unknown(
-                f"the connection broke after the request was sent ({self._in_words(exc)})"
-            )
-        document = answer.document
-        refusal = judge(answer.http_status, document).refusal
+        answer = self.send("POST", "/jobs", data=request.params)
+        if isinstance(answer, Lost):
+            if answer.never_left:
+                return JobResult(Outcome.FAILED, f"Not sent: {answer.words}")
+            return unknown(answer.words)
+        refusal = judge(answer.http_status, answer.document).refusal
         if refusal:
             return JobResult(Outcome.FAILED, refusal, http_status=answer.http_status)
         return create_outcome(
             answer.http_status,
-            root=document.root if document else None,
-            code=document.int_field("status") if document else None,
-            description=document.fields.get("description", "") if document else "",
-            job_id=document.int_field("id") if document else None,
+            root=answer.root,
+            code=answer.code,
+            description=answer.description,
+            job_id=answer.id,
             not_a_document=answer.problem,
         )
 
@@ -242,7 +226,7 @@ class Click2MailClient:
     ) -> tuple[dt.datetime | None, dict[str, str]]:
         """One page of a job listing: its jobs are added to ``into``; returns the server's
         time and the page's own fields (page counts, next links)."""
-        answer = self._get(path, params=params, limit=LIST_BODY_BYTES)
+        answer = self.get(path, params=params, limit=LIST_BODY_BYTES)
         rule = judge(answer.http_status, answer.document)
         if rule.verdict is not Verdict.OK:
             raise rule.error(
@@ -283,7 +267,7 @@ class Click2MailClient:
         """A GET read as one document, when the table's verdict is one of ``reads``; any
         other answer raises the error class the table names, saying what came (``name``
         is the path as messages show it). Raises TransportError when nothing answered."""
-        answer = self._get(path)
+        answer = self.get(path)
         rule = judge(answer.http_status, answer.document)
         if rule.verdict in reads and answer.document is not None:
             return answer.document
@@ -295,11 +279,42 @@ class Click2MailClient:
             body_snippet=snippet(answer.body),
         )
 
-    def _get(
-        self, path: str, *, params: Mapping[str, str] | None = None, limit: int = MAX_BODY_BYTES
-    ) -> Answer:
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        data: Body | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Answer | Lost:
+        """A call that may change something at Click2Mail (a POST): asked again only after a
+        429 or a failure that provably sent nothing; a request that may have left and got no
+        answer is a ``Lost`` that says so. Raises AuthenticationError."""
         try:
-            return self._request("GET", path, params=params, limit=limit)
+            return self._request(method, path, data=data, headers=headers)
+        except requests.RequestException as exc:
+            if _never_left(exc):
+                return Lost(True, f"could not connect to {self.base_url}: {self._in_words(exc)}")
+            if isinstance(exc, requests.Timeout):
+                return Lost(False, f"no answer within {self.timeout:g} s ({type(exc).__name__})")
+            words = f"the connection broke after the request was sent ({self._in_words(exc)})"
+            return Lost(False, words)
+
+    def get(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        limit: int = MAX_BODY_BYTES,
+        headers: Mapping[str, str] | None = None,
+        read_only: bool = False,
+    ) -> Answer:
+        """A GET; ``read_only`` also asks again after a failure once sent and after a gateway's
+        5xx. Raises TransportError when nothing answered, AuthenticationError."""
+        try:
+            return self._request(
+                "GET", path, params=params, limit=limit, headers=headers, read_only=read_only
+            )
         except requests.RequestException as exc:
             if isinstance(exc, requests.ReadTimeout):
                 words = f"no answer within {self.timeout:g} s"
@@ -318,9 +333,10 @@ class Click2MailClient:
         method: str,
         path: str,
         *,
-        data: tuple[tuple[str, str], ...] | None = None,
+        data: Body | None = None,
         params: Mapping[str, str] | None = None,
-        retry_safe: bool = True,
+        headers: Mapping[str, str] | None = None,
+        read_only: bool = False,
         limit: int = MAX_BODY_BYTES,
     ) -> Answer:
         if self._stopped:
@@ -330,16 +346,20 @@ class Click2MailClient:
             attempt += 1
             self.backoff.wait()
             try:
-                answer = self._send_once(method, path, data=data, params=params, limit=limit)
+                answer = self._send_once(method, path, data, params, headers, limit)
             except requests.RequestException as exc:
-                if retry_safe and _never_left(exc) and attempt < self.max_attempts:
-                    self._sleep(delay(attempt))
+                if (read_only or _never_left(exc)) and attempt < self.max_attempts:
+                    self.sleep(delay(attempt))
                     continue
                 raise
             # asked again on the status alone, whatever the body says
             if judge(answer.http_status, None).retried and attempt < self.max_attempts:
                 # shared: every worker waits, not just this one
                 self.backoff.push(answer.retry_after)
+                continue
+            gateway = read_only and answer.http_status in GATEWAY_STATUSES
+            if gateway and attempt < self.max_attempts:
+                self.sleep(delay(attempt))
                 continue
             rule = judge(answer.http_status, answer.document)
             if rule.verdict is Verdict.REFUSED:
@@ -354,9 +374,9 @@ class Click2MailClient:
         self,
         method: str,
         path: str,
-        *,
-        data: tuple[tuple[str, str], ...] | None,
+        data: Body | None,
         params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
         limit: int,
     ) -> Answer:
         url = self.base_url + path
@@ -366,43 +386,12 @@ class Click2MailClient:
             url,
             params=params,
             data=data,
-            headers=self._headers,
+            headers={**self._headers, **headers} if headers else self._headers,
             auth=self._auth,
             timeout=self.timeout,
             stream=True,
             allow_redirects=False,
         ) as response:
-            body = _read_bounded(response, limit)
-            retry_after = retry_after_seconds(response.headers.get("Retry-After"), default=delay(1))
-            server_time = _http_date(response.headers.get("Date"))
-        try:
-            document: Document | None = parse(body)
-            problem = ""
-        except NotADocument as exc:
-            document, problem = None, str(exc)
-        log.debug("%s %s -> %s", method, url, response.status_code)
-        return Answer(response.status_code, document, problem, body, retry_after, server_time)
-
-
-def _http_date(value: str | None) -> dt.datetime | None:
-    """An HTTP ``Date`` header as UTC (naive), or None when absent or unreadable."""
-    if not value:
-        return None
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return when
-    return when.astimezone(dt.UTC).replace(tzinfo=None)
-
-
-def _read_bounded(response: requests.Response, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_content(chunk_size=65536):
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > limit:
-            break
-    return b"".join(chunks)
+            answer = read_answer(response, limit)
+        log.debug("%s %s -> %s", method, url, answer.http_status)
+        return answer
