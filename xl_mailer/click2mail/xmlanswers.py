@@ -105,8 +105,10 @@ def build(
     return etree.tostring(element, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def list_records(body: bytes, tag: str) -> tuple[str, list[dict[str, str]]]:
-    """The root's name and the leaf fields of every ``tag`` element anywhere in a document."""
+def list_records(body: bytes, tag: str | None) -> tuple[str, list[dict[str, str]]]:
+    """The root's name and the leaf fields of every ``tag`` element anywhere in a document;
+    with ``tag`` None, of every element below the root that has leaf fields (for answers
+    whose shape is not documented)."""
     if len(body) > MAX_BODY_BYTES * 8:
         raise NotADocument("a body too large to read")
     _refuse_dtd(body)
@@ -115,11 +117,13 @@ def list_records(body: bytes, tag: str) -> tuple[str, list[dict[str, str]]]:
     except etree.XMLSyntaxError as exc:
         raise NotADocument(f"text that is not XML ({snippet(body)!r})") from exc
     name = etree.QName(root).localname
-    return name, [
+    found = (
         _children(element)
         for element in root.iter()
-        if isinstance(element.tag, str) and etree.QName(element).localname == tag
-    ]
+        if isinstance(element.tag, str)
+        and (etree.QName(element).localname == tag if tag else element is not root)
+    )
+    return name, [fields for fields in found if fields or tag]
 
 
 def records(body: bytes, tag: str) -> list[dict[str, str]]:
