@@ -140,6 +140,10 @@ _DATE_NAMES = (
 )
 _PIECE_NAMES = ("barcode", "imb", "imbcode", "bar_code", "mailpieceid", "pieceid")
 _TOTAL_NAMES = ("totalpieces", "total", "pieces", "piececount", "quantity", "count")
+_SCANNED_NAMES = ("scannedpieces", "piecesscanned", "scanned", "scannedcount")
+_SCAN_COUNT_NAMES = ("pieces", "piececount", "count", "scannedpieces")
+_LATEST_STATUS_NAMES = ("lateststatus", "latestscanstatus", "laststatus", "lastscanstatus")
+_LATEST_DATE_NAMES = ("latestdatetime", "latestdate", "latestscandate", "lastscandate")
 _DATE_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y", "%Y%m%d")
 
 
@@ -162,25 +166,34 @@ def _when(text: str) -> dt.datetime | None:
     return None
 
 
+def _count(text: str) -> int | None:
+    return int(text) if text.isdigit() else None
+
+
 def read_tracking(fields: Mapping[str, str], records: Sequence[Mapping[str, str]]) -> Tracking:
     """A tracking answer's root fields and the leaf fields of every element below its root,
-    read whatever their names: a record with a scan status or date is a scan; pieces are
-    told apart by their barcode when records carry one. Raises nothing."""
+    read whatever their names. Counts and the latest scan the root declares come first;
+    else a record with a scan status or date is a scan, a scan's piece count (the most any
+    scan names) or else its barcode (distinct ones) counts the pieces. Raises nothing."""
     scans = [r for r in records if _first(r, _STATUS_NAMES) or _first(r, _DATE_NAMES)]
     pieces = {_first(r, _PIECE_NAMES) for r in records if _first(r, _PIECE_NAMES)}
     scanned_pieces = {_first(r, _PIECE_NAMES) for r in scans if _first(r, _PIECE_NAMES)}
-    scanned = len(scanned_pieces) if scanned_pieces else len(scans)
-    declared = _first(fields, _TOTAL_NAMES)
-    total: int | None = int(declared) if declared.isdigit() and int(declared) > 0 else None
+    counted = [n for r in scans if (n := _count(_first(r, _SCAN_COUNT_NAMES))) is not None]
+    scanned = _count(_first(fields, _SCANNED_NAMES))
+    if scanned is None:
+        scanned = max(counted) if counted else len(scanned_pieces) or len(scans)
+    total = _count(_first(fields, _TOTAL_NAMES)) or None
     if total is None and len(pieces) > len(scanned_pieces):
         total = len(pieces)  # records for pieces not yet scanned: the list is per piece
     if total is not None:
         total = max(total, scanned)
-    latest_status, latest_date = "", ""
-    if scans:
+    latest_status = _first(fields, _LATEST_STATUS_NAMES)
+    latest_date = _first(fields, _LATEST_DATE_NAMES)
+    if scans and not latest_status:
         dated = [(when, i) for i, r in enumerate(scans) if (when := _when(_first(r, _DATE_NAMES)))]
         last = scans[max(dated)[1]] if dated else scans[-1]
         latest_status = _first(last, _STATUS_NAMES)
-        when = _when(_first(last, _DATE_NAMES))
-        latest_date = when.date().isoformat() if when else _first(last, _DATE_NAMES)
+        latest_date = _first(last, _DATE_NAMES)
+    when = _when(latest_date)
+    latest_date = when.date().isoformat() if when else latest_date
     return Tracking(scanned, total, latest_status, latest_date, fields.get("description", ""))
