@@ -445,6 +445,12 @@ def test_a_job_state_is_read_by_its_name_before_its_code(
     assert (state.job_id, state.code, state.name, state.editing) == (5, code, text, editing)
 
 
+def test_a_job_that_is_not_found_has_no_state() -> None:
+    calls = mailing(Reply(200, doc("job", status=1, description="Job ID not found")))
+    with pytest.raises(ApiError, match="answered 'Job ID not found'"):
+        calls.job_state(5)
+
+
 def test_job_status_still_returns_the_document() -> None:
     calls = mailing(Reply(200, doc("job", id=5, status=9, description="Editing")))
     assert calls.client.job_status(5).fields["description"] == "Editing"

@@ -194,9 +194,16 @@ class Mailing:
             sleep(min(poll, timeout - waited))
 
     def job_state(self, job_id: int) -> JobState:
-        """``GET /jobs/{id}``: the state's code and name (Editing, Awaiting Production, ...)."""
-        document = self._read(f"/jobs/{int(job_id)}")
-        return _state(int(job_id), document)
+        """``GET /jobs/{id}``: the state's code and name (Editing, Awaiting Production, ...).
+        Raises ApiError for an answer that names no job ("Job ID not found"): that is no
+        state, and must never read as one that left Editing."""
+        path = f"/jobs/{int(job_id)}"
+        state = _state(int(job_id), self._read(path))
+        if "not found" in state.name.lower():
+            raise ApiError(
+                f"GET {path} answered {state.name!r}", code=state.code, description=state.name
+            )
+        return state
 
     def job_cost(self, job_id: int) -> JobCost:
         """``GET /jobs/{id}/cost``: the amount and tax; raises ApiError when the answer holds
