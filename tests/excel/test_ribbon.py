@@ -372,19 +372,23 @@ def book_at(
     settings: dict[tuple[int, int], object],
     *,
     saved_once: bool = True,
+    opened: Path | None = None,
+    names: dict[str, str] | None = None,
 ) -> xw.Book:
     """A book whose file is ``path``: the remote engine reports the payload's name as the
     book's full name, which is how the ribbon finds the file and its journal. With
-    ``saved_once`` the file and the open book carry the workbook's identity."""
+    ``saved_once`` the file and the open book carry the workbook's identity. ``opened``:
+    the file as the window opened it, if not as it is now; ``names``: names the open book
+    holds beyond the file's."""
     payload = payload_from_workbook(changes={"Jobs": jobs, "Settings": settings})
     payload["book"]["name"] = str(path)
     if saved_once:
         stamped(path)
-        names = load_workbook(path, keep_vba=True).defined_names
+        names = {**_names(opened or path), **(names or {})}
         payload["names"] = [
             {
                 "name": name,
-                "refers_to": names[name].attr_text,
+                "refers_to": names[name],
                 "book_scope": True,
                 "sheet_index": None,
                 "address": None,
@@ -395,6 +399,11 @@ def book_at(
             if name in names
         ]
     return xw.Book(json=payload)
+
+
+def _names(path: Path) -> dict[str, str]:
+    defined = load_workbook(path, keep_vba=True).defined_names
+    return {name: defined[name].attr_text for name in (ID_NAME, SEEN_NAME) if name in defined}
 
 
 def save_in_excel(
@@ -682,3 +691,28 @@ def test_a_window_that_never_showed_a_job_still_holds_back_its_row(
     ribbon.create_jobs(again)
     assert str(written(again)[(FIRST, TEXT)]).startswith("Not sent: held back")
     assert len(sandbox.state.jobs) == 1
+
+
+def test_a_window_opened_before_another_windows_run_holds_back_its_mailing_after_sending_its_own(
+    tmp_path: Path, sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
+) -> None:
+    path = tmp_path / "jobs.xlsm"
+    shutil.copyfile(TEMPLATE, path)
+    stamped(path)  # saved once: the workbook has its identity
+    before = tmp_path / "as-opened.xlsm"
+    shutil.copyfile(path, before)  # what window 2 opened, before window 1's run and save
+    x, y = LETTER, {**LETTER, "addressId": 2003}
+    window1 = book_at(path, rows_of(x), settings_for)
+    assert ribbon.create_jobs(window1).created == 1
+    done = {c: v for c, v in written(window1).items() if c[0] >= FIRST}
+    save_in_excel(path, done, added_names(window1))
+    # window 2, as it was opened, sends a row of its own: Y
+    window2 = book_at(path, rows_of(y), settings_for, opened=before)
+    assert ribbon.create_jobs(window2).created == 1
+    # still open there: Y's results on screen, and X typed below it
+    cells = rows_of(y, x)
+    cells.update({c: v for c, v in written(window2).items() if c[0] == FIRST})
+    again = book_at(path, cells, settings_for, opened=before, names=added_names(window2))
+    ribbon.create_jobs(again)
+    assert str(written(again)[(FIRST + 1, TEXT)]).startswith("Not sent: held back")
+    assert sorted(j.params["addressId"] for j in sandbox.state.jobs.values()) == ["2001", "2003"]

@@ -211,8 +211,8 @@ def test_archive_moves_finished_rows_to_history_and_the_next_days_rows_are_sent(
     assert len(sandbox_env.state.jobs) == 4
 
 
-def test_archive_keeps_the_formulas_of_the_rows_that_move_up_pointing_at_their_own_row(
-    tmp_path: Path,
+def test_archive_refuses_to_move_formulas_that_only_excel_can_adjust_and_changes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from openpyxl import load_workbook
 
@@ -220,11 +220,19 @@ def test_archive_keeps_the_formulas_of_the_rows_that_move_up_pointing_at_their_o
     done = {**letter(), "Job ID": 245986, "notes": "sent"}
     path = write_book(tmp_path / "jobs.xlsx", [done, letter()], headers=headers)
     book = load_workbook(path)
-    book["Jobs"]["J3"] = '=H3&"-"&I3'  # a note made from the row's own ids
-    book["Jobs"]["K2"] = "=245986"  # a Job ID typed as a formula, never calculated
+    book["Jobs"]["J3"] = "=Customers!A3"  # a row below the finished one, from another sheet
+    book.create_sheet("Customers")["A3"] = "Bob"
     book.save(path)
-    assert main(["archive", str(path)], out=io.StringIO()) == 0
-    jobs = load_workbook(path)["Jobs"]
-    assert jobs["H2"].value == letter()["documentId"]
-    assert jobs["J2"].value == '=H2&"-"&I2'
-    assert jobs["A3"].value is None and jobs["J3"].value is None
+    before = path.read_bytes()
+    assert main(["archive", str(path)], out=io.StringIO()) == 2
+    err = capsys.readouterr().err
+    assert "J3 holds a formula" in err and "Nothing was moved" in err
+    assert "Archive Finished Rows in Excel" in err
+    assert path.read_bytes() == before
+
+    book = load_workbook(path)
+    book["Jobs"]["J3"] = "Bob"
+    book["Customers"]["B1"] = "=Jobs!H2"  # another sheet that points into the rows
+    book.save(path)
+    assert main(["archive", str(path)], out=io.StringIO()) == 2
+    assert "Customers!B1 refers to this sheet" in capsys.readouterr().err

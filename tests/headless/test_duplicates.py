@@ -752,3 +752,57 @@ def test_a_journal_that_cannot_be_written_says_what_was_sent_without_a_traceback
     sent = len(box.state.jobs)
     assert 0 < sent < 12
     assert sum(1 for r in table(path) if r["Job ID"]) == sent  # every id it got is saved
+
+
+def test_a_copy_that_sent_rows_of_its_own_still_holds_back_a_mailing_sent_from_the_other(
+    tmp_path: Path, box: Sandbox
+) -> None:
+    path = write_book(tmp_path / "jobs.xlsx", numbered(1), headers=HEADERS)
+    assert run("run", str(path)) == 0  # the workbook has its identity and a first job
+    copy = tmp_path / "copy.xlsx"
+    shutil.copyfile(path, copy)
+
+    def add(where: Path, row: dict[str, object]) -> None:
+        book = load_workbook(where)
+        sheet = book["Jobs"]
+        line = sheet.max_row + 1
+        for column, name in enumerate(HEADERS, start=1):
+            sheet.cell(line, column, row[name])
+        book.save(where)
+
+    acme, beta = numbered(3)[1], numbered(3)[2]
+    add(path, acme)
+    assert run("run", str(path)) == 0  # Acme, from the original
+    add(copy, beta)
+    assert run("run", str(copy)) == 0  # Beta, from the copy, which never showed Acme
+    add(copy, acme)  # the Acme row reaches the copy too (typed, or pasted from the other)
+    assert run("run", str(copy)) == 1
+    assert str(table(copy)[-1]["Description"]).startswith("Not sent: held back")
+    assert jobs_per_row(box) == {"row 0": 1, "row 1": 1, "row 2": 1}
+
+
+def test_a_state_folder_put_back_from_a_backup_does_not_let_a_crashed_runs_rows_go_twice(
+    tmp_path: Path, box: Sandbox
+) -> None:
+    state = Path(os.environ["XL_MAILER_STATE_DIR"])
+    rows = numbered(6)
+    path = write_book(tmp_path / "jobs.xlsx", rows[:2], headers=HEADERS)
+    assert run("run", str(path)) == 0
+    backup = tmp_path / "state-backup"
+    shutil.copytree(state, backup)
+    book = load_workbook(path)
+    for line, row in enumerate(rows[2:4], start=4):
+        for column, name in enumerate(HEADERS, start=1):
+            book["Jobs"].cell(line, column, row[name])
+    book.save(path)
+    assert run("run", str(path)) == 0  # the workbook's mark now counts these sends too
+    shutil.rmtree(state)
+    shutil.copytree(backup, state)  # the journal goes back to before them: it numbers anew
+    book = load_workbook(path)
+    for line, row in enumerate(rows[4:], start=6):
+        for column, name in enumerate(HEADERS, start=1):
+            book["Jobs"].cell(line, column, row[name])
+    book.save(path)
+    crash_after_sending(path)
+    assert run("run", str(path)) == 0
+    assert jobs_per_row(box) == {f"row {i}": 1 for i in range(6)}

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from xl_mailer.app.archive import history_claims
+from xl_mailer.app.archive import NOTHING_ARCHIVED, history_claims
 from xl_mailer.app.ports import SheetPort, result_spans, write_headers, write_results
 from xl_mailer.app.recovery import mark_seen, recover, seen_by, unclaimed_error
 from xl_mailer.core.blocks import Block, BlockBuffer, bridge
@@ -98,9 +98,11 @@ def run_sheet(
     recovered: list[tuple[int, JobResult]] = []
     holds: dict[int, JobResult] = {}
     holding: list[Entry] = []
+    archived = NOTHING_ARCHIVED
     if journal is not None and not options.validate_only:
         seen = seen_by(port, journal)
-        recovery = recover(values, layout, journal, history_claims(port.archived()), seen)
+        archived = history_claims(port.archived())
+        recovery = recover(values, layout, journal, archived, seen)
         holding = recovery.holding
         recovered = [(r, x) for r, x in recovery.updates if x.outcome is not Outcome.INVALID]
         holds = {r: x for r, x in recovery.updates if x.outcome is Outcome.INVALID}
@@ -185,7 +187,7 @@ def run_sheet(
     if journal is not None and not options.validate_only:
         shown = {str(line[key_col]) for line in values if key_col < len(line) and line[key_col]}
         shown |= {r.request_key for _, r in outcome.results if r.request_key}
-        mark_seen(port, journal, shown, holding)
+        mark_seen(port, journal, shown, holding, archived)
     return outcome
 
 

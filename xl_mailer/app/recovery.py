@@ -98,27 +98,33 @@ def recover(
     entries = [e for e in entries if not archived.holds(e.key, e.result.job_id)]
     held = [e for e in held if not archived.holds(e.key, e.result.job_id)]
 
-    def seen_here(entry: Entry) -> bool:
-        return 0 < entry.seq <= seen and entry.result.job_id is not None
-
-    known = [e for e in entries + held if seen_here(e)]  # matched by their key, if at all
-    entries = [e for e in entries if not seen_here(e)]
-    held = [e for e in held if not seen_here(e)]
-    if not entries and not held and not known:
-        return Recovery([], [])
     saved = journal.saved_keys()
     since = journal.known_since
+
+    def never_saved(entry: Entry) -> bool:
+        return entry.file is None and entry.key not in saved
 
     def after_this_state(entry: Entry) -> bool:
         """Journaled after the state this file is, byte for byte: its row here cannot show
         its key, and cannot have changed since."""
         return since is not None and entry.line > since
 
+    def seen_here(entry: Entry) -> bool:
+        """A job this book has shown: a row without its key was deleted on purpose. Never a
+        lost answer (its job may exist, no row shows it), nor a request whose results never
+        reached a saved file or came after the state this file is (matched by values)."""
+        shown = 0 < entry.seq <= seen and entry.result.job_id is not None
+        return shown and not never_saved(entry) and not after_this_state(entry)
+
+    known = [e for e in entries + held if seen_here(e)]  # matched by their key, if at all
+    entries = [e for e in entries if not seen_here(e)]
+    held = [e for e in held if not seen_here(e)]
+    if not entries and not held and not known:
+        return Recovery([], [])
     loose: list[Entry] = []
     strict: list[Entry] = []
     for entry in entries + held:
-        never_saved = entry.file is None and entry.key not in saved
-        (loose if never_saved or after_this_state(entry) else strict).append(entry)
+        (loose if never_saved(entry) or after_this_state(entry) else strict).append(entry)
     digests = {
         plan.row: digest(plan.request.params)
         for plan in plan_rows(values, layout, catalog=None, hold_created=False)
@@ -241,20 +247,44 @@ def _hold(entry: Entry) -> JobResult:
     )
 
 
+KEPT_MARKS = 8
+"""Marks a workbook keeps: one per numbering of its journals (an account, a person; a
+journal begun again), the latest ones."""
+
+
 def seen_by(port: SheetPort, journal: Journal) -> int:
     """The last send of ``journal`` whose result the book has seen (its mark), or 0."""
-    return journal.seen_through(port.marks().get(journal.path.name))
+    epoch = journal.epoch()
+    return journal.seen_through(port.marks().get(epoch)) if epoch else 0
 
 
 def mark_seen(
-    port: SheetPort, journal: Journal, shown: Collection[str], holding: Sequence[Entry]
+    port: SheetPort,
+    journal: Journal,
+    shown: Collection[str],
+    holding: Sequence[Entry],
+    archived: HistoryClaims = NOTHING_ARCHIVED,
 ) -> None:
-    """After a run: the book's mark moves up to the latest send whose request key a row of
-    it shows, but stays below every job that holds back one of its rows (those rows may be
-    older copies: they must stay held)."""
-    numbers = {e.key: e.seq for e in journal.entries()}
-    seen = max([seen_by(port, journal), *(numbers.get(key, 0) for key in shown)])
-    below = [e.seq - 1 for e in holding if e.seq]
-    mark = journal.mark_through(min([seen, *below]))
-    if mark is not None:
-        port.set_marks({**port.marks(), journal.path.name: mark})
+    """After a run: the book's mark moves up through the sends whose jobs it shows (a row
+    shows the request key, or History the job) or that made none, and stops before the
+    first job it does not show: that one was sent from another copy or window of the
+    workbook, whose rows this book may hold older copies of. It stays below every job
+    that holds back one of its rows, too."""
+    epoch = journal.epoch()
+    if epoch is None:
+        return
+    seen = seen_by(port, journal)
+    numbered = journal.numbered()
+    reach = max([journal.last_seq(), *numbered])
+    for seq in sorted(n for n in numbered if n > seen):
+        key, made = numbered[seq]
+        if made and key not in shown and key not in archived.keys:
+            reach = seq - 1
+            break
+    reach = min([reach, *(e.seq - 1 for e in holding if e.seq)])
+    if reach <= seen and epoch in port.marks():
+        return
+    others = [(name, mark) for name, mark in port.marks().items() if name != epoch]
+    marks = dict(others[-(KEPT_MARKS - 1) :])
+    marks[epoch] = journal.mark_through(max(reach, seen))
+    port.set_marks(marks)

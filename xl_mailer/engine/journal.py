@@ -206,18 +206,29 @@ class Journal:
         self._epoch = epoch
         return {"e": "numbered", "epoch": epoch, "n": self._last_seq or 0}
 
+    def numbered(self) -> dict[int, tuple[str, bool]]:
+        """Each numbered send this journal still knows (its entries, then the jobs files held
+        when it forgot them): its request key, and whether it made a job or may have."""
+        found = {s.seq: (s.key, True) for s in self.settled_records() if s.seq}
+        found.update((e.seq, (e.key, e.may_have_made_a_job)) for e in self.entries() if e.seq)
+        return found
+
     def seen_through(self, mark: str | None) -> int:
-        """The last send a workbook carrying ``mark`` (``mark_through``) has seen: 0 for no
-        mark, or a mark of another numbering (a journal begun again)."""
-        epoch, _, number = (mark or "").partition(":")
-        if not epoch or epoch != self.epoch() or not number.isdigit():
+        """The last send a workbook carrying ``mark`` (``mark_through``, for this journal's
+        numbering) has seen; 0 for none, or for a mark whose send this journal numbered
+        otherwise (a journal put back from a backup numbers some sends anew)."""
+        number, _, key = (mark or "").partition(":")
+        if not number.isdigit():
+            return 0
+        if key and self.numbered().get(int(number), (key, True))[0] != key:
             return 0
         return int(number)
 
-    def mark_through(self, seq: int) -> str | None:
-        """What a workbook carries to say it has seen every send up to ``seq``."""
-        epoch = self.epoch()
-        return f"{epoch}:{seq}" if epoch else None
+    def mark_through(self, seq: int) -> str:
+        """What a workbook carries to say it has seen every send up to ``seq``: the number
+        and the request key numbered so (when the journal still knows it)."""
+        key = self.numbered().get(seq, ("", False))[0]
+        return f"{seq}:{key}"
 
     def result(self, request: JobRequest, result: JobResult) -> None:
         """Record an answer. It survives a killed process at once, and a power cut within

@@ -260,8 +260,12 @@ class FileSheet:
         self._write(history, row, 0, values)
 
     def delete_rows(self, rows: Sequence[int]) -> None:
-        """Remove rows from the bottom up; the cells below move up with their formulas
-        translated, as Excel does (openpyxl's own delete_rows leaves formulas as they were)."""
+        """Remove rows from the bottom up; the cells below move up. Raises WorkbookError,
+        nothing moved, when a formula would have to follow them: only Excel adjusts every
+        reference as it deletes rows (openpyxl would leave some pointing at other rows)."""
+        if not rows:
+            return
+        self._refuse_formulas_that_move(set(rows))
         last_row, last_column = self.sheet.max_row, self.sheet.max_column
         runs = contiguous_blocks([(row, ()) for row in set(rows)])
         for first, block in reversed(runs):
@@ -269,7 +273,7 @@ class FileSheet:
             below = first + count
             if below <= last_row:
                 area = f"A{below}:{get_column_letter(last_column)}{last_row}"
-                self.sheet.move_range(area, rows=-count, translate=True)
+                self.sheet.move_range(area, rows=-count)
             for line in self.sheet.iter_rows(
                 min_row=max(last_row - count + 1, first), max_row=last_row
             ):
@@ -310,6 +314,35 @@ class FileSheet:
             SEEN_NAME, attr_text=marks_formula(marks), hidden=True
         )
         self._dirty = True
+
+    def _refuse_formulas_that_move(self, gone: set[int]) -> None:
+        """A formula in a row that moves up (below the first row removed), or one on another
+        sheet that names this sheet, would point at the wrong row once rows are removed
+        without Excel. (The removed rows' own formulas go to History as their values.)"""
+        reason = ""
+        for line in self.sheet.iter_rows(min_row=min(gone)):
+            if line and line[0].row in gone:
+                continue
+            cell = next((c for c in line if c.data_type == "f"), None)
+            if cell is not None:
+                reason = f"cell {cell.coordinate} holds a formula"
+                break
+        for other in self.book.worksheets:
+            if reason or other is self.sheet:
+                continue
+            for line in other.iter_rows():
+                cell = next((c for c in line if _names_sheet(c, self.name)), None)
+                if cell is not None:
+                    reason = f"{other.title}!{cell.coordinate} refers to this sheet"
+                    break
+        if reason:
+            raise WorkbookError(
+                self.source,
+                f"{self.name}: {reason}, and removing rows here would leave it pointing at"
+                " another row (only Excel adjusts formulas as it deletes rows). Nothing was"
+                " moved. Press Archive Finished Rows in Excel instead, or delete the finished"
+                " rows there by hand",
+            )
 
     @property
     def unfinished(self) -> str | None:
@@ -368,3 +401,12 @@ def open_sheet(
     if not isinstance(worksheet, Worksheet):
         raise WorkbookError(path, f"{name!r} is a chart sheet, not a worksheet")
     return FileSheet(book, worksheet, source=path, target=target if write else None)
+
+
+def _names_sheet(cell: object, sheet: str) -> bool:
+    """A formula cell whose text names ``sheet`` (``Jobs!A5`` or ``'My Jobs'!A5``)."""
+    if getattr(cell, "data_type", None) != "f":
+        return False
+    text = str(getattr(cell, "value", "")).casefold()
+    name = sheet.casefold()
+    return f"{name}!" in text or f"'{name}'!" in text
