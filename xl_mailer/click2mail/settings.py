@@ -1,6 +1,7 @@
 """Run settings from a workbook's Settings sheet, overridden by the environment.
 
-The sheet holds endpoint, timeout, concurrency and username: never a password.
+The sheet holds endpoint, timeout, concurrency and username: never a password; and for
+submitting, Spend Limit (kept as typed: only a submit checks it) and Billing Type.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from xl_mailer.click2mail.endpoints import DEFAULT_TIMEOUT
 from xl_mailer.core.errors import ConfigurationError
@@ -29,6 +30,8 @@ class Settings:
     timeout: float = DEFAULT_TIMEOUT
     concurrency: int = 4
     username: str | None = None
+    spend_limit: object = None  # as typed: app.submit.spend_limit reads it, when submitting
+    billing_type: str | None = None  # None: app.submit's default, User Credit
 
 
 def _number(name: str, value: object, *, whole: bool) -> float:
@@ -64,6 +67,7 @@ def from_mapping(values: Mapping[str, object]) -> Settings:
     timeout = table.get("timeout")
     concurrency = table.get("concurrency")
     username = table.get("username")
+    billing = table.get("billing type")
     return Settings(
         endpoint=endpoint,
         timeout=DEFAULT_TIMEOUT
@@ -73,6 +77,8 @@ def from_mapping(values: Mapping[str, object]) -> Settings:
         if concurrency in (None, "")
         else int(_number("concurrency", concurrency, whole=True)),
         username=str(username).strip() if username not in (None, "") else None,
+        spend_limit=table.get("spend limit"),
+        billing_type=str(billing).strip() if billing not in (None, "") else None,
     )
 
 
@@ -80,9 +86,4 @@ def with_environment(settings: Settings) -> Settings:
     """Apply ``C2M_ENDPOINT`` and ``C2M_USERNAME`` over the sheet's values."""
     endpoint = os.environ.get("C2M_ENDPOINT") or settings.endpoint
     username = os.environ.get("C2M_USERNAME") or settings.username
-    return Settings(
-        endpoint=endpoint,
-        timeout=settings.timeout,
-        concurrency=settings.concurrency,
-        username=username,
-    )
+    return replace(settings, endpoint=endpoint, username=username)

@@ -1,0 +1,277 @@
+"""Get Cost and Submit Approved Jobs, each run through the openpyxl adapter and through
+xlwings' remote engine, against the sandbox over HTTP: money is spent once, under the limit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from xl_mailer.app.cost import get_costs
+from xl_mailer.app.submit import (
+    Batch,
+    SubmitOptions,
+    approval,
+    billing_type,
+    spend_limit,
+    submit_approved,
+)
+from xl_mailer.click2mail.client import Click2MailClient
+from xl_mailer.click2mail.mailing import Mailing
+from xl_mailer.core.errors import ConfigurationError
+from xl_mailer.core.models import JobRequest
+from xl_mailer.sandbox import Sandbox, SandboxConfig
+
+from ..conftest import LETTER
+from .adapters import Adapter, FileAdapter, Grid, RemoteAdapter
+
+HEADER = ["Job ID", "Description", "Submit"]
+COST, SUBMITTED, RESULT = 3, 4, 5  # placed right of the data, in this order
+
+
+@pytest.fixture(params=["openpyxl", "xlwings"])
+def adapter(request: pytest.FixtureRequest, tmp_path: Path) -> Adapter:
+    return FileAdapter(tmp_path) if request.param == "openpyxl" else RemoteAdapter()
+
+
+def mailing_for(box: Sandbox) -> Mailing:
+    return Mailing(Click2MailClient(box.url, "sandbox", box.config.password))
+
+
+@pytest.fixture
+def calls(sandbox: Sandbox) -> Iterator[Mailing]:
+    made = mailing_for(sandbox)
+    yield made
+    made.client.close()
+
+
+def new_jobs(calls: Mailing, count: int) -> list[int]:
+    params = tuple((k, str(v)) for k, v in LETTER.items())
+    ids = [calls.client.create_job(JobRequest(2, params)).job_id for _ in range(count)]
+    assert all(ids)
+    return [i for i in ids if i is not None]
+
+
+def cell(grid: Grid, row: int, column: int) -> object:
+    line = grid[row - 1]
+    return line[column] if column < len(line) else None
+
+
+def yes(batch: Batch) -> bool:
+    return True
+
+
+def options(limit: str, **more: object) -> SubmitOptions:
+    return SubmitOptions(limit=Decimal(limit), **more)  # type: ignore[arg-type]
+
+
+def test_get_cost_writes_each_unsubmitted_jobs_cost_and_the_total(
+    adapter: Adapter, calls: Mailing
+) -> None:
+    first, second = new_jobs(calls, 2)
+    price = calls.job_cost(first).total
+    port = adapter.open(
+        [HEADER, [first, "Created"], [second, "Created"], [999999, "Created"], [None, "Not sent"]]
+    )
+    costed = get_costs(port, calls)
+    grid = adapter.read()
+    assert grid[0][COST] == "Cost"
+    assert [cell(grid, r, COST) for r in (2, 3)] == [float(price)] * 2
+    assert cell(grid, 4, COST) in (None, "")
+    assert str(cell(grid, 4, 1)).startswith("Cost not read:")
+    assert costed.total == 2 * price and [r for r, _ in costed.failed] == [4]
+    assert costed.line().startswith(f"Cost of 2 job(s) not yet submitted: ${2 * price:,.2f}")
+
+
+def test_a_batch_one_cent_over_the_limit_submits_nothing(
+    adapter: Adapter, sandbox: Sandbox, calls: Mailing
+) -> None:
+    jobs = new_jobs(calls, 2)
+    total = sum(calls.job_cost(job).total for job in jobs)
+    port = adapter.open([HEADER, *([job, "Created", "Yes"] for job in jobs)])
+    asked: list[Batch] = []
+    run = submit_approved(
+        port, calls, options(str(total - Decimal("0.01"))), confirm=lambda b: asked.append(b) > 0
+    )
+    grid = adapter.read()
+    assert sum(sandbox.state.submits.values()) == 0 and asked == []
+    assert run.stopped and "over the spend limit" in run.stopped and "$0.01" in run.stopped
+    assert {cell(grid, r, SUBMITTED) for r in (2, 3)} <= {None, ""}
+    assert all(isinstance(cell(grid, r, COST), float) for r in (2, 3))
+
+
+def test_a_batch_at_the_limit_is_submitted_once_and_never_again(
+    adapter: Adapter, sandbox: Sandbox, calls: Mailing
+) -> None:
+    jobs = new_jobs(calls, 3)
+    total = sum(calls.job_cost(job).total for job in jobs[:2])
+    port = adapter.open(
+        [HEADER, [jobs[0], "Created", "yes"], [jobs[1], "Created", "X"], [jobs[2], "Created", "no"]]
+    )
+    asked: list[Batch] = []
+    run = submit_approved(
+        port, calls, options(str(total)), confirm=lambda b: asked.append(b) is None
+    )
+    grid = adapter.read()
+    assert run.submitted == [2, 3] and not run.problems
+    assert asked[0].rows == (2, 3) and asked[0].total == total
+    assert {j: sandbox.state.submits[j] for j in jobs} == {jobs[0]: 1, jobs[1]: 1, jobs[2]: 0}
+    assert isinstance(cell(grid, 2, SUBMITTED), dt.datetime)
+    assert cell(grid, 2, RESULT) == "Submitted (User Credit): Success"
+    assert cell(grid, 4, SUBMITTED) in (None, "")
+
+    again = submit_approved(adapter.open(grid), calls, options(str(total)), confirm=yes)
+    assert sandbox.state.submits[jobs[0]] == 1 and sandbox.state.submits[jobs[1]] == 1
+    assert again.submitted == [] and again.line().startswith("Nothing to submit")
+
+
+def test_a_submit_cell_that_is_not_understood_refuses_that_row(
+    adapter: Adapter, sandbox: Sandbox, calls: Mailing
+) -> None:
+    maybe, sure = new_jobs(calls, 2)
+    port = adapter.open([HEADER, [maybe, "Created", "maybe"], [sure, "Created", True]])
+    run = submit_approved(port, calls, options("1000"), confirm=yes)
+    grid = adapter.read()
+    assert sandbox.state.submits[maybe] == 0 and sandbox.state.submits[sure] == 1
+    assert run.refused == [(2, run.refused[0][1])] and "'maybe'" in run.refused[0][1]
+    assert str(cell(grid, 2, RESULT)).startswith("Not submitted: its Submit cell says 'maybe'")
+    assert "row 2 not submitted" in run.line()
+
+
+def test_a_declined_batch_sends_nothing(adapter: Adapter, sandbox: Sandbox, calls: Mailing) -> None:
+    (job,) = new_jobs(calls, 1)
+    run = submit_approved(
+        adapter.open([HEADER, [job, "Created", "Y"]]),
+        calls,
+        options("1000"),
+        confirm=lambda b: False,
+    )
+    assert sandbox.state.submits[job] == 0
+    assert run.stopped is not None and "not confirmed" in run.stopped
+
+
+def test_a_lost_submit_answer_is_settled_by_the_jobs_state_without_a_second_submit(
+    adapter: Adapter,
+) -> None:
+    with Sandbox(SandboxConfig(fault="drop", fault_on="submit")) as box:
+        calls = mailing_for(box)
+        (job,) = new_jobs(calls, 1)
+        port = adapter.open([HEADER, [job, "Created", "Yes"]])
+        saved: list[int] = []
+        run = submit_approved(
+            port, calls, options("1000"), confirm=yes, before_submit=lambda: saved.append(1)
+        )
+        grid = adapter.read()
+        assert run.unknown == [2] and saved == [1]
+        assert str(cell(grid, 2, RESULT)).startswith("UNKNOWN:")
+        assert cell(grid, 2, SUBMITTED) in (None, "")
+
+        again = submit_approved(adapter.open(grid), calls, options("1000"), confirm=yes)
+        grid = adapter.read()
+        assert box.state.submits[job] == 1
+        assert again.already == [2] and not again.submitted
+        assert isinstance(cell(grid, 2, SUBMITTED), dt.datetime)
+        assert "went through" in str(cell(grid, 2, RESULT))
+        calls.client.close()
+
+
+def test_a_lost_submit_of_a_job_still_in_editing_waits_then_is_sent_again(
+    adapter: Adapter,
+) -> None:
+    """A 500 that did nothing: the job stays in Editing. It is not sent again while the
+    first submit could still be at work at Click2Mail; after ``min_age`` it is."""
+    with Sandbox(SandboxConfig(fault="html500", fault_on="submit", fault_every=1)) as box:
+        calls = mailing_for(box)
+        (job,) = new_jobs(calls, 1)
+        submit_approved(
+            adapter.open([HEADER, [job, "Created", "Yes"]]), calls, options("1000"), confirm=yes
+        )
+        grid = adapter.read()
+        assert box.state.submits[job] == 0  # the 500 came before the sandbox counted it
+        assert box.state.requests["submit"] == 1
+        waited = submit_approved(adapter.open(grid), calls, options("1000"), confirm=yes)
+        assert box.state.requests["submit"] == 1
+        assert waited.waiting and "still in Editing" in waited.waiting[0][1]
+        assert str(cell(adapter.read(), 2, RESULT)).startswith("UNKNOWN:")
+        box.config.fault = None
+        later = options(
+            "1000",
+            now=lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(minutes=6),
+        )
+        run = submit_approved(adapter.open(adapter.read()), calls, later, confirm=yes)
+        assert run.submitted == [2] and box.state.submits[job] == 1
+        assert box.state.requests["submit"] == 2
+        calls.client.close()
+
+
+def test_a_job_submitted_elsewhere_is_marked_submitted_without_a_submit(
+    adapter: Adapter, sandbox: Sandbox, calls: Mailing
+) -> None:
+    (job,) = new_jobs(calls, 1)
+    calls.submit_job(job, "User Credit")
+    run = submit_approved(
+        adapter.open([HEADER, [job, "Created", "Yes"]]), calls, options("0"), confirm=yes
+    )
+    assert sandbox.state.submits[job] == 1 and run.already == [2] and not run.stopped
+    assert isinstance(cell(adapter.read(), 2, SUBMITTED), dt.datetime)
+
+
+@pytest.mark.parametrize(
+    ("given", "setting", "expected"),
+    [
+        ("250", None, Decimal("250")),
+        (None, 99.5, Decimal("99.5")),
+        (None, "$1,000.00", Decimal("1000.00")),
+        ("10", "500", Decimal("10")),
+        ("0", None, Decimal("0")),
+    ],
+)
+def test_the_spend_limit_is_the_option_else_the_setting(
+    given: object, setting: object, expected: Decimal
+) -> None:
+    assert spend_limit(given, setting) == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "setting", "words"),
+    [
+        (None, None, "No spend limit is set"),
+        ("", "  ", "No spend limit is set"),
+        ("-5", None, "--limit must be 0 or more dollars"),
+        (None, -0.01, "Spend Limit must be 0 or more dollars"),
+        ("lots", None, "--limit must be an amount in dollars"),
+        (None, "ten dollars", "Spend Limit must be an amount in dollars"),
+        (None, True, "must be an amount in dollars"),
+        ("nan", None, "must be 0 or more dollars"),
+    ],
+)
+def test_a_missing_negative_or_text_limit_is_refused(
+    given: object, setting: object, words: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=words) as caught:
+        spend_limit(given, setting)
+    if "No spend limit" in words:
+        assert "Settings sheet" in str(caught.value) and "--limit" in str(caught.value)
+
+
+def test_approval_words() -> None:
+    assert [approval(v) for v in ("Yes", "TRUE", "y", "X", True, " yes ")] == [True] * 6
+    assert [approval(v) for v in (None, "", "No", "false", "N", False)] == [False] * 6
+    assert [approval(v) for v in ("maybe", "yes please", 1, "ok")] == [None] * 4
+
+
+def test_billing_type_is_the_option_else_the_setting_else_user_credit() -> None:
+    assert billing_type("Invoice", "ACH") == "Invoice"
+    assert billing_type(None, "ACH") == "ACH"
+    assert billing_type(None, None) == "User Credit"
+
+
+def test_the_prompt_says_production_in_words() -> None:
+    batch = Batch((2, 3), Decimal("12.5"), Decimal("100"), "User Credit")
+    assert batch.prompt("production", production=True).startswith(
+        "Submit 2 job(s) for $12.50 to PRODUCTION (production): real mail, real charges?"
+    )
+    assert "not production" in batch.prompt("sandbox", production=False)

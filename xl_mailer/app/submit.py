@@ -1,0 +1,401 @@
+"""Submit Approved Jobs: submit each row whose ``Submit`` says yes, under a spend limit, never
+twice.
+
+In this order, and nothing is submitted before the last step:
+
+1. Every row whose earlier submit is UNKNOWN (its ``Submit Result`` starts ``UNKNOWN:``) is
+   settled by the job's state: a job that left Editing was submitted (``Submitted`` is
+   filled, nothing is sent); a job still in Editing was not, but only once the lost submit
+   is ``min_age`` old (Click2Mail may still be at work on a submit in flight): until then
+   the row stays UNKNOWN and is not sent.
+2. Every approved row (Yes, TRUE, Y or x, in any case; empty, No, FALSE, N: not approved;
+   anything else is refused, that row only, with a message) with a Job ID and an empty
+   ``Submitted`` is costed. A cost that cannot be read, or a total over the spend limit,
+   refuses the whole batch: nothing is sent.
+3. ``confirm`` hears the batch (count, total, limit) and may decline: nothing is sent.
+4. Each job's state is checked again: only jobs in Editing are submitted; one that left it
+   was submitted before (``Submitted`` filled, nothing sent).
+5. Each row to submit is marked UNKNOWN with the time (written, then ``before_submit``:
+   the holder saves), then submitted. The answer replaces the mark: ``Submitted`` (the
+   date and time in UTC) and ``Submit Result`` (Click2Mail's words), or why not. A lost
+   answer leaves the row UNKNOWN, settled by step 1 on the next run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from xl_mailer.app.cost import (
+    COST,
+    SUBMIT_RESULT,
+    SUBMITTED,
+    Cells,
+    JobRow,
+    MoneyCalls,
+    dollars,
+    in_pool,
+    read_cost,
+    read_jobs,
+    rows_named,
+    utc_now,
+    write_cost,
+)
+from xl_mailer.app.ports import SheetPort
+from xl_mailer.click2mail.readings import JobState
+from xl_mailer.core.calls import UNKNOWN_PREFIX, CallOutcome, CallResult
+from xl_mailer.core.cells import is_blank
+from xl_mailer.core.errors import ApiError, AuthenticationError, ConfigurationError, TransportError
+
+DEFAULT_BILLING_TYPE = "User Credit"
+MIN_AGE = dt.timedelta(minutes=5)
+"""How old a lost submit must be before a job still in Editing counts as not submitted."""
+YES = frozenset({"yes", "true", "y", "x"})
+NO = frozenset({"", "no", "false", "n"})
+SET_LIMIT = (
+    "set one: type an amount in dollars beside 'Spend Limit' on the Settings sheet, or give"
+    " --limit AMOUNT on the command line"
+)
+_SENT = re.compile(r"submit sent (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC")
+
+
+def spend_limit(given: object, setting: object = None) -> Decimal:
+    """The spend limit: ``given`` (--limit) if any, else the Settings sheet's. Raises
+    ConfigurationError when neither is set, or for one that is not an amount of 0 or more."""
+    where = "--limit" if not is_blank(given) else "Settings: Spend Limit"
+    value = given if not is_blank(given) else setting
+    if is_blank(value) or (isinstance(value, str) and not value.strip()):
+        raise ConfigurationError(f"No spend limit is set, so nothing is submitted; {SET_LIMIT}")
+    if isinstance(value, bool):
+        raise ConfigurationError(f"{where} must be an amount in dollars, not {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigurationError(f"{where} must be an amount in dollars, not {value!r}")
+    text = str(value).strip().replace(",", "").removeprefix("$").strip()
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise ConfigurationError(
+            f"{where} must be an amount in dollars like 250 or 1,000.00, not {value!r}"
+        ) from None
+    if not amount.is_finite() or amount < 0:
+        raise ConfigurationError(f"{where} must be 0 or more dollars, not {value!r}")
+    return amount
+
+
+def billing_type(given: str | None, setting: object = None) -> str:
+    """--billing-type, else the Settings sheet's Billing Type, else User Credit."""
+    for value in (given, setting):
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return DEFAULT_BILLING_TYPE
+
+
+def approval(value: object) -> bool | None:
+    """True for Yes, TRUE, Y, x (any case); False for empty, No, FALSE, N; None otherwise."""
+    if isinstance(value, bool):
+        return value
+    text = "" if value is None else str(value).strip().lower()
+    if text in YES:
+        return True
+    if text in NO:
+        return False
+    return None
+
+
+@dataclass(frozen=True)
+class SubmitOptions:
+    """How a batch is submitted: the spend limit (dollars, checked against the batch's cost
+    plus tax), the billing type, calls in flight at once, how old a lost submit must be
+    before a job still in Editing is submitted again, and the clock (UTC)."""
+
+    limit: Decimal
+    billing_type: str = DEFAULT_BILLING_TYPE
+    concurrency: int = 4
+    min_age: dt.timedelta = MIN_AGE
+    now: Callable[[], dt.datetime] = utc_now
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        if self.limit < 0:
+            raise ValueError("limit must not be negative")
+        if not self.billing_type.strip():
+            raise ValueError("billing_type must not be empty")
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What is about to be submitted, as ``confirm`` hears it."""
+
+    rows: tuple[int, ...]
+    total: Decimal
+    limit: Decimal
+    billing_type: str
+
+    def prompt(self, endpoint: str, *, production: bool) -> str:
+        """``Submit 3 jobs for $12.34 to sandbox?`` (with production in words when it is)."""
+        where = (
+            f"PRODUCTION ({endpoint}): real mail, real charges"
+            if production
+            else f"{endpoint} (not production)"
+        )
+        return (
+            f"Submit {len(self.rows)} job(s) for {dollars(self.total)} to {where}?"
+            f" Billing: {self.billing_type}; spend limit {dollars(self.limit)}."
+        )
+
+
+@dataclass
+class SubmitRun:
+    """What a submit did, row by row."""
+
+    submitted: list[int] = field(default_factory=list)
+    already: list[int] = field(default_factory=list)  # had left Editing: nothing sent
+    failed: list[tuple[int, str]] = field(default_factory=list)
+    unknown: list[int] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)  # rows not understood
+    waiting: list[tuple[int, str]] = field(default_factory=list)  # UNKNOWN, not settled
+    batch: Batch | None = None
+    stopped: str | None = None  # why nothing was submitted
+    cost_column: int | None = None
+    cost_rows: list[int] = field(default_factory=list)  # rows whose Cost was written
+
+    def line(self) -> str:
+        parts: list[str] = []
+        if self.stopped:
+            parts.append(self.stopped)
+        if self.submitted:
+            total = f" for {dollars(self.batch.total)}" if self.batch else ""
+            parts.append(f"Submitted {len(self.submitted)} job(s){total}")
+        if self.already:
+            parts.append(
+                f"{len(self.already)} had been submitted already (rows {rows_named(self.already)})"
+            )
+        if self.failed:
+            parts.append(
+                f"{len(self.failed)} refused by Click2Mail (rows"
+                f" {rows_named(r for r, _ in self.failed)}: see Submit Result)"
+            )
+        if self.unknown:
+            parts.append(
+                f"{len(self.unknown)} UNKNOWN: the answer was lost (rows"
+                f" {rows_named(self.unknown)}); the next Submit checks their state first and"
+                " never sends them twice"
+            )
+        for row, why in self.refused:
+            parts.append(f"row {row} not submitted: {why}")
+        for row, why in self.waiting:
+            parts.append(f"row {row} still UNKNOWN: {why}")
+        if not parts:
+            parts.append(
+                "Nothing to submit: no row with a Job ID and an empty Submitted cell says Yes"
+                " in its Submit column"
+            )
+        return "; ".join(parts) + "."
+
+    @property
+    def problems(self) -> bool:
+        return bool(self.failed or self.unknown or self.refused or self.waiting or self.stopped)
+
+
+def submit_approved(
+    port: SheetPort,
+    calls: MoneyCalls,
+    options: SubmitOptions,
+    *,
+    confirm: Callable[[Batch], bool],
+    before_submit: Callable[[], object] | None = None,
+) -> SubmitRun:
+    """Submit the approved rows (module docstring). Raises SheetLayoutError before anything
+    is read at Click2Mail, AuthenticationError before anything is submitted."""
+    table, rows = read_jobs(port)
+    run = SubmitRun(cost_column=table.columns[COST])
+    cells = Cells(table)
+    now = options.now()
+
+    # 1. settle every earlier submit whose answer was lost
+    unsettled = [row for row in rows if row.unknown and not row.is_submitted]
+    states = in_pool(lambda row: _state(calls, row), unsettled, options.concurrency)
+    cleared: set[int] = set()
+    for row, state in zip(unsettled, states, strict=True):
+        if isinstance(state, str) or state.editing is None:
+            said = state if isinstance(state, str) else f"its state {state.name!r} says neither"
+            run.waiting.append((row.row, f"its state could not be read ({said}); try again"))
+        elif not state.editing:
+            _done(cells, row, run, state, now, "the submit whose answer was lost went through")
+        elif (sent_at := _sent_at(row.result)) is not None and now - sent_at < options.min_age:
+            run.waiting.append(
+                (
+                    row.row,
+                    "the job is still in Editing, but Click2Mail may still be at work on the"
+                    f" submit sent at {sent_at:%H:%M:%S} UTC; run Submit again after"
+                    f" {sent_at + options.min_age:%H:%M:%S} UTC",
+                )
+            )
+        else:
+            cleared.add(row.row)
+            cells.set(
+                row.row,
+                SUBMIT_RESULT,
+                f"Not submitted: the earlier submit did not take (still Editing at"
+                f" {now:%Y-%m-%d %H:%M:%S} UTC)",
+            )
+
+    # 2. the batch: approved rows with a job, not submitted, not awaiting a lost answer
+    wanted: list[JobRow] = []
+    for row in rows:
+        if row.is_submitted or (row.unknown and row.row not in cleared):
+            continue
+        approved = approval(row.submit)
+        if approved is None:
+            why = (
+                f"its Submit cell says {row.submit!r}; type Yes to submit the job, or leave it"
+                " empty"
+            )
+        elif not approved:
+            continue
+        elif row.job_id is None:
+            why = (
+                "it has no Job ID; create the job first"
+                if is_blank(row.job_cell)
+                else f"its Job ID {row.job_cell!r} is not a job number"
+            )
+        else:
+            wanted.append(row)
+            continue
+        run.refused.append((row.row, why))
+        cells.set(row.row, SUBMIT_RESULT, f"Not submitted: {why}")
+    costs = in_pool(lambda row: read_cost(calls, row.job_id or 0), wanted, options.concurrency)
+    batch_rows: list[tuple[JobRow, Decimal]] = []
+    unread: list[int] = []
+    for row, cost in zip(wanted, costs, strict=True):
+        write_cost(cells, row, cost, now=now)
+        if isinstance(cost, str):
+            unread.append(row.row)
+            continue
+        run.cost_rows.append(row.row)
+        if cost.state.editing is False:
+            _done(cells, row, run, cost.state, now, "submitted before")
+        else:
+            batch_rows.append((row, cost.total))
+    batch = Batch(
+        tuple(row.row for row, _ in batch_rows),
+        sum((amount for _, amount in batch_rows), Decimal(0)),
+        options.limit,
+        options.billing_type,
+    )
+    run.batch = batch
+    if unread:
+        run.stopped = (
+            f"Nothing submitted: the cost of row(s) {rows_named(unread)} could not be read (see"
+            " Description), so the batch cannot be checked against the spend limit; try again,"
+            " or clear their Submit cells"
+        )
+    elif batch.total > batch.limit:
+        run.stopped = (
+            f"Nothing submitted: the {len(batch.rows)} approved job(s) cost {dollars(batch.total)},"
+            f" over the spend limit of {dollars(batch.limit)} by"
+            f" {dollars(batch.total - batch.limit)}; approve fewer rows or raise the limit"
+        )
+    elif batch.rows and not confirm(batch):
+        run.stopped = (
+            f"Nothing submitted: {len(batch.rows)} job(s) for {dollars(batch.total)} were not"
+            " confirmed"
+        )
+    if run.stopped or not batch.rows:
+        cells.write(port)
+        return run
+
+    # 4. only jobs still in Editing are submitted
+    checked = in_pool(lambda pair: _state(calls, pair[0]), batch_rows, options.concurrency)
+    to_send: list[JobRow] = []
+    for (row, _), state in zip(batch_rows, checked, strict=True):
+        if isinstance(state, str) or state.editing is None:
+            said = state if isinstance(state, str) else f"state {state.name!r}"
+            why = f"its state could not be checked ({said}); try again"
+            run.failed.append((row.row, why))
+            cells.set(row.row, SUBMIT_RESULT, f"Not submitted: {why}")
+        elif not state.editing:
+            _done(cells, row, run, state, now, "submitted before")
+        else:
+            to_send.append(row)
+    if not to_send:
+        cells.write(port)
+        return run
+
+    # 5. marked, saved, then sent
+    sent = options.now()
+    for row in to_send:
+        cells.set(row.row, SUBMIT_RESULT, f"{UNKNOWN_PREFIX} {_stamp(sent)}; no answer yet")
+    cells.write(port)
+    if before_submit is not None:
+        before_submit()
+    answers = in_pool(
+        lambda row: calls.submit_job(row.job_id or 0, options.billing_type),
+        to_send,
+        options.concurrency,
+    )
+    when = options.now()
+    for row, answer in zip(to_send, answers, strict=True):
+        _record(cells, row, answer, run, when=when, sent=sent, billing=options.billing_type)
+    cells.write(port)
+    return run
+
+
+def _state(calls: MoneyCalls, row: JobRow) -> JobState | str:
+    try:
+        return calls.job_state(row.job_id or 0)
+    except AuthenticationError:
+        raise
+    except (ApiError, TransportError) as exc:
+        return str(exc)
+
+
+def _done(
+    cells: Cells, row: JobRow, run: SubmitRun, state: JobState, now: dt.datetime, how: str
+) -> None:
+    """A job that left Editing: submitted, with nothing sent now."""
+    run.already.append(row.row)
+    cells.set(row.row, SUBMITTED, now)
+    cells.set(
+        row.row,
+        SUBMIT_RESULT,
+        f"Submitted: {how} (state {state.name or state.code} at {now:%Y-%m-%d %H:%M:%S} UTC)",
+    )
+
+
+def _record(
+    cells: Cells,
+    row: JobRow,
+    answer: CallResult,
+    run: SubmitRun,
+    *,
+    when: dt.datetime,
+    sent: dt.datetime,
+    billing: str,
+) -> None:
+    if answer.outcome is CallOutcome.SUBMITTED:
+        run.submitted.append(row.row)
+        cells.set(row.row, SUBMITTED, when)
+        cells.set(row.row, SUBMIT_RESULT, f"Submitted ({billing}): {answer.description}")
+    elif answer.outcome is CallOutcome.UNKNOWN:
+        run.unknown.append(row.row)
+        cells.set(row.row, SUBMIT_RESULT, f"{answer.description} ({_stamp(sent)})")
+    else:
+        run.failed.append((row.row, answer.description))
+        cells.set(row.row, SUBMIT_RESULT, f"Not submitted: {answer.description}")
+
+
+def _stamp(sent: dt.datetime) -> str:
+    return f"submit sent {sent:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _sent_at(result: object) -> dt.datetime | None:
+    """When a lost submit was sent, from its mark (None when the mark has no time: one
+    typed or edited by hand, which counts as old)."""
+    found = _SENT.search(result) if isinstance(result, str) else None
+    return dt.datetime.strptime(found[1], "%Y-%m-%d %H:%M:%S") if found else None
