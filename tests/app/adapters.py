@@ -10,7 +10,7 @@ from typing import Protocol
 import xlwings as xw
 from openpyxl import Workbook, load_workbook
 
-from xl_mailer.app.ports import ArchivePort
+from xl_mailer.app.ports import ArchivePort, BookFilePort
 from xl_mailer.excel.xlbook import BookSheet
 from xl_mailer.headless.xlsx import FileSheet, open_sheet
 
@@ -22,7 +22,7 @@ Grid = list[list[object]]
 class Adapter(Protocol):
     name: str
 
-    def open(self, grid: Grid, *, history: Grid | None = None) -> ArchivePort:
+    def open(self, grid: Grid, *, history: Grid | None = None) -> BookPort:
         """A port over a sheet named Jobs that holds ``grid`` from A1 (and a History sheet
         holding ``history``, if given)."""
         ...
@@ -30,6 +30,19 @@ class Adapter(Protocol):
     def read(self, sheet: str = "Jobs") -> Grid:
         """A sheet as the last opened port left it (saved, for a file)."""
         ...
+
+    def links(self) -> dict[tuple[int, int], str]:
+        """The Jobs sheet's hyperlinks, by (1-based row, 0-based column), as written."""
+        ...
+
+    @property
+    def folder(self) -> Path:
+        """The folder the workbook is in."""
+        ...
+
+
+class BookPort(ArchivePort, BookFilePort, Protocol):
+    """What both adapters' ports are."""
 
 
 class FileAdapter:
@@ -41,7 +54,22 @@ class FileAdapter:
         self.path = folder / "jobs.xlsx"
         self.port: FileSheet | None = None
 
-    def open(self, grid: Grid, *, history: Grid | None = None) -> ArchivePort:
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    def links(self) -> dict[tuple[int, int], str]:
+        assert self.port is not None
+        self.port.save()
+        sheet = load_workbook(self.path)["Jobs"]
+        return {
+            (cell.row, cell.column - 1): str(cell.hyperlink.target)
+            for line in sheet.iter_rows()
+            for cell in line
+            if cell.hyperlink is not None
+        }
+
+    def open(self, grid: Grid, *, history: Grid | None = None) -> BookPort:
         book = Workbook()
         sheet = book.active
         assert sheet is not None
@@ -54,7 +82,7 @@ class FileAdapter:
                 archive.append(line)
         book.save(self.path)
         self.port = open_sheet(self.path)
-        return self.port
+        return self.port  # type: ignore[return-value]
 
     def read(self, sheet: str = "Jobs") -> Grid:
         assert self.port is not None
@@ -69,15 +97,29 @@ class RemoteAdapter:
 
     name = "xlwings"
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path | None = None) -> None:
         self.sheets: list[tuple[str, Grid]] = []
         self.book: xw.Book | None = None
+        # desktop Excel's book.fullname is the file's path; the remote engine gives the name
+        # the client sends, so a saved book is one whose name is a path
+        self.name = str(folder / "jobs.xlsm") if folder is not None else "jobs.xlsm"
 
-    def open(self, grid: Grid, *, history: Grid | None = None) -> ArchivePort:
+    @property
+    def folder(self) -> Path:
+        return Path(self.name).parent
+
+    def links(self) -> dict[tuple[int, int], str]:
+        assert self.book is not None
+        return {
+            (a["start_row"] + 1, a["start_column"]): a["args"][0]
+            for a in actions(self.book, "addHyperlink")
+        }
+
+    def open(self, grid: Grid, *, history: Grid | None = None) -> BookPort:
         self.sheets = [("Jobs", [list(line) for line in grid])]
         if history is not None:
             self.sheets.append(("History", [list(line) for line in history]))
-        self.book = xw.Book(json=_payload(self.sheets))
+        self.book = xw.Book(json=_payload(self.sheets, self.name))
         return BookSheet(self.book.sheets["Jobs"])
 
     def read(self, sheet: str = "Jobs") -> Grid:
@@ -89,13 +131,15 @@ class RemoteAdapter:
             if action["func"] == "addSheet":
                 sheets.insert(action["args"][0], (action["args"][1], []))
                 continue
-            if action["func"] not in ("setValues", "rangeDelete"):
+            if action["func"] not in ("setValues", "rangeDelete", "addHyperlink"):
                 continue
             cells = sheets[action["sheet_position"]][1]
             first = action["start_row"]
             if action["func"] == "rangeDelete":
                 del cells[first : first + action["row_count"]]
                 continue
+            if action["func"] == "addHyperlink":  # the cell shows the link's text
+                action = {**action, "values": [[action["args"][1]]]}
             for r, line in enumerate(action["values"]):
                 for c, value in enumerate(line):
                     row, column = first + r, action["start_column"] + c
@@ -106,11 +150,11 @@ class RemoteAdapter:
         return dict(sheets)[sheet]
 
 
-def _payload(sheets: list[tuple[str, Grid]]) -> dict[str, object]:
+def _payload(sheets: list[tuple[str, Grid]], name: str = "jobs.xlsm") -> dict[str, object]:
     return {
         "client": "VBA",
         "version": xw.__version__,
-        "book": {"name": "jobs.xlsm", "active_sheet_index": 0, "selection": "A1"},
+        "book": {"name": name, "active_sheet_index": 0, "selection": "A1"},
         "names": [],
         "sheets": [
             {"name": name, "values": sheet_values(grid), "pictures": [], "tables": []}

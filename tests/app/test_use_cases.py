@@ -17,6 +17,7 @@ from xl_mailer.app.reconcile import reconcile_sheet
 from xl_mailer.app.status import refresh_status
 from xl_mailer.app.validate import validate
 from xl_mailer.click2mail.client import Click2MailClient
+from xl_mailer.click2mail.mailing import Mailing
 from xl_mailer.core.catalog import default_catalog
 from xl_mailer.core.models import OUTPUT_HEADERS, REQUIRED_PARAMS, Outcome
 from xl_mailer.engine.journal import Journal
@@ -90,10 +91,10 @@ def test_refresh_status_writes_each_jobs_state_into_its_description(
     create_jobs(port, client, RunOptions(), journal=None)
     made = adapter.read()
     asked = dt.datetime(2026, 11, 28, 9, 30)
-    written = refresh_status(adapter.open(made), client.job_status, now=lambda: asked)
+    run = refresh_status(adapter.open(made), Mailing(client), now=lambda: asked)
     texts = [line[TEXT - JOB] for line in results(adapter.read())]
-    assert written == [2, 3]
-    assert all(str(t).startswith("Job status: ") for t in texts)
+    assert run.rows == [2, 3]
+    assert all(str(t).startswith("Job status: Editing ") for t in texts)
     assert all(str(t).endswith("(checked 2026-11-28 09:30)") for t in texts)
 
 

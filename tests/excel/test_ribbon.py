@@ -18,7 +18,6 @@ from xl_mailer.click2mail.credentials import service_name
 from xl_mailer.core.models import REQUIRED_PARAMS, Outcome
 from xl_mailer.engine.bookid import (
     ID_NAME,
-    SEEN_NAME,
     UNFINISHED_NAME,
     identity_formula,
     new_identity,
@@ -202,7 +201,7 @@ def test_refresh_status_writes_each_jobs_state(
     )
     assert ribbon.refresh_status(book) == 2
     texts = {r: v for (r, c), v in written(book).items() if c == TEXT}
-    assert all(v.startswith("Job status: EDITING") for v in texts.values())
+    assert all(v.startswith("Job status: Editing") for v in texts.values())
     assert set(texts) == set(ids)
 
 
@@ -395,7 +394,7 @@ def book_at(
                 "scope_sheet_name": None,
                 "scope_sheet_index": None,
             }
-            for name in (ID_NAME, SEEN_NAME)
+            for name in (ID_NAME,)
             if name in names
         ]
     return xw.Book(json=payload)
@@ -403,7 +402,7 @@ def book_at(
 
 def _names(path: Path) -> dict[str, str]:
     defined = load_workbook(path, keep_vba=True).defined_names
-    return {name: defined[name].attr_text for name in (ID_NAME, SEEN_NAME) if name in defined}
+    return {name: defined[name].attr_text for name in (ID_NAME,) if name in defined}
 
 
 def save_in_excel(

@@ -7,6 +7,7 @@ implement ``SheetPort``; no business rule lives in an adapter.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol
 
 from xl_mailer.core.blocks import contiguous_blocks
@@ -63,6 +64,19 @@ class ArchivePort(SheetPort, Protocol):
 
     def delete_rows(self, rows: Sequence[int]) -> None:
         """Remove these sheet rows, the rows below moving up (their formulas follow)."""
+        ...
+
+
+class BookFilePort(SheetPort, Protocol):
+    """What a use case that keeps files beside the workbook needs: where the workbook is,
+    and a cell that links to such a file."""
+
+    def book_path(self) -> Path | None:
+        """The workbook's file (its folder and name), or None for a book never saved."""
+        ...
+
+    def write_link(self, row: int, column: int, target: Path, text: str) -> None:
+        """Put a hyperlink to the file ``target`` into one cell, showing ``text``."""
         ...
 
 

@@ -1,44 +1,165 @@
-"""Look up each job's current state at Click2Mail and show it in its row's Description."""
+"""Look up each job's current state at Click2Mail and show it in its row: the state in words
+in a ``Job Status`` column (and, as before, in Description), and for a mailed job the USPS
+scans in a ``Tracking`` column."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Protocol
 
 from xl_mailer.app.ports import SheetPort
+from xl_mailer.click2mail.readings import JobState, Tracking
 from xl_mailer.core.blocks import contiguous_blocks
 from xl_mailer.core.cells import is_blank
+from xl_mailer.core.errors import ApiError, AuthenticationError
+from xl_mailer.core.models import REQUIRED_PARAMS
 from xl_mailer.core.sheet import find_layout
+from xl_mailer.core.tables import Table, TableSpec, find_table
+
+JOB_STATUS, TRACKING = "Job Status", "Tracking"
+STATUS_COLUMNS = TableSpec(required=REQUIRED_PARAMS, written=(JOB_STATUS, TRACKING))
+"""The columns Refresh Job Status writes beside the Jobs table (placed when missing)."""
+
+STATE_WORDS = {
+    "EDITING": "Editing",
+    "PENDING_PROOF_ACCEPTANCE": "Pending Proof Acceptance",
+    "PROOF_ACCEPTED": "Proof Accepted",
+    "ORDER_SUBMITTED": "Order Submitted",
+    "AWAITING_PRODUCTION": "Awaiting Production",
+    "IN_PRODUCTION": "In Production",
+    "MAILED": "Mailed",
+    "ERROR": "Error",
+}
+"""Click2Mail's state names (API.md: EDITING, ... MAILED [C]) in the words a row shows."""
+MAILED = STATE_WORDS["MAILED"]
 
 
-class StatusAnswer(Protocol):
-    """The part of the client's answer to ``GET /jobs/{id}`` that is shown."""
+def state_words(state: JobState) -> str:
+    """A job's state in words ("AWAITING_PRODUCTION" -> "Awaiting Production"): the one
+    place where a state name becomes what a row shows. A name not in ``STATE_WORDS`` is
+    shown in title case; a state without a name by its code."""
+    name = state.name.strip()
+    key = re.sub(r"[\s_-]+", "_", name).upper()
+    if key in STATE_WORDS:
+        return STATE_WORDS[key]
+    if name:
+        return name.replace("_", " ").title() if name.isupper() else name
+    return f"State code {state.code}" if state.code is not None else "No state given"
+
+
+class JobReader(Protocol):
+    """The calls Refresh Job Status makes (``click2mail.mailing.Mailing`` has them)."""
+
+    def job_state(self, job_id: int) -> JobState: ...
+
+    def job_tracking(self, job_id: int, tracking_type: str = "IMB") -> Tracking: ...
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """What one row shows: the state in words, and the tracking line of a mailed job."""
+
+    row: int  # 1-based sheet row
+    job_id: int
+    words: str
+    tracking: str | None = None
+    problem: str | None = None  # Click2Mail's answer could not be read
+
+
+@dataclass(frozen=True)
+class StatusRun:
+    """What Refresh Job Status did, row by row."""
+
+    jobs: list[JobStatus]
 
     @property
-    def fields(self) -> Mapping[str, str]: ...
+    def rows(self) -> list[int]:
+        return [job.row for job in self.jobs]
+
+    def line(self) -> str:
+        counts: dict[str, int] = {}
+        for job in self.jobs:
+            counts[job.words] = counts.get(job.words, 0) + 1
+        if not self.jobs:
+            return "No row has a Job ID: nothing to refresh."
+        said = ", ".join(f"{n} {words}" for words, n in sorted(counts.items()))
+        return f"Refreshed the status of {len(self.jobs)} job(s): {said}."
+
+
+def job_rows(values: Sequence[Sequence[object]], job_col: int, first: int) -> list[tuple[int, int]]:
+    """(1-based sheet row, job id) of every row below the header with a numeric Job ID."""
+    found: list[tuple[int, int]] = []
+    for index in range(first, len(values)):
+        row = values[index]
+        job = row[job_col] if job_col < len(row) else None
+        if is_blank(job) or isinstance(job, bool) or not isinstance(job, int | float):
+            continue
+        found.append((index + 1, int(job)))
+    return found
+
+
+def write_added_headers(port: SheetPort, table: Table) -> None:
+    """Write the header of each column ``table`` placed but the sheet lacks."""
+    placed = sorted((table.columns[name], name) for name in table.added)
+    for first, names in contiguous_blocks([(column, [name]) for column, name in placed]):
+        port.write_block(table.header_row + 1, first, [[n[0] for n in names]])
+
+
+def _look_up(reader: JobReader, row: int, job_id: int) -> JobStatus:
+    try:
+        words = state_words(reader.job_state(job_id))
+        tracking = reader.job_tracking(job_id, "IMB").text if words == MAILED else None
+    except AuthenticationError:
+        raise
+    except ApiError as exc:
+        return JobStatus(row, job_id, "Not read", problem=str(exc))
+    return JobStatus(row, job_id, words, tracking)
 
 
 def refresh_status(
     port: SheetPort,
-    job_status: Callable[[int], StatusAnswer],
+    reader: JobReader,
     *,
+    concurrency: int = 4,
     now: Callable[[], dt.datetime] = dt.datetime.now,
-) -> list[int]:
-    """Ask for the state of every row's job and write it, with the time of asking, into
-    that row's Description; returns the rows written. Rows without a numeric Job ID are
-    left alone. Raises what ``job_status`` raises, with nothing written."""
+) -> StatusRun:
+    """Ask for the state of every row's job (``GET /jobs/{id}``, and the IMB tracking of a
+    mailed one), ``concurrency`` at a time, and write each row's ``Job Status``,
+    ``Tracking`` and Description ("Job status: Editing (checked ...)"). Rows without a
+    numeric Job ID are left alone. A job whose answer cannot be read shows why in its row.
+    Raises AuthenticationError and TransportError (nothing written), SheetLayoutError."""
     values = port.values()
     layout = find_layout(values, sheet=port.name)
-    job_col, text_col = layout.results["Job ID"], layout.results["Description"]
-    updates: list[tuple[int, list[object]]] = []
-    for index in range(layout.first_data_row, len(values)):
-        row = values[index]
-        job = row[job_col] if job_col < len(row) else None
-        if is_blank(job) or not isinstance(job, int | float):
-            continue
-        state = job_status(int(job)).fields.get("description", "")
-        updates.append((index + 1, [f"Job status: {state} (checked {now():%Y-%m-%d %H:%M})"]))
-    for first, cells in contiguous_blocks(updates):
-        port.write_block(first, text_col, cells)
-    return [row for row, _ in updates]
+    table = find_table(values, STATUS_COLUMNS, sheet=port.name)
+    jobs = job_rows(values, layout.results["Job ID"], layout.first_data_row)
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        done = list(pool.map(lambda job: _look_up(reader, *job), jobs))
+    if not done:
+        return StatusRun([])
+    checked = f"{now():%Y-%m-%d %H:%M}"
+    write_added_headers(port, table)
+    text_col = layout.results["Description"]
+    status_col, tracking_col = table.columns[JOB_STATUS], table.columns[TRACKING]
+    cells: dict[int, list[tuple[int, list[object]]]] = {
+        text_col: [(j.row, [_description(j, checked)]) for j in done]
+    }
+    if tracking_col == status_col + 1:  # side by side, as the template has them: one block
+        cells[status_col] = [(j.row, [j.words, j.tracking]) for j in done]
+    else:
+        cells[status_col] = [(j.row, [j.words]) for j in done]
+        cells[tracking_col] = [(j.row, [j.tracking]) for j in done]
+    for column, updates in cells.items():
+        for first, block in contiguous_blocks(updates):
+            port.write_block(first, column, block)
+    port.checkpoint()
+    return StatusRun(done)
+
+
+def _description(job: JobStatus, checked: str) -> str:
+    if job.problem is not None:
+        return f"Job status not read (checked {checked}): {job.problem}"
+    return f"Job status: {job.words} (checked {checked})"

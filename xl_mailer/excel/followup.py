@@ -12,6 +12,7 @@ from xl_mailer.app.claims import decide
 from xl_mailer.app.clear import clear_results as clear_rows
 from xl_mailer.app.reconcile import reconcile_sheet, reconcile_summary
 from xl_mailer.app.status import refresh_status as refresh
+from xl_mailer.click2mail.mailing import Mailing
 from xl_mailer.excel.book import action, alert, connected, jobs_sheet, read_settings
 from xl_mailer.excel.bookjournal import book_journal
 from xl_mailer.excel.unclaimed_sheet import (
@@ -25,12 +26,12 @@ from xl_mailer.excel.xlbook import quiet_excel
 
 @action
 def refresh_status(book: xw.Book) -> int:
-    """Look up each job's current state at Click2Mail and show it in its Description."""
+    """Look up each job's current state at Click2Mail: Job Status, Tracking once mailed."""
     settings, port = read_settings(book), jobs_sheet(book)
     with connected(settings) as connection, quiet_excel(book):
-        rows = refresh(port, connection.client.job_status)
-    alert(book, f"Refreshed the status of {len(rows)} job(s).")
-    return len(rows)
+        run = refresh(port, Mailing(connection.client), concurrency=settings.concurrency)
+    alert(book, run.line())
+    return len(run.jobs)
 
 
 @action

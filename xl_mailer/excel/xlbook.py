@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import xlwings as xw
@@ -80,6 +81,16 @@ class BookSheet:
         book.names.add(SEEN_NAME, marks_formula(marks))
         with contextlib.suppress(Exception):  # desktop Excel only: hide it from Name Manager
             book.names[SEEN_NAME].api.Visible = False
+
+    def book_path(self) -> Path | None:
+        """The book's file (``book.fullname``), or None for a book never saved (Excel gives
+        a bare name such as "Book1")."""
+        full = Path(str(self.sheet.book.fullname))
+        return full if full.is_absolute() else None
+
+    def write_link(self, row: int, column: int, target: Path, text: str) -> None:
+        self.sheet.range((row, column + 1)).add_hyperlink(str(target), as_text(text))
+        self.writes += 1
 
     def _history(self) -> Any | None:
         book = self.sheet.book

@@ -15,6 +15,7 @@ import time
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
@@ -241,6 +242,25 @@ class FileSheet:
                     cell.data_type = "s"  # text from the server is never a formula
                     if is_key(value):
                         self.keys_written.add(value)
+        self._dirty = True
+
+    def book_path(self) -> Path | None:
+        """Where results are saved (``--output``, else the file read)."""
+        return (self.target or self.source).absolute()
+
+    def write_link(self, row: int, column: int, target: Path, text: str) -> None:
+        """A hyperlink relative to the workbook's folder when the file is inside it (the
+        link survives the folder moving), else to the absolute file."""
+        cell = self.sheet.cell(row=row, column=column + 1)
+        folder = (self.target or self.source).absolute().parent
+        try:
+            link = quote(target.absolute().relative_to(folder).as_posix())
+        except ValueError:
+            link = target.absolute().as_uri()
+        cell.value = text
+        cell.data_type = "s"
+        cell.hyperlink = link
+        cell.style = "Hyperlink"
         self._dirty = True
 
     def archived(self) -> list[list[object]]:
