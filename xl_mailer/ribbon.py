@@ -22,6 +22,7 @@ from xl_mailer.excel.followup import (
     refresh_status,
     unclaimed_jobs,
 )
+from xl_mailer.excel.money import get_cost, submit_approved_jobs
 from xl_mailer.excel.sending import create_jobs, create_selected_jobs, selected_rows, validate_rows
 from xl_mailer.excel.tracking import get_proofs
 from xl_mailer.excel.unclaimed_sheet import UNCLAIMED_HEADER
@@ -34,6 +35,7 @@ __all__ = [
     "clear_results",
     "create_jobs",
     "create_selected_jobs",
+    "get_cost",
     "get_proofs",
     "read_settings",
     "reconcile",
@@ -41,6 +43,7 @@ __all__ = [
     "run",
     "selected_rows",
     "set_password",
+    "submit_approved_jobs",
     "test_connection",
     "unclaimed_jobs",
     "validate_rows",
@@ -50,6 +53,8 @@ ACTIONS: dict[str, Callable[..., Any]] = {
     "validate_rows": validate_rows,
     "create_jobs": create_jobs,
     "create_selected_jobs": create_selected_jobs,
+    "get_cost": get_cost,
+    "submit_approved_jobs": submit_approved_jobs,
     "refresh_status": refresh_status,
     "get_proofs": get_proofs,
     "reconcile": reconcile,

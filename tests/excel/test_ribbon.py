@@ -18,6 +18,7 @@ from xl_mailer.click2mail.credentials import service_name
 from xl_mailer.core.models import REQUIRED_PARAMS, Outcome
 from xl_mailer.engine.bookid import (
     ID_NAME,
+    SEEN_NAME,
     UNFINISHED_NAME,
     identity_formula,
     new_identity,
@@ -394,7 +395,7 @@ def book_at(
                 "scope_sheet_name": None,
                 "scope_sheet_index": None,
             }
-            for name in (ID_NAME,)
+            for name in (ID_NAME, SEEN_NAME)
             if name in names
         ]
     return xw.Book(json=payload)
@@ -402,7 +403,7 @@ def book_at(
 
 def _names(path: Path) -> dict[str, str]:
     defined = load_workbook(path, keep_vba=True).defined_names
-    return {name: defined[name].attr_text for name in (ID_NAME,) if name in defined}
+    return {name: defined[name].attr_text for name in (ID_NAME, SEEN_NAME) if name in defined}
 
 
 def save_in_excel(

@@ -186,6 +186,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     claims.add_argument("--all", action="store_true", help="also list jobs released earlier")
 
+    cost = commands.add_parser(
+        "cost", help="write each created job's cost (not yet submitted) into its Cost column"
+    )
+    submit = commands.add_parser(
+        "submit",
+        help="submit the jobs whose Submit column says Yes, under a spend limit, after a question",
+    )
+    for money in (cost, submit):
+        money.add_argument("workbook", type=Path)
+        money.add_argument("--sheet", default="Jobs", help="sheet to process (default: Jobs)")
+        money.add_argument("--endpoint", help="as for run")
+        money.add_argument("--timeout", type=_positive_float, default=DEFAULT_TIMEOUT)
+        money.add_argument(
+            "--concurrency", type=_positive_int, default=4, help="calls in flight at once"
+        )
+    submit.add_argument(
+        "--billing-type",
+        help="User Credit, Invoice, ACH, Credit Card... (default: the Settings sheet's Billing"
+        " Type, else User Credit)",
+    )
+    submit.add_argument(
+        "--limit",
+        metavar="AMOUNT",
+        help="the most the batch may cost, in dollars (default: the Settings sheet's Spend"
+        " Limit; with neither, nothing is submitted)",
+    )
+    submit.add_argument("--yes", action="store_true", help="submit without asking first")
+
     for name, words in (
         ("status", "write each job's Job Status, and its Tracking once mailed"),
         ("proof", "save each job's proof PDF beside the workbook, linked from its row"),

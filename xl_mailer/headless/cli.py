@@ -22,6 +22,7 @@ from xl_mailer.headless.followup import (
     reconcile_workbook,
     unclaimed_jobs,
 )
+from xl_mailer.headless.money import cost_workbook, submit_workbook
 from xl_mailer.headless.newbook import new_workbook
 from xl_mailer.headless.sending import run_workbook
 from xl_mailer.headless.tracking import proof_workbook, status_workbook
@@ -49,6 +50,8 @@ COMMANDS = {
     "archive": archive_workbook,
     "unclaimed": unclaimed_jobs,
     "new-workbook": new_workbook,
+    "cost": cost_workbook,
+    "submit": submit_workbook,
     "status": status_workbook,
     "proof": proof_workbook,
 }
