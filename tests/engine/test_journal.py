@@ -265,34 +265,3 @@ def test_compact_forgets_rows_that_were_withdrawn(tmp_path: Path) -> None:
     journal.withdrawn([ahead])
     assert journal.compact(set()) == 2  # the send and withdrawn lines of the row never sent
     assert [e.key for e in Journal(journal.path).entries()] == ["k2"]
-
-
-def test_sends_are_numbered_for_the_journals_life_and_a_journal_begun_again_numbers_anew(
-    tmp_path: Path,
-) -> None:
-    journal = Journal(tmp_path / "j.jsonl")
-    first = _requests(3)
-    journal.sending(first)
-    for request in first:
-        journal.result(request, JobResult(Outcome.CREATED, "Created", request.row, 201, 0))
-    assert [e.seq for e in journal.entries()] == [1, 2, 3]
-    mark = journal.mark_through(3)
-    assert mark == "3:k4"
-    assert journal.seen_through(mark) == 3 and journal.seen_through(None) == 0
-    assert journal.seen_through("3:xlm-another") == 0  # that send was numbered otherwise
-    epoch = journal.epoch()
-
-    # the saved workbook holds them: forgotten, each leaving a settled record with its number
-    journal.compact({"k2", "k3", "k4"}, held_in=tmp_path / "book.xlsx")
-    assert sorted(s.seq for s in journal.settled_records()) == [1, 2, 3]
-    again = Journal(journal.path)  # the next run opens it afresh
-    later = JobRequest(9, (("documentId", "1"),), key="k9")
-    again.sending([later])
-    assert [e.seq for e in again.entries()] == [4]  # the numbering goes on, under one name
-    assert again.seen_through(mark) == 3 and again.epoch() == epoch
-
-    journal.path.unlink()  # a journal deleted: whatever a workbook saw is from another life
-    fresh = Journal(journal.path)
-    fresh.sending([later])
-    assert fresh.epoch() not in (None, epoch)  # workbooks keep marks by this name
-    assert fresh.seen_through(fresh.mark_through(1)) == 1

@@ -18,7 +18,6 @@ from xl_mailer.click2mail.credentials import service_name
 from xl_mailer.core.models import REQUIRED_PARAMS, Outcome
 from xl_mailer.engine.bookid import (
     ID_NAME,
-    SEEN_NAME,
     UNFINISHED_NAME,
     identity_formula,
     new_identity,
@@ -395,7 +394,7 @@ def book_at(
                 "scope_sheet_name": None,
                 "scope_sheet_index": None,
             }
-            for name in (ID_NAME, SEEN_NAME)
+            for name in (ID_NAME,)
             if name in names
         ]
     return xw.Book(json=payload)
@@ -403,7 +402,7 @@ def book_at(
 
 def _names(path: Path) -> dict[str, str]:
     defined = load_workbook(path, keep_vba=True).defined_names
-    return {name: defined[name].attr_text for name in (ID_NAME, SEEN_NAME) if name in defined}
+    return {name: defined[name].attr_text for name in (ID_NAME,) if name in defined}
 
 
 def save_in_excel(
@@ -657,7 +656,7 @@ def test_archive_finished_rows_moves_them_to_history_and_deletes_them(sandbox: S
     ]
 
 
-def test_the_daily_routine_in_excel_deletes_finished_rows_and_mails_the_same_again(
+def test_the_daily_routine_in_excel_deletes_finished_rows_and_sends_the_new_ones(
     tmp_path: Path, sandbox: Sandbox, settings_for: dict[tuple[int, int], object], password: None
 ) -> None:
     path = tmp_path / "jobs.xlsm"
@@ -667,13 +666,19 @@ def test_the_daily_routine_in_excel_deletes_finished_rows_and_mails_the_same_aga
     assert ribbon.create_jobs(book).created == 2
     results = {c: v for c, v in written(book).items() if c[0] >= FIRST}
     save_in_excel(path, results, added_names(book))  # Save, close
-    # the next morning: yesterday's rows deleted, the same first mailing typed again
+    # the next morning: yesterday's rows deleted, today's typed in their place; one of them
+    # repeats yesterday's first mailing exactly
     blank = {column: None for column in range(JOB_ID, KEY + 2)}
-    today = book_at(path, rows_of({**LETTER, "_results": blank}), settings_for)
+    today = book_at(
+        path,
+        rows_of({**LETTER, "addressId": 2003, "_results": blank}, {**LETTER, "_results": blank}),
+        settings_for,
+    )
     summary = ribbon.create_jobs(today)
     assert summary is not None and summary.created == 1, alerts(today)
     assert len(sandbox.state.jobs) == 3
-    assert not str(written(today).get((FIRST, TEXT), "")).startswith("Not sent")
+    held = str(written(today)[(FIRST + 1, TEXT)])
+    assert held.startswith("Not sent: held back: this row was mailed with these same values")
 
 
 def test_a_window_that_never_showed_a_job_still_holds_back_its_row(

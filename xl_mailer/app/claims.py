@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from xl_mailer.app.archive import history_claims
 from xl_mailer.app.ports import SheetPort, write_results
-from xl_mailer.app.recovery import Recovery, recover, seen_by
+from xl_mailer.app.recovery import Recovery, recover
 from xl_mailer.core.cells import is_blank
 from xl_mailer.core.errors import DecisionError as DecisionError
 from xl_mailer.core.models import KEY_HEADER, JobResult, Outcome
@@ -41,8 +41,8 @@ def unclaimed(port: SheetPort, journal: Journal) -> list[Entry]:
 def recover_for(
     port: SheetPort, values: list[list[object]], layout: Layout, journal: Journal
 ) -> Recovery:
-    """``recover`` as a run of this sheet would: with its History and its mark."""
-    return recover(values, layout, journal, history_claims(port.archived()), seen_by(port, journal))
+    """``recover`` as a run of this sheet would: with its History."""
+    return recover(values, layout, journal, history_claims(port.archived()))
 
 
 def _find(entries: Sequence[Entry], what: str) -> Entry:

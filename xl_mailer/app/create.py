@@ -13,16 +13,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from xl_mailer.app.archive import NOTHING_ARCHIVED, history_claims
+from xl_mailer.app.archive import history_claims
 from xl_mailer.app.ports import SheetPort, result_spans, write_headers, write_results
-from xl_mailer.app.recovery import mark_seen, recover, seen_by, unclaimed_error
+from xl_mailer.app.recovery import recover, unclaimed_error
 from xl_mailer.core.blocks import Block, BlockBuffer, bridge
 from xl_mailer.core.catalog import Catalog
 from xl_mailer.core.keys import new_key, unique_keys
 from xl_mailer.core.models import KEY_HEADER, OUTPUT_HEADERS, JobRequest, JobResult, Outcome
 from xl_mailer.core.rows import RowPlan, noted, plan_rows
 from xl_mailer.core.sheet import Layout, find_layout
-from xl_mailer.engine.journal import Entry, Journal
+from xl_mailer.engine.journal import Journal
 from xl_mailer.engine.runner import Progress, RunSummary, Send, execute
 
 
@@ -97,13 +97,8 @@ def run_sheet(
     layout = find_layout(values, sheet=port.name)
     recovered: list[tuple[int, JobResult]] = []
     holds: dict[int, JobResult] = {}
-    holding: list[Entry] = []
-    archived = NOTHING_ARCHIVED
     if journal is not None and not options.validate_only:
-        seen = seen_by(port, journal)
-        archived = history_claims(port.archived())
-        recovery = recover(values, layout, journal, archived, seen)
-        holding = recovery.holding
+        recovery = recover(values, layout, journal, history_claims(port.archived()))
         recovered = [(r, x) for r, x in recovery.updates if x.outcome is not Outcome.INVALID]
         holds = {r: x for r, x in recovery.updates if x.outcome is Outcome.INVALID}
         for row, result in recovered:  # planning below sees the recovered rows as they will be
@@ -184,10 +179,6 @@ def run_sheet(
         )
     finally:
         buffer.flush()
-    if journal is not None and not options.validate_only:
-        shown = {str(line[key_col]) for line in values if key_col < len(line) and line[key_col]}
-        shown |= {r.request_key for _, r in outcome.results if r.request_key}
-        mark_seen(port, journal, shown, holding, archived)
     return outcome
 
 

@@ -7,12 +7,11 @@ person attaches a job to a row).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from xl_mailer.app.archive import NOTHING_ARCHIVED, HistoryClaims
-from xl_mailer.app.ports import SheetPort
 from xl_mailer.core.cells import job_number
 from xl_mailer.core.errors import UnclaimedJobs
 from xl_mailer.core.models import KEY_HEADER, JobResult, Outcome, utc_now
@@ -65,7 +64,6 @@ def recover(
     layout: Layout,
     journal: Journal,
     archived: HistoryClaims = NOTHING_ARCHIVED,
-    seen: int = 0,
 ) -> Recovery:
     """Match the journal's entries to the sheet's rows, and decide what each match means.
 
@@ -83,10 +81,10 @@ def recover(
     already show that outcome; a job id already in another row is never written into
     a second one. A request the journal saw leave with no answer gets, as its send
     time, now: the run that sent it has ended. A job the book has ``archived`` (its
-    History sheet) is the book's: it is never matched, held or unclaimed again. Nor is a
-    job whose send the book has ``seen`` (its mark: it showed that job's id once), unless a
-    row shows its key: its row was deleted on purpose, the daily routine. A request whose
-    answer was lost is never passed over so: its job may exist, and no row shows it.
+    History sheet) and whose results never reached a saved file is the book's: it is never
+    matched to a row or named as unclaimed. (A saved job holds back a row with its values
+    whether or not a History sheet shows it: History is cells, and cells can be pasted
+    into an older copy.)
     """
     entries = journal.entries()
     released = {e.key for e in entries if e.released} | {r.key for r in journal.releases()}
@@ -95,36 +93,22 @@ def recover(
         for r in journal.settled_records()
         if r.key not in released  # whatever became of its file: the job exists all the same
     ]
-    entries = [e for e in entries if not archived.holds(e.key, e.result.job_id)]
-    held = [e for e in held if not archived.holds(e.key, e.result.job_id)]
-
+    if not entries and not held:
+        return Recovery([], [])
     saved = journal.saved_keys()
     since = journal.known_since
-
-    def never_saved(entry: Entry) -> bool:
-        return entry.file is None and entry.key not in saved
 
     def after_this_state(entry: Entry) -> bool:
         """Journaled after the state this file is, byte for byte: its row here cannot show
         its key, and cannot have changed since."""
         return since is not None and entry.line > since
 
-    def seen_here(entry: Entry) -> bool:
-        """A job this book has shown: a row without its key was deleted on purpose. Never a
-        lost answer (its job may exist, no row shows it), nor a request whose results never
-        reached a saved file or came after the state this file is (matched by values)."""
-        shown = 0 < entry.seq <= seen and entry.result.job_id is not None
-        return shown and not never_saved(entry) and not after_this_state(entry)
-
-    known = [e for e in entries + held if seen_here(e)]  # matched by their key, if at all
-    entries = [e for e in entries if not seen_here(e)]
-    held = [e for e in held if not seen_here(e)]
-    if not entries and not held and not known:
-        return Recovery([], [])
     loose: list[Entry] = []
     strict: list[Entry] = []
     for entry in entries + held:
-        (loose if never_saved(entry) or after_this_state(entry) else strict).append(entry)
+        never_saved = entry.file is None and entry.key not in saved
+        (loose if never_saved or after_this_state(entry) else strict).append(entry)
+    loose = [e for e in loose if not archived.holds(e.key, e.result.job_id)]
     digests = {
         plan.row: digest(plan.request.params)
         for plan in plan_rows(values, layout, catalog=None, hold_created=False)
@@ -145,7 +129,7 @@ def recover(
             ids.add(number)
     matched, orphans = match_rows(loose, digests, keys)
     by_key, strict_orphans = match_rows(strict, {}, keys)  # saved: by request key only
-    matched += by_key + match_rows(known, {}, keys)[0]  # seen here: by key, or gone on purpose
+    matched += by_key
     in_files = {e.key for e in held} | saved  # jobs a file held: not lost when no row shows them
     unclaimed = [
         e
@@ -225,7 +209,6 @@ def _held_in_file(settled: Settled, here: str | None) -> Entry:
         result,
         line=settled.line,
         file=settled.path,
-        seq=settled.seq,
     )
 
 
@@ -245,46 +228,3 @@ def _hold(entry: Entry) -> JobResult:
         f" first (xl-mailer unclaimed --release {name}, or Unclaimed Jobs), then create jobs"
         " again",
     )
-
-
-KEPT_MARKS = 8
-"""Marks a workbook keeps: one per numbering of its journals (an account, a person; a
-journal begun again), the latest ones."""
-
-
-def seen_by(port: SheetPort, journal: Journal) -> int:
-    """The last send of ``journal`` whose result the book has seen (its mark), or 0."""
-    epoch = journal.epoch()
-    return journal.seen_through(port.marks().get(epoch)) if epoch else 0
-
-
-def mark_seen(
-    port: SheetPort,
-    journal: Journal,
-    shown: Collection[str],
-    holding: Sequence[Entry],
-    archived: HistoryClaims = NOTHING_ARCHIVED,
-) -> None:
-    """After a run: the book's mark moves up through the sends whose jobs it shows (a row
-    shows the request key, or History the job) or that made none, and stops before the
-    first job it does not show: that one was sent from another copy or window of the
-    workbook, whose rows this book may hold older copies of. It stays below every job
-    that holds back one of its rows, too."""
-    epoch = journal.epoch()
-    if epoch is None:
-        return
-    seen = seen_by(port, journal)
-    numbered = journal.numbered()
-    reach = max([journal.last_seq(), *numbered])
-    for seq in sorted(n for n in numbered if n > seen):
-        key, made = numbered[seq]
-        if made and key not in shown and key not in archived.keys:
-            reach = seq - 1
-            break
-    reach = min([reach, *(e.seq - 1 for e in holding if e.seq)])
-    if reach <= seen and epoch in port.marks():
-        return
-    others = [(name, mark) for name, mark in port.marks().items() if name != epoch]
-    marks = dict(others[-(KEPT_MARKS - 1) :])
-    marks[epoch] = journal.mark_through(max(reach, seen))
-    port.set_marks(marks)

@@ -28,10 +28,6 @@ UNFINISHED_NAME = "XLMAILER_UNFINISHED"
 """A hidden defined name a file carries while a run of it may hold ids it does not show:
 who ran it, so that another person's run of the file (or of a copy) waits."""
 
-SEEN_NAME = "XLMAILER_SEEN"
-"""A hidden defined name: up to which send of each of its journals the workbook has seen
-the results (``Journal.mark_through``), as ``journal=mark`` pairs joined by ``;``."""
-
 STATE_ENV = "XL_MAILER_STATE_DIR"
 """Overrides the per-user state folder (tests, or a folder that is backed up)."""
 
@@ -59,20 +55,6 @@ def parse_identity(value: object) -> str | None:
         return None
     text = value.strip().removeprefix("=").strip().strip('"').strip().lower()
     return text if _IDENTITY.fullmatch(text) else None
-
-
-def parse_marks(value: object) -> dict[str, str]:
-    """The marks in the text of ``SEEN_NAME`` (``="j1=ab12:40;j2=cd34:7"``), by journal."""
-    if not isinstance(value, str):
-        return {}
-    text = value.strip().removeprefix("=").strip().strip('"')
-    pairs = (part.partition("=") for part in text.split(";"))
-    return {name.strip(): mark.strip() for name, _, mark in pairs if name.strip() and mark}
-
-
-def marks_formula(marks: dict[str, str]) -> str:
-    """The defined name's value for ``marks``: a text constant."""
-    return '="' + ";".join(f"{name}={mark}" for name, mark in sorted(marks.items())) + '"'
 
 
 def identity_formula(identity: str) -> str:

@@ -38,7 +38,6 @@ class Entry:
     released: bool = False  # a person said no row of this workbook claims it
     ids: tuple[str | None, ...] = ()  # the row's documentId and addressId when it was sent
     file: str | None = None  # for a job a file held when the journal forgot it: that file
-    seq: int = 0  # its place among this journal's sends (``Journal.sending``); 0: not numbered
 
     @property
     def may_have_made_a_job(self) -> bool:
@@ -65,7 +64,6 @@ class Settled:
     job_id: int | None  # None: a request whose answer was lost (the file shows it UNKNOWN)
     path: str
     line: int = 0
-    seq: int = 0  # its send's place among this journal's sends; 0: not numbered
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ import datetime as dt
 import json
 import os
 import threading
-import uuid
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,8 +36,6 @@ from xl_mailer.engine.groupcommit import GroupCommit
 from xl_mailer.engine.records import (
     FIELDS,
     check,
-    is_seq,
-    line_of,
     parse_record,
     parse_time,
     settled_line,
@@ -68,9 +65,6 @@ class Journal:
         self._lock = threading.Lock()  # guards the descriptor and the count of writes
         self._fd: int | None = None
         self._written = 0  # writes made, numbered in the order they reach the file
-        self._last_seq: int | None = None  # the number of the latest send record
-        self._epoch: str | None = None  # names this journal's numbering of sends
-        self._numbering = threading.Lock()
         self._commit = GroupCommit(self._writes, self._for_fsync)
         self.here: str | None = None  # the file of the workbook this journal is open for
         # that file is, byte for byte, the state of the workbook an earlier run saved or read
@@ -152,17 +146,10 @@ class Journal:
         return None
 
     def sending(self, requests: Sequence[JobRequest]) -> None:
-        """Record, durably, that these rows are about to be sent with these keys. Each send
-        is numbered, one after the other for the journal's whole life (compaction keeps the
-        numbers), so a workbook can say up to which send it has seen (``Entry.seq``)."""
+        """Record, durably, that these rows are about to be sent with these keys."""
         now = stamp(None)
-        with self._numbering:
-            first = self.last_seq() + 1
-            self._last_seq = first + len(requests) - 1
-            numbering = [] if self.epoch() else [self._numbered(uuid.uuid4().hex[:12])]
         self._write(
-            numbering
-            + [
+            [
                 {
                     "e": "send",
                     "row": r.row,
@@ -170,65 +157,11 @@ class Journal:
                     "digest": digest(r.params),
                     "at": now,
                     "ids": [r.get(name) for name in WHAT],
-                    "n": first + offset,
                 }
-                for offset, r in enumerate(requests)
+                for r in requests
             ],
             sync=True,
         )
-
-    def last_seq(self) -> int:
-        """The number of the latest send this journal recorded (0: none numbered)."""
-        if self._last_seq is None:
-            self._read_numbering()
-        assert self._last_seq is not None
-        return self._last_seq
-
-    def epoch(self) -> str | None:
-        """The name of this journal's numbering of sends (None before its first send). A
-        journal removed and begun again numbers anew, under another name."""
-        if self._last_seq is None:
-            self._read_numbering()
-        return self._epoch
-
-    def _read_numbering(self) -> None:
-        numbers = [0]
-        for _, r in self._records():
-            kind = r.get("e")
-            if kind in ("send", "settled", "numbered") and is_seq(r.get("n")):
-                numbers.append(r["n"])
-            if kind == "numbered" and isinstance(r.get("epoch"), str):
-                self._epoch = r["epoch"]
-        self._last_seq = max(numbers)
-
-    def _numbered(self, epoch: str) -> dict[str, Any]:
-        """The record that names the numbering (and, after a compaction, its last number)."""
-        self._epoch = epoch
-        return {"e": "numbered", "epoch": epoch, "n": self._last_seq or 0}
-
-    def numbered(self) -> dict[int, tuple[str, bool]]:
-        """Each numbered send this journal still knows (its entries, then the jobs files held
-        when it forgot them): its request key, and whether it made a job or may have."""
-        found = {s.seq: (s.key, True) for s in self.settled_records() if s.seq}
-        found.update((e.seq, (e.key, e.may_have_made_a_job)) for e in self.entries() if e.seq)
-        return found
-
-    def seen_through(self, mark: str | None) -> int:
-        """The last send a workbook carrying ``mark`` (``mark_through``, for this journal's
-        numbering) has seen; 0 for none, or for a mark whose send this journal numbered
-        otherwise (a journal put back from a backup numbers some sends anew)."""
-        number, _, key = (mark or "").partition(":")
-        if not number.isdigit():
-            return 0
-        if key and self.numbered().get(int(number), (key, True))[0] != key:
-            return 0
-        return int(number)
-
-    def mark_through(self, seq: int) -> str:
-        """What a workbook carries to say it has seen every send up to ``seq``: the number
-        and the request key numbered so (when the journal still knows it)."""
-        key = self.numbered().get(seq, ("", False))[0]
-        return f"{seq}:{key}"
 
     def result(self, request: JobRequest, result: JobResult) -> None:
         """Record an answer. It survives a killed process at once, and a power cut within
@@ -371,8 +304,6 @@ class Journal:
             for line in handle:
                 record = parse_record(line)
                 kind = record.get("e")
-                if kind == "numbered":
-                    continue  # written again below, with the last number
                 if kind in ("path", "settled", "saved", "read"):
                     # one record per file (per key), while it is recent
                     where, key = record.get("path"), record.get("key", record.get("sha"))
@@ -404,10 +335,8 @@ class Journal:
             kept += [settled_line(entry, held_in) for entry in made.values()]
         if not dropped:
             return 0
-        if self.epoch():  # the numbering goes on where it was, whatever lines go
-            kept.append(line_of(self._numbered(self._epoch or "")))
         kinds = {parse_record(line).get("e") for line in kept}
-        if not kinds - {"path", "saved", "read", "numbered", None}:
+        if not kinds - {"path", "saved", "read", None}:
             self.path.unlink()  # nothing but paths and saves: nothing left to know
             return dropped
         temp = self.path.with_name(self.path.name + ".new")
@@ -426,9 +355,8 @@ class Journal:
         for number, r in self._records():
             kind = r.get("e")
             if kind == "settled" and check(self.path, number, r, FIELDS["settled"]):
-                seq = r["n"] if is_seq(r.get("n")) else 0
                 found[r["key"]] = Settled(
-                    r["key"], r["row"], r["digest"], r["job"], r["path"], number, seq
+                    r["key"], r["row"], r["digest"], r["job"], r["path"], number
                 )
             elif kind == "result" and r.get("key") in found:
                 earlier = found[r["key"]]
@@ -440,7 +368,6 @@ class Journal:
                         r["job"],
                         earlier.path,
                         number,
-                        earlier.seq,
                     )
                 elif r.get("outcome") != Outcome.UNKNOWN.value:
                     del found[earlier.key]
@@ -514,7 +441,6 @@ class Journal:
                     number,
                     key in released,
                     tuple(str(v) if v is not None else None for v in send.get("ids") or ()),
-                    seq=send["n"] if is_seq(send.get("n")) else 0,
                 )
             )
         return found

@@ -25,8 +25,6 @@ def settled_line(entry: Entry, held_in: Path) -> bytes:
         "path": str(held_in),
         "at": stamp(None),
     }
-    if entry.seq:
-        record["n"] = entry.seq
     return line_of(record)
 
 
@@ -112,11 +110,6 @@ def check(
                 " run again",
             )
     return True
-
-
-def is_seq(value: object) -> bool:
-    """A send's number: a positive whole number (not a bool)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def parse_record(line: str | bytes) -> dict[str, Any]:

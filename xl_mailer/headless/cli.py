@@ -26,7 +26,6 @@ from xl_mailer.headless.money import cost_workbook, submit_workbook
 from xl_mailer.headless.newbook import new_workbook
 from xl_mailer.headless.sending import run_workbook
 from xl_mailer.headless.tracking import proof_workbook, status_workbook
-from xl_mailer.headless.uploads import upload_workbook
 
 
 def _demo(args: argparse.Namespace, out: TextIO) -> int:
@@ -43,7 +42,6 @@ def _sandbox(args: argparse.Namespace, out: TextIO) -> int:
 
 COMMANDS = {
     "run": run_workbook,
-    "upload": upload_workbook,
     "demo": _demo,
     "sandbox": _sandbox,
     "reconcile": reconcile_workbook,
