@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
+from openpyxl import load_workbook
 
 from xl_mailer import ribbon
 from xl_mailer.click2mail.client import Click2MailClient
@@ -15,11 +16,13 @@ from xl_mailer.core.models import JobRequest
 from xl_mailer.sandbox import Sandbox
 
 from ..conftest import LETTER
-from ..remote import actions
+from ..remote import TEMPLATE, actions
 from .test_ribbon import FIRST, JOB_ID, TEXT, alerts, make_book, written
 
-SUBMIT = 26  # column Z, right of the template's columns
-COST, SUBMITTED, RESULT = 27, 28, 29  # placed right of it, in this order
+_HEADER = [c.value for c in load_workbook(TEMPLATE)["Jobs"][FIRST - 1]]
+SUBMIT, COST, SUBMITTED = (_HEADER.index(name) + 1 for name in ("Submit", "Cost", "Submitted"))
+RESULT = len(_HEADER) + 1  # Submit Result: placed right of the template's columns
+_SETTINGS = {row[0].value: row[0].row for row in load_workbook(TEMPLATE)["Settings"].iter_rows()}
 
 
 @pytest.fixture
@@ -38,7 +41,7 @@ def settings(
     sandbox: Sandbox, limit: object = None, billing: str | None = None
 ) -> dict[tuple[int, int], object]:
     cells: dict[tuple[int, int], object] = {(2, 2): sandbox.url, (5, 2): "sandbox"}
-    cells.update({(6, 1): "Spend Limit", (6, 2): limit, (7, 1): "Billing Type", (7, 2): billing})
+    cells.update({(_SETTINGS["Spend Limit"], 2): limit, (_SETTINGS["Billing Type"], 2): billing})
     return cells
 
 
@@ -47,7 +50,7 @@ def jobs_rows(
 ) -> tuple[list[int], dict[tuple[int, int], object]]:
     params = tuple((k, str(v)) for k, v in LETTER.items())
     ids: list[int] = []
-    cells: dict[tuple[int, int], object] = {(FIRST - 1, SUBMIT): "Submit"}
+    cells: dict[tuple[int, int], object] = {}
     for r, approval in enumerate(approvals, start=FIRST):
         job = calls.client.create_job(JobRequest(r, params)).job_id
         assert job is not None
@@ -65,7 +68,6 @@ def test_get_cost_writes_costs_with_a_currency_format_and_alerts_the_total(
     assert ribbon.ACTIONS["get_cost"] is ribbon.get_cost
     assert ribbon.get_cost(book) == 2
     out = written(book)
-    assert out[(FIRST - 1, COST)] == "Cost"
     assert [out[(r, COST)] for r in (FIRST, FIRST + 1)] == [float(price)] * 2
     formats = actions(book, "setNumberFormat")
     assert {(a["start_row"] + 1, a["start_column"] + 1) for a in formats} == {
