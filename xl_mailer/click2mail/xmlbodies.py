@@ -13,19 +13,10 @@ from collections.abc import Iterable, Mapping
 
 from lxml import etree
 
+from xl_mailer.core.addresses import FIELDS as ADDRESS_FIELDS
+
 MAPPINGS: Mapping[int, tuple[str, ...]] = {
-    1: (
-        "Firstname",
-        "Lastname",
-        "Organization",
-        "Address1",
-        "Address2",
-        "Address3",
-        "City",
-        "State",
-        "Postalcode",
-        "Country",
-    ),
+    1: ADDRESS_FIELDS,  # the Addresses sheet's columns are mapping 1's fields
     2: (
         "First_name",
         "Last_name",
