@@ -104,7 +104,8 @@ def test_a_run_is_logged_on_the_log_sheet(
 ) -> None:
     book = make_book(rows_of(LETTER), settings_for)
     ribbon.create_jobs(book)
-    log = [a for a in actions(book, "setValues") if a["sheet_position"] == 4]
+    position = load_workbook(TEMPLATE).sheetnames.index("Log")
+    log = [a for a in actions(book, "setValues") if a["sheet_position"] == position]
     assert len(log) == 1
     when, who, endpoint, created, failed, skipped, seconds = log[0]["values"][0]
     assert (endpoint, created, failed, skipped) == (sandbox.url, 1, 0, 0)
