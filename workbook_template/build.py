@@ -61,7 +61,34 @@ OPTIONAL_COLUMNS = (
     "mailingDate",
     "appSignature",
 )
-COLUMNS = (*REQUIRED_PARAMS, *OPTIONAL_COLUMNS, *OUTPUT_HEADERS)
+# the whole mailing's columns, after the results of creating: what a row mails by name, its
+# approval, then what cost, submit, status and proofs write
+MAILING_INPUTS = ("Document", "Address List", "Submit")
+MAILING_OUTPUTS = ("Cost", "Submitted", "Job Status", "Tracking", "Proof")
+MAILING_COLUMNS = (*MAILING_INPUTS, *MAILING_OUTPUTS)
+COLUMNS = (*REQUIRED_PARAMS, *OPTIONAL_COLUMNS, *OUTPUT_HEADERS, *MAILING_COLUMNS)
+WRITTEN = (*OUTPUT_HEADERS, *MAILING_OUTPUTS)  # the grey columns
+CURRENCY = '"$"#,##0.00'
+SHEET_ROWS = 200  # rows the Documents, Addresses and Address Lists sheets format and check
+BILLING_TYPES = ("User Credit", "Invoice", "ACH", "Credit Card")
+
+DOCUMENTS_COLUMNS = ("Document Name", "File", "documentClass", "documentFormat")
+DOCUMENTS_WRITTEN = ("Document ID", "HTTP Status", "Return Code", "Description")
+ADDRESSES_COLUMNS = (
+    "List",
+    "Firstname",
+    "Lastname",
+    "Organization",
+    "Address1",
+    "Address2",
+    "Address3",
+    "City",
+    "State",
+    "Postalcode",
+    "Country",
+)
+LISTS_COLUMNS = ("List",)
+LISTS_WRITTEN = ("Addresses", "Address List ID", "HTTP Status", "Return Code", "Description")
 LIST_FIELDS = OPTION_PARAMS  # the fields with dropdowns: every catalog-checked option
 HEADER_ROW = 4
 INSTRUCTIONS_WIDTH = 180  # characters: the columns the instructions in rows 2 and 3 span
@@ -94,6 +121,19 @@ HELP = {
     " Reconcile find a job whose answer was lost.",
     "Sent (UTC)": "Written by xl-mailer: when the row's request last left (UTC). Reconcile"
     " waits five minutes from it before it calls a row safe to send again.",
+    "Document": "Optional: a name from the Documents sheet, instead of a documentId. Create"
+    " Jobs uploads it first and writes its id.",
+    "Address List": "Optional: a name from the Address Lists sheet, instead of an addressId."
+    " Create Jobs uploads it first and writes its id.",
+    "Submit": "Yes to submit this job (print and mail it, and pay) when you press Submit"
+    " Approved Jobs.",
+    "Cost": "Written by Get Cost: what Click2Mail charges for the job, tax included.",
+    "Submitted": "Written by Submit Approved Jobs: when the job was submitted. It is never"
+    " submitted twice.",
+    "Job Status": "Written by Refresh Job Status: Editing, Awaiting Production, In Production,"
+    " Mailed...",
+    "Tracking": "Written by Refresh Job Status once the job is mailed: USPS scans of its pieces.",
+    "Proof": "Written by Get Proofs: a link to the job's proof, saved beside this workbook.",
 }
 
 RIBBON_BUTTONS = (
@@ -106,6 +146,15 @@ RIBBON_BUTTONS = (
         "validate_rows",
         "DataValidation",
         "Check every row against the catalog; sends nothing.",
+    ),
+    (
+        "Jobs",
+        "c2mUpload",
+        "Upload Documents and Lists",
+        "upload_documents_and_lists",
+        "FilePublishExcelServices",
+        "Upload the Documents and Address Lists sheets' rows that have no id yet; Create Jobs"
+        " also does it for the rows it sends.",
     ),
     (
         "Jobs",
@@ -122,6 +171,31 @@ RIBBON_BUTTONS = (
         "create_selected_jobs",
         "SelectCurrentRegion",
         "Create jobs only for the selected rows.",
+    ),
+    (
+        "Jobs",
+        "c2mCost",
+        "Get Cost",
+        "get_cost",
+        "AccountingFormat",
+        "Ask Click2Mail what each created job costs, before it is submitted.",
+    ),
+    (
+        "Jobs",
+        "c2mProofs",
+        "Get Proofs",
+        "get_proofs",
+        "FilePrintPreview",
+        "Save a proof PDF of each job in a folder beside this workbook, linked from its row.",
+    ),
+    (
+        "Jobs",
+        "c2mSubmit",
+        "Submit Approved Jobs",
+        "submit_approved_jobs",
+        "FileCheckIn",
+        "Submit the jobs whose Submit column says Yes: printed, mailed and paid for. Shows the"
+        " count and the total first; refuses a batch over the Settings' Spend Limit.",
     ),
     (
         "Jobs",
@@ -306,7 +380,7 @@ def build_jobs(sheet: Worksheet, catalog) -> None:  # type: ignore[no-untyped-de
     sheet["A1"].font = Font(name="Calibri", bold=True, size=16, color="1F4E78")
     for c, name in enumerate(COLUMNS, start=1):
         cell = sheet.cell(HEADER_ROW, c, name)
-        is_output = name in OUTPUT_HEADERS
+        is_output = name in WRITTEN
         cell.font = WHITE_BOLD
         cell.fill = OUTPUT_HEADER_FILL if is_output else HEADER_FILL
         cell.alignment = Alignment(vertical="center")
@@ -317,8 +391,10 @@ def build_jobs(sheet: Worksheet, catalog) -> None:  # type: ignore[no-untyped-de
             width = 60
         if name == "Request Key":
             width = 22
-        if name == "Sent (UTC)":
+        if name in ("Sent (UTC)", "Submitted", "Job Status"):
             width = 20
+        if name in ("Tracking", "Proof"):
+            width = 36
         sheet.column_dimensions[letter].width = min(width, 36 if name != "Description" else 60)
         for r in range(HEADER_ROW + 1, end_row + 1):
             sheet.cell(r, c).font = BODY
@@ -333,6 +409,9 @@ def build_jobs(sheet: Worksheet, catalog) -> None:  # type: ignore[no-untyped-de
         if name == "Sent (UTC)":
             for r in range(HEADER_ROW + 1, end_row + 1):
                 sheet.cell(r, c).number_format = "yyyy-mm-dd hh:mm:ss"
+        if name == "Cost":
+            for r in range(HEADER_ROW + 1, end_row + 1):
+                sheet.cell(r, c).number_format = CURRENCY
     sheet.row_dimensions[HEADER_ROW].height = 20
     sheet["A2"] = (
         "One row per mailing. Fill the blue columns (dropdowns help), then on the"
@@ -433,6 +512,27 @@ def _validations(sheet: Worksheet, end_row: int) -> None:
                 errorTitle="Not an id",
                 error="Click2Mail ids are positive whole numbers.",
             )
+        elif name in ("Document", "Address List"):
+            source = "Documents" if name == "Document" else "Address Lists"
+            rule = DataValidation(
+                type="list",
+                formula1=NAMES[name],
+                allow_blank=True,
+                errorStyle="warning",
+                showErrorMessage=True,
+                errorTitle="Not on the sheet",
+                error=f"This name is not on the {source} sheet. Add it there first.",
+            )
+        elif name == "Submit":
+            rule = DataValidation(
+                type="list",
+                formula1='"Yes,No"',
+                allow_blank=True,
+                errorStyle="warning",
+                showErrorMessage=True,
+                errorTitle="Yes or No",
+                error="Yes submits the job (Y, TRUE and x do too); anything else does not.",
+            )
         elif name == "mailingDate":
             rule = DataValidation(
                 type="date",
@@ -452,6 +552,90 @@ def _validations(sheet: Worksheet, end_row: int) -> None:
         sheet.add_data_validation(rule)
 
 
+NAMES = {"Document": "C2M_Documents", "Address List": "C2M_AddressLists"}
+"""The defined names the Jobs sheet's Document and Address List dropdowns read."""
+
+
+def _table_sheet(
+    book,  # type: ignore[no-untyped-def]
+    title: str,
+    columns: tuple[str, ...],
+    written: tuple[str, ...],
+    note: str,
+) -> Worksheet:
+    """A sheet of one table from A1 (blue headers to fill, grey ones xl-mailer writes) and
+    a note right of it."""
+    sheet = book.create_sheet(title)
+    for c, name in enumerate((*columns, *written), start=1):
+        cell = sheet.cell(1, c, name)
+        cell.font = WHITE_BOLD
+        cell.fill = OUTPUT_HEADER_FILL if name in written else HEADER_FILL
+        width = 40 if name in ("File", "Description") else max(len(name) + 4, 14)
+        sheet.column_dimensions[_column(c)].width = width
+        if name in written:
+            for r in range(2, SHEET_ROWS + 2):
+                sheet.cell(r, c).fill = OUTPUT_FILL
+    sheet.cell(1, len(columns) + len(written) + 2, note).font = Font(italic=True, color="404040")
+    sheet.freeze_panes = "A2"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
+    sheet.print_area = f"A1:{_column(len(columns) + len(written))}{SHEET_ROWS + 1}"
+    return sheet
+
+
+def build_mailing_sheets(book) -> None:  # type: ignore[no-untyped-def]
+    """The Documents, Addresses and Address Lists sheets, and the names the Jobs sheet's
+    dropdowns read from them."""
+    last = SHEET_ROWS + 1
+    documents = _table_sheet(
+        book,
+        "Documents",
+        DOCUMENTS_COLUMNS,
+        DOCUMENTS_WRITTEN,
+        "One row per document to upload: a name, its file (a path, or relative to this"
+        " workbook's folder) and its product. Upload Documents and Lists writes the grey"
+        " columns.",
+    )
+    classes = DataValidation(
+        type="list",
+        formula1="C2M_documentClass",
+        allow_blank=True,
+        errorStyle="warning",
+        showErrorMessage=True,
+        errorTitle="Not in the catalog",
+        error="This value is not in xl-mailer's catalog.",
+    )
+    classes.add(f"C2:C{last}")
+    documents.add_data_validation(classes)
+    formats = DataValidation(type="list", formula1='"PDF"', allow_blank=True, errorStyle="warning")
+    formats.add(f"D2:D{last}")
+    documents.add_data_validation(formats)
+    _table_sheet(
+        book,
+        "Addresses",
+        ADDRESSES_COLUMNS,
+        (),
+        "One row per recipient; List names the address list it belongs to. Leave Country"
+        " empty for a US address.",
+    )
+    _table_sheet(
+        book,
+        "Address Lists",
+        LISTS_COLUMNS,
+        LISTS_WRITTEN,
+        "One row per address list (the names used in the Addresses sheet's List column)."
+        " Upload Documents and Lists writes the grey columns.",
+    )
+    book.defined_names[NAMES["Document"]] = DefinedName(
+        NAMES["Document"], attr_text=f"Documents!$A$2:$A${last}"
+    )
+    book.defined_names[NAMES["Address List"]] = DefinedName(
+        NAMES["Address List"], attr_text=f"'Address Lists'!$A$2:$A${last}"
+    )
+
+
 def build_settings(book) -> None:  # type: ignore[no-untyped-def]
     sheet = book.create_sheet("Settings")
     rows = [
@@ -469,6 +653,17 @@ def build_settings(book) -> None:  # type: ignore[no-untyped-def]
             None,
             "Your Click2Mail username. The password is never kept here: use Set"
             " Password on the Click2Mail tab",
+        ),
+        (
+            "Billing Type",
+            BILLING_TYPES[0],
+            "How submitted jobs are paid: " + ", ".join(BILLING_TYPES),
+        ),
+        (
+            "Spend Limit",
+            None,
+            "The most one Submit Approved Jobs may cost, in dollars; empty: nothing is submitted"
+            " until you set one",
         ),
     ]
     for row in rows:
@@ -492,6 +687,27 @@ def build_settings(book) -> None:  # type: ignore[no-untyped-def]
     numbers = DataValidation(type="whole", operator="between", formula1="1", formula2="600")
     numbers.add("B3:B4")
     sheet.add_data_validation(numbers)
+    billing = DataValidation(
+        type="list",
+        formula1='"' + ",".join(BILLING_TYPES) + '"',
+        allow_blank=False,
+        showErrorMessage=True,
+        error="Use " + ", ".join(BILLING_TYPES),
+    )
+    billing.add("B6")
+    sheet.add_data_validation(billing)
+    limit = DataValidation(
+        type="decimal",
+        operator="greaterThanOrEqual",
+        formula1="0",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Not an amount",
+        error="A number of dollars, 0 or more.",
+    )
+    limit.add("B7")
+    sheet.add_data_validation(limit)
+    sheet["B7"].number_format = CURRENCY
 
 
 def build_return_codes(book) -> None:  # type: ignore[no-untyped-def]
@@ -558,6 +774,7 @@ def build_workbook(path: Path) -> None:
     catalog = default_catalog()
     jobs = book.worksheets[0]
     build_jobs(jobs, catalog)
+    build_mailing_sheets(book)
     build_lists(book, catalog)
     build_settings(book)
     build_return_codes(book)

@@ -26,6 +26,7 @@ from xl_mailer.excel.money import get_cost, submit_approved_jobs
 from xl_mailer.excel.sending import create_jobs, create_selected_jobs, selected_rows, validate_rows
 from xl_mailer.excel.tracking import get_proofs
 from xl_mailer.excel.unclaimed_sheet import UNCLAIMED_HEADER
+from xl_mailer.excel.uploads import upload_documents_and_lists
 
 __all__ = [
     "ACTIONS",
@@ -46,11 +47,13 @@ __all__ = [
     "submit_approved_jobs",
     "test_connection",
     "unclaimed_jobs",
+    "upload_documents_and_lists",
     "validate_rows",
 ]
 
 ACTIONS: dict[str, Callable[..., Any]] = {
     "validate_rows": validate_rows,
+    "upload_documents_and_lists": upload_documents_and_lists,
     "create_jobs": create_jobs,
     "create_selected_jobs": create_selected_jobs,
     "get_cost": get_cost,

@@ -22,9 +22,11 @@ Grid = list[list[object]]
 class Adapter(Protocol):
     name: str
 
-    def open(self, grid: Grid, *, history: Grid | None = None) -> BookPort:
+    def open(
+        self, grid: Grid, *, history: Grid | None = None, sheets: dict[str, Grid] | None = None
+    ) -> BookPort:
         """A port over a sheet named Jobs that holds ``grid`` from A1 (and a History sheet
-        holding ``history``, if given)."""
+        holding ``history``, and each of ``sheets`` by name, if given)."""
         ...
 
     def read(self, sheet: str = "Jobs") -> Grid:
@@ -69,7 +71,9 @@ class FileAdapter:
             if cell.hyperlink is not None
         }
 
-    def open(self, grid: Grid, *, history: Grid | None = None) -> BookPort:
+    def open(
+        self, grid: Grid, *, history: Grid | None = None, sheets: dict[str, Grid] | None = None
+    ) -> BookPort:
         book = Workbook()
         sheet = book.active
         assert sheet is not None
@@ -80,6 +84,10 @@ class FileAdapter:
             archive = book.create_sheet("History")
             for line in history:
                 archive.append(line)
+        for title, lines in (sheets or {}).items():
+            extra = book.create_sheet(title)
+            for line in lines:
+                extra.append(line)
         book.save(self.path)
         self.port = open_sheet(self.path)
         return self.port  # type: ignore[return-value]
@@ -115,10 +123,14 @@ class RemoteAdapter:
             for a in actions(self.book, "addHyperlink")
         }
 
-    def open(self, grid: Grid, *, history: Grid | None = None) -> BookPort:
+    def open(
+        self, grid: Grid, *, history: Grid | None = None, sheets: dict[str, Grid] | None = None
+    ) -> BookPort:
         self.sheets = [("Jobs", [list(line) for line in grid])]
         if history is not None:
             self.sheets.append(("History", [list(line) for line in history]))
+        for title, lines in (sheets or {}).items():
+            self.sheets.append((title, [list(line) for line in lines]))
         self.book = xw.Book(json=_payload(self.sheets, self.name))
         return BookSheet(self.book.sheets["Jobs"])
 

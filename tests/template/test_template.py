@@ -65,8 +65,12 @@ def test_the_tab_has_every_button_the_staff_need(parts: dict[str, bytes]) -> Non
     labels = [b.get("label") for b in ribbon_buttons(parts)]
     assert labels == [
         "Validate Rows",
+        "Upload Documents and Lists",
         "Create Jobs",
         "Create Jobs for Selected Rows",
+        "Get Cost",
+        "Get Proofs",
+        "Submit Approved Jobs",
         "Refresh Job Status",
         "Reconcile",
         "Clear Results",
@@ -120,7 +124,17 @@ def test_xlwings_conf_names_an_importable_udf_module() -> None:
 
 def test_jobs_sheet_keeps_the_quickstart_code_name_and_has_its_columns() -> None:
     book = load_workbook(TEMPLATE, keep_vba=True)
-    assert book.sheetnames == ["Jobs", "Lists", "Settings", "Return Codes", "Log", "xlwings.conf"]
+    assert book.sheetnames == [
+        "Jobs",
+        "Documents",
+        "Addresses",
+        "Address Lists",
+        "Lists",
+        "Settings",
+        "Return Codes",
+        "Log",
+        "xlwings.conf",
+    ]
     jobs = book["Jobs"]
     assert jobs.sheet_properties.codeName == "Sheet1"
     header = [c.value for c in jobs[4]]
@@ -137,11 +151,21 @@ def test_jobs_sheet_keeps_the_quickstart_code_name_and_has_its_columns() -> None
         "mailingDate",
         "appSignature",
     ]
-    assert header[19:] == list(OUTPUT_HEADERS)
+    assert header[19:25] == list(OUTPUT_HEADERS)
+    assert header[25:] == [
+        "Document",
+        "Address List",
+        "Submit",
+        "Cost",
+        "Submitted",
+        "Job Status",
+        "Tracking",
+        "Proof",
+    ]
     assert jobs["A1"].value == "Click2Mail jobs"
     assert jobs["A2"].value and jobs["A3"].value
     assert jobs.freeze_panes == "B5"
-    assert jobs.tables["C2MJobs"].ref == "A4:Y204"
+    assert jobs.tables["C2MJobs"].ref == "A4:AG204"
 
 
 def named_values(book: Any, name: str) -> list[object]:
@@ -232,6 +256,9 @@ def test_the_lists_sheet_is_hidden_and_xlwings_conf_keeps_no_quickstart_text() -
     assert book["Lists"].sheet_state == "hidden"
     assert [s.title for s in book.worksheets if s.sheet_state == "visible"] == [
         "Jobs",
+        "Documents",
+        "Addresses",
+        "Address Lists",
         "Settings",
         "Return Codes",
         "Log",
@@ -252,7 +279,14 @@ def test_rows_with_a_non_zero_return_code_are_highlighted() -> None:
 def test_settings_hold_no_password_and_return_codes_are_the_documented_table() -> None:
     book = load_workbook(TEMPLATE)
     settings = {r[0]: r[1] for r in book["Settings"].iter_rows(min_row=2, values_only=True)}
-    assert settings == {"Endpoint": "Staging", "Timeout": 60, "Concurrency": 4, "Username": None}
+    assert settings == {
+        "Endpoint": "Staging",
+        "Timeout": 60,
+        "Concurrency": 4,
+        "Username": None,
+        "Billing Type": "User Credit",
+        "Spend Limit": None,
+    }
     codes = list(book["Return Codes"].iter_rows(min_row=2, values_only=True))
     assert codes == [tuple(row) for row in DOCUMENTED]
     log = [c.value for c in book["Log"][1]]

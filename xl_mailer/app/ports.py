@@ -45,6 +45,21 @@ class SheetPort(Protocol):
         ...
 
 
+class BookPort(SheetPort, Protocol):
+    """A sheet that can reach the other sheets of its book (the whole mailing's Documents,
+    Addresses and Address Lists) and knows the book's folder."""
+
+    def other(self, name: str, *, create: bool = False) -> BookPort | None:
+        """The sheet ``name`` of the same book (None when it has none), added after the
+        last sheet with ``create``. Writes reach the file with this sheet's saves. Raises
+        WorkbookError when ``name`` is not a worksheet (a chart sheet)."""
+        ...
+
+    def folder(self) -> Path | None:
+        """The folder the book is saved in (None: a book never saved)."""
+        ...
+
+
 class ArchivePort(SheetPort, Protocol):
     """What archiving needs beyond a run: the History sheet written, finished rows removed."""
 

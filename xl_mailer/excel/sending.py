@@ -22,6 +22,7 @@ from xl_mailer.excel.book import (
     read_settings,
 )
 from xl_mailer.excel.bookjournal import book_journal, held_until_saved
+from xl_mailer.excel.uploads import prepare_rows
 from xl_mailer.excel.xlbook import quiet_excel, status
 
 
@@ -43,6 +44,7 @@ def _create(book: xw.Book, rows: list[int] | None) -> RunSummary:
         book_journal(book, port, endpoint=settings.endpoint, sending=True) as journal,
     ):
         with quiet_excel(book):
+            options = prepare_rows(book, port, connection.client, options)
             progress = Progress(book, "Creating jobs")
             run = create(port, connection.client, options, journal=journal, progress=progress)
         held_until_saved(journal, run)

@@ -45,16 +45,30 @@ class BookSheet:
         self.sheet = sheet
         self.name = str(sheet.name)
         self.writes = 0
+        # the remote engine reads the sheet as the client sent it, before this call's writes:
+        # they are laid over what it reads, as Excel would show them (one action may write
+        # ids, as Create Jobs does after uploading, and then read them)
+        self._sent: dict[tuple[int, int], object] | None = {} if is_remote(sheet.book) else None
 
     def values(self) -> list[list[object]]:
         last = self.sheet.used_range.last_cell
         block = self.sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value
-        return [list(row) for row in (block or [])]
+        rows = [list(row) for row in (block or [])]
+        for (r, c), value in (self._sent or {}).items():
+            while len(rows) <= r:
+                rows.append([])
+            rows[r].extend([None] * (c + 1 - len(rows[r])))
+            rows[r][c] = value
+        return rows
 
     def write_block(self, row: int, column: int, values: list[list[object]]) -> None:
         cleaned = [[as_text(v) for v in line] for line in values]
         self.sheet.range((row, column + 1)).value = cleaned
         self.writes += 1
+        if self._sent is not None:
+            for r, line in enumerate(values):
+                for c, value in enumerate(line):
+                    self._sent[(row - 1 + r, column + c)] = value
 
     def checkpoint(self) -> None:
         """Excel holds the results; saving the book stays the user's decision."""
@@ -73,6 +87,24 @@ class BookSheet:
     def write_link(self, row: int, column: int, target: Path, text: str) -> None:
         self.sheet.range((row, column + 1)).add_hyperlink(str(target), as_text(text))
         self.writes += 1
+
+    def other(self, name: str, *, create: bool = False) -> BookSheet | None:
+        """Another sheet of this book (``create``: added after the last one when it has
+        none)."""
+        book = self.sheet.book
+        if name not in [sheet.name for sheet in book.sheets]:
+            if not create:
+                return None
+            book.sheets.add(name, after=book.sheets[len(book.sheets) - 1])
+        if name == self.name:
+            return self
+        return BookSheet(book.sheets[name])
+
+    def folder(self) -> Path | None:
+        """The folder of the book's file (None for a book never saved: Excel names it
+        "Book1", with no folder)."""
+        full = Path(str(self.sheet.book.fullname))
+        return full.parent if full.is_absolute() else None
 
     def _history(self) -> Any | None:
         book = self.sheet.book
@@ -98,6 +130,8 @@ class BookSheet:
 
     def delete_rows(self, rows: Sequence[int]) -> None:
         """Excel removes whole rows, bottom run first; the rows below move up."""
+        if self._sent:
+            self._sent.clear()  # rows move: what was laid over them no longer fits
         for first, block in reversed(contiguous_blocks([(row, ()) for row in set(rows)])):
             self.sheet.range(f"{first}:{first + len(block) - 1}").delete(shift="up")
             self.writes += 1

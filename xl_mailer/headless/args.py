@@ -234,6 +234,31 @@ def build_parser() -> argparse.ArgumentParser:
     login.add_argument("--endpoint", help="stage, production or a URL (default: stage)")
     login.add_argument("--username", help="the Click2Mail username (default: $C2M_USERNAME)")
 
+    upload = commands.add_parser(
+        "upload",
+        help="upload the Documents sheet's documents and create the Address Lists sheet's lists"
+        " (those without an id), waiting for each list to be ready",
+    )
+    upload.add_argument("workbook", type=Path)
+    upload.add_argument("--sheet", default="Jobs", help="the Jobs sheet (default: Jobs)")
+    upload.add_argument("--endpoint", help="as for run")
+    upload.add_argument("--timeout", type=_positive_float, default=DEFAULT_TIMEOUT)
+    upload.add_argument(
+        "--wait",
+        type=_positive_float,
+        default=300.0,
+        metavar="SECONDS",
+        help="how long to wait, in all, for the lists to be ready (default: 300); a list not"
+        " ready by then keeps its id, and the next upload asks for its status again",
+    )
+    upload.add_argument(
+        "--poll",
+        type=_positive_float,
+        default=5.0,
+        metavar="SECONDS",
+        help="how often to ask for a list's status (default: 5)",
+    )
+
     book = commands.add_parser(
         "new-workbook",
         help="write a new workbook from the template, set to start this Python from Excel",

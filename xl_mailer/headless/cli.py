@@ -26,6 +26,7 @@ from xl_mailer.headless.money import cost_workbook, submit_workbook
 from xl_mailer.headless.newbook import new_workbook
 from xl_mailer.headless.sending import run_workbook
 from xl_mailer.headless.tracking import proof_workbook, status_workbook
+from xl_mailer.headless.uploads import upload_workbook
 
 
 def _demo(args: argparse.Namespace, out: TextIO) -> int:
@@ -42,6 +43,7 @@ def _sandbox(args: argparse.Namespace, out: TextIO) -> int:
 
 COMMANDS = {
     "run": run_workbook,
+    "upload": upload_workbook,
     "demo": _demo,
     "sandbox": _sandbox,
     "reconcile": reconcile_workbook,

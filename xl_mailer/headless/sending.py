@@ -18,7 +18,7 @@ from xl_mailer.click2mail.connection import connect, endpoint_name
 from xl_mailer.core.catalog import Catalog, default_catalog
 from xl_mailer.core.sheet import placement
 from xl_mailer.engine.bookid import real_path
-from xl_mailer.headless.args import EXIT_STOPPED
+from xl_mailer.headless.args import EXIT_OK, EXIT_ROWS_FAILED, EXIT_STOPPED
 from xl_mailer.headless.console import (
     RowLines,
     finish,
@@ -27,6 +27,7 @@ from xl_mailer.headless.console import (
     progress_bar,
 )
 from xl_mailer.headless.heldfile import check_output, held_workbook
+from xl_mailer.headless.uploads import prepare_rows
 from xl_mailer.headless.xlsx import open_sheet
 
 
@@ -51,6 +52,7 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
     options = RunOptions(catalog=catalog, concurrency=args.concurrency)
     name = endpoint_name(args.endpoint)
     cancel = threading.Event()
+    held_back = 0
     try:
         with (
             held_workbook(
@@ -65,10 +67,11 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
             run: SheetRun | None = None
             try:
                 with first_ctrl_c_cancels(cancel, out):
+                    ready, held_back = prepare_rows(held.port, connection.client, options, out)
                     run = create_jobs(
                         held.port,
                         connection.client,
-                        options,
+                        ready,
                         journal=held.journal,
                         before_send=held.before_send,
                         progress=progress.update if progress else None,
@@ -106,7 +109,7 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
         and run.summary.stopped is not None
         and not (run.summary.authentication_failed or run.summary.crashed)
     )
-    return finish(
+    code = finish(
         run,
         out,
         where=held.port.target,
@@ -114,6 +117,7 @@ def run_workbook(args: argparse.Namespace, out: TextIO) -> int:
         cancelled=stopped_by_cancel,
         again=again,
     )
+    return EXIT_ROWS_FAILED if held_back and code == EXIT_OK else code
 
 
 def write_log_line(book: Workbook, line: list[LogValue]) -> None:

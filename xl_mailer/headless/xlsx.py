@@ -185,6 +185,7 @@ class FileSheet:
         self.saves = 0
         self.keys_written: set[str] = set()  # request keys written since the last save
         self.on_save: Callable[[Path, str, set[str]], None] | None = None
+        self.owner: FileSheet = self  # the sheet whose saves hold this one's writes
 
     def values(self) -> list[list[object]]:
         rows: list[list[object]] = [list(row) for row in self.sheet.iter_rows(values_only=True)]
@@ -239,7 +240,7 @@ class FileSheet:
                     cell.data_type = "s"  # text from the server is never a formula
                     if is_key(value):
                         self.keys_written.add(value)
-        self._dirty = True
+        self._dirty = self.owner._dirty = True
 
     def book_path(self) -> Path | None:
         """Where results are saved (``--output``, else the file read)."""
@@ -276,6 +277,28 @@ class FileSheet:
             raise WorkbookError(self.source, f"{HISTORY_SHEET!r} is a chart sheet, not a worksheet")
         self._write(history, row, 0, values)
 
+    def other(self, name: str, *, create: bool = False) -> FileSheet | None:
+        """Another sheet of this workbook (``create``: added after the last one when it has
+        none); its writes are saved with this sheet's. Raises WorkbookError for a chart
+        sheet."""
+        if name not in self.book.sheetnames:
+            if not create:
+                return None
+            self.book.create_sheet(name)
+            self._dirty = True
+        sheet = self.book[name]
+        if not isinstance(sheet, Worksheet):
+            raise WorkbookError(self.source, f"{name!r} is a chart sheet, not a worksheet")
+        if sheet is self.sheet:
+            return self
+        other = FileSheet(self.book, sheet, source=self.source, target=self.target)
+        other.owner = self.owner
+        return other
+
+    def folder(self) -> Path | None:
+        """The folder of the workbook read: a document's relative path starts there."""
+        return self.source.absolute().parent
+
     def delete_rows(self, rows: Sequence[int]) -> None:
         """Remove rows from the bottom up; the cells below move up. Raises WorkbookError,
         nothing moved, when a formula would have to follow them: only Excel adjusts every
@@ -300,6 +323,9 @@ class FileSheet:
         self._dirty = True
 
     def checkpoint(self) -> None:
+        if self.owner is not self:
+            self.owner.checkpoint()
+            return
         # the journal already holds every id; saves only spare a long recovery, so they may
         # take at most a tenth of the run (a 10,000-row workbook takes seconds to save)
         interval = max(self.checkpoint_seconds, 10 * self._save_seconds)
@@ -368,6 +394,9 @@ class FileSheet:
     def save(self, *, force: bool = False) -> None:
         """Save what was written (with ``force``, even when nothing was). Raises
         WorkbookError, the file unchanged."""
+        if self.owner is not self:
+            self.owner.save(force=force)
+            return
         if self.target is None or not (self._dirty or force):
             return
         started = time.monotonic()
