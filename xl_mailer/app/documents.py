@@ -1,0 +1,204 @@
+"""Upload the Documents sheet's documents: every row without a Document ID (or only those
+a Jobs run needs), each checked before it is sent, its id and answer written beside it.
+
+A document whose upload may have reached Click2Mail without an answer (UNKNOWN) is never
+uploaded again by xl-mailer: its row says so, and the person looks for it in Click2Mail's
+website (Documents), types its id into Document ID, or clears the row's Description to
+upload it again on purpose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from xl_mailer.app.ports import BookPort
+from xl_mailer.app.tablewrites import new_table, write_cells, write_header
+from xl_mailer.core.calls import CallOutcome, CallResult
+from xl_mailer.core.documents import (
+    DOCUMENTS,
+    DOCUMENTS_SHEET,
+    DocumentPlan,
+    FileFacts,
+    file_problem,
+    plan_documents,
+)
+from xl_mailer.core.tables import find_table
+
+UNKNOWN_THEN = (
+    "Not sent again: its last upload may have reached Click2Mail. Look for it in"
+    " Click2Mail's Documents and type its id into Document ID, or clear this Description to"
+    " upload it again"
+)
+
+
+class DocumentUploader(Protocol):
+    """What uploading needs from Click2Mail (``click2mail.mailing.Mailing``)."""
+
+    def upload_document(
+        self, name: str, document_class: str, document_format: str, path: Path | str
+    ) -> CallResult: ...
+
+
+@dataclass
+class Named:
+    """What the rows of a sheet of named things (documents, lists) came to, by name
+    (``core.documents.name_key``): an id to use, or why there is none."""
+
+    ids: dict[str, int] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)
+    sent: list[tuple[int, CallResult]] = field(default_factory=list)  # (row, answer)
+    not_sent: int = 0  # rows refused before sending, or awaiting a check
+    added_sheet: bool = False
+    has_sheet: bool = True
+
+    def why_not(self, key: str, name: str, sheet: str, column: str) -> str | None:
+        """Why a Jobs row naming ``name`` has no id, or None when it has one."""
+        if key in self.ids:
+            return None
+        if key in self.refused:
+            return self.refused[key]
+        if not self.has_sheet:
+            return f"the workbook has no {sheet} sheet"
+        return f"no row of the {sheet} sheet has {column} {name!r}"
+
+    def counts(self) -> tuple[int, int, int]:
+        """(made, failed, unknown) of the calls sent."""
+        made = sum(1 for _, r in self.sent if r.outcome is CallOutcome.CREATED)
+        unknown = sum(1 for _, r in self.sent if r.outcome is CallOutcome.UNKNOWN)
+        return made, len(self.sent) - made - unknown, unknown
+
+
+def file_facts(path: Path) -> FileFacts:
+    """What is at ``path``: a file's size and first bytes, a folder, nothing, or why not."""
+    try:
+        if not path.exists():
+            return FileFacts(False)
+        if path.is_dir():
+            return FileFacts(True, is_folder=True)
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            head = handle.read(1024)
+    except (OSError, ValueError) as exc:
+        return FileFacts(True, error=getattr(exc, "strerror", None) or str(exc))
+    return FileFacts(True, size=size, head=head)
+
+
+def resolve(file: str, folder: Path | None) -> Path | str:
+    """The file a row names: absolute, or relative to the workbook's folder; text saying why
+    not for a relative path in a book never saved."""
+    path = Path(file).expanduser()
+    if path.is_absolute():
+        return path
+    if folder is None:
+        return (
+            f"Not sent: File {file!r} is relative to the workbook's folder, and the workbook"
+            " has not been saved: save it, or give the file's full path"
+        )
+    return folder / path
+
+
+def upload_documents(
+    book: BookPort,
+    uploader: DocumentUploader,
+    *,
+    only: Collection[str] | None = None,
+    create: bool = False,
+) -> Named:
+    """Upload each Documents row without a Document ID (with ``only``: those whose names, by
+    ``name_key``, are in it). ``create`` adds the sheet, with its header row, to a book that
+    has none. Raises SheetLayoutError, nothing sent, when the sheet has no table."""
+    done = Named()
+    sheet = book.other(DOCUMENTS_SHEET, create=create)
+    if sheet is None:
+        done.has_sheet = False
+        return done
+    values = sheet.values()
+    if not any(any(v not in (None, "") for v in line) for line in values):
+        if create:
+            new_table(sheet, DOCUMENTS)
+            sheet.checkpoint()
+            done.added_sheet = True
+        return done
+    table = find_table(values, DOCUMENTS, sheet=sheet.name)
+    header_written = not table.added
+    for plan in plan_documents(values, table):
+        if plan.document_id is not None:
+            done.ids[plan.key] = plan.document_id
+            continue
+        if only is not None and plan.key not in only:
+            continue
+        if plan.waiting is not None:
+            done.refused[plan.key] = f"document {plan.name!r}: {UNKNOWN_THEN}"
+            done.not_sent += 1
+            continue
+        problem, result = _upload(plan, uploader, book.folder())
+        if not header_written:
+            write_header(sheet, table)
+            header_written = True
+        if result is None:
+            write_cells(sheet, table, plan.row, _cells(None, problem or ""))
+            done.not_sent += 1
+            if plan.key:
+                done.refused.setdefault(plan.key, f"document {plan.name!r}: {problem}")
+            continue
+        write_cells(sheet, table, plan.row, _cells(result, result.description))
+        done.sent.append((plan.row, result))
+        if result.outcome is CallOutcome.CREATED and result.id is not None:
+            done.ids[plan.key] = result.id
+        else:
+            done.refused[plan.key] = (
+                f"document {plan.name!r} was not uploaded: {result.description}"
+            )
+        sheet.checkpoint()
+    return done
+
+
+def _upload(
+    plan: DocumentPlan, uploader: DocumentUploader, folder: Path | None
+) -> tuple[str | None, CallResult | None]:
+    if plan.problem is not None:
+        return plan.problem, None
+    path = resolve(plan.file, folder)
+    if isinstance(path, str):
+        return path, None
+    problem = file_problem(file_facts(path), plan.document_format, str(path))
+    if problem is not None:
+        return problem, None
+    return None, uploader.upload_document(
+        plan.name, plan.document_class, plan.document_format, path
+    )
+
+
+def _cells(result: CallResult | None, description: str) -> dict[str, object]:
+    made = result is not None and result.outcome is CallOutcome.CREATED
+    return {
+        "Document ID": result.id if made and result is not None else None,
+        "HTTP Status": result.http_status if result is not None else None,
+        "Return Code": result.code if result is not None else None,
+        "Description": description,
+    }
+
+
+def documents_line(done: Named) -> str:
+    """What an upload of documents did, in one sentence."""
+    made, failed, unknown = done.counts()
+    if done.added_sheet:
+        return (
+            f"Added the {DOCUMENTS_SHEET} sheet: fill in one row per document (Document Name,"
+            " File, documentClass) and upload again."
+        )
+    if not done.has_sheet:
+        return f"No {DOCUMENTS_SHEET} sheet: no document to upload."
+    if not done.sent and not done.not_sent:
+        return "Documents: nothing to upload (every row has a Document ID)."
+    parts = [f"{made} uploaded"]
+    if failed:
+        parts.append(f"{failed} refused by Click2Mail")
+    if unknown:
+        parts.append(f"{unknown} UNKNOWN (look in Click2Mail before uploading again)")
+    if done.not_sent:
+        parts.append(f"{done.not_sent} not sent (see their Description)")
+    return "Documents: " + ", ".join(parts) + "."
