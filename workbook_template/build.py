@@ -43,6 +43,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xl_mailer.click2mail.settings import ENDPOINT_CHOICES
+from xl_mailer.core.addresses import FIELDS as ADDRESS_FIELDS
 from xl_mailer.core.catalog import CLASS_FIELDS, default_catalog
 from xl_mailer.core.models import OPTION_PARAMS, OPTIONAL_PARAMS, OUTPUT_HEADERS, REQUIRED_PARAMS
 from xl_mailer.core.returncodes import DOCUMENTED
@@ -74,19 +75,7 @@ BILLING_TYPES = ("User Credit", "Invoice", "ACH", "Credit Card")
 
 DOCUMENTS_COLUMNS = ("Document Name", "File", "documentClass", "documentFormat")
 DOCUMENTS_WRITTEN = ("Document ID", "HTTP Status", "Return Code", "Description")
-ADDRESSES_COLUMNS = (
-    "List",
-    "Firstname",
-    "Lastname",
-    "Organization",
-    "Address1",
-    "Address2",
-    "Address3",
-    "City",
-    "State",
-    "Postalcode",
-    "Country",
-)
+ADDRESSES_COLUMNS = ("List", *ADDRESS_FIELDS)
 LISTS_COLUMNS = ("List",)
 LISTS_WRITTEN = ("Addresses", "Address List ID", "HTTP Status", "Return Code", "Description")
 LIST_FIELDS = OPTION_PARAMS  # the fields with dropdowns: every catalog-checked option

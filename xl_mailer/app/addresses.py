@@ -16,7 +16,7 @@ from typing import Protocol
 
 from xl_mailer.app.documents import Named
 from xl_mailer.app.ports import BookPort
-from xl_mailer.app.tablewrites import new_table, write_cells, write_header
+from xl_mailer.app.tablewrites import new_table, result_cells, write_cells, write_header
 from xl_mailer.click2mail.readings import AddressListStatus
 from xl_mailer.core.addresses import (
     ADDRESS_LISTS,
@@ -232,14 +232,7 @@ def _empty(values: list[list[object]]) -> bool:
 
 
 def _cells(count: int, result: CallResult | None, description: str) -> dict[str, object]:
-    made = result is not None and result.outcome is CallOutcome.CREATED
-    return {
-        "Addresses": count,
-        "Address List ID": result.id if made and result is not None else None,
-        "HTTP Status": result.http_status if result is not None else None,
-        "Return Code": result.code if result is not None else None,
-        "Description": description,
-    }
+    return {"Addresses": count, **result_cells("Address List ID", result, description)}
 
 
 def lists_line(done: Named) -> str:
@@ -254,13 +247,7 @@ def lists_line(done: Named) -> str:
         return "Address lists: nothing to create" + (
             f" ({len(done.ids)} ready)." if done.ids else "."
         )
-    parts = [f"{made} created", f"{len(done.ids)} ready"]
-    if failed:
-        parts.append(f"{failed} refused by Click2Mail")
-    if unknown:
-        parts.append(f"{unknown} UNKNOWN (look in Click2Mail before sending again)")
-    if done.not_sent:
-        parts.append(f"{done.not_sent} not sent (see their Description)")
+    parts = done.parts(f"{made} created", f"{len(done.ids)} ready", again="sending")
     late = len(done.refused) - done.not_sent - failed - unknown
     if late > 0:
         parts.append(f"{late} not ready or in error (see their Description)")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from xl_mailer.app.ports import BookPort
-from xl_mailer.app.tablewrites import new_table, write_cells, write_header
+from xl_mailer.app.tablewrites import new_table, result_cells, write_cells, write_header
 from xl_mailer.core.calls import CallOutcome, CallResult
 from xl_mailer.core.documents import (
     DOCUMENTS,
@@ -69,6 +69,19 @@ class Named:
         made = sum(1 for _, r in self.sent if r.outcome is CallOutcome.CREATED)
         unknown = sum(1 for _, r in self.sent if r.outcome is CallOutcome.UNKNOWN)
         return made, len(self.sent) - made - unknown, unknown
+
+    def parts(self, *first: str, again: str) -> list[str]:
+        """``first``, then what was refused, UNKNOWN (``again``: the verb of sending it again)
+        and not sent, for a one-sentence summary."""
+        _, failed, unknown = self.counts()
+        parts = list(first)
+        if failed:
+            parts.append(f"{failed} refused by Click2Mail")
+        if unknown:
+            parts.append(f"{unknown} UNKNOWN (look in Click2Mail before {again} again)")
+        if self.not_sent:
+            parts.append(f"{self.not_sent} not sent (see their Description)")
+        return parts
 
 
 def file_facts(path: Path) -> FileFacts:
@@ -139,12 +152,12 @@ def upload_documents(
             write_header(sheet, table)
             header_written = True
         if result is None:
-            write_cells(sheet, table, plan.row, _cells(None, problem or ""))
+            write_cells(sheet, table, plan.row, result_cells("Document ID", None, problem or ""))
             done.not_sent += 1
             if plan.key:
                 done.refused.setdefault(plan.key, f"document {plan.name!r}: {problem}")
             continue
-        write_cells(sheet, table, plan.row, _cells(result, result.description))
+        write_cells(sheet, table, plan.row, result_cells("Document ID", result, result.description))
         done.sent.append((plan.row, result))
         if result.outcome is CallOutcome.CREATED and result.id is not None:
             done.ids[plan.key] = result.id
@@ -172,19 +185,9 @@ def _upload(
     )
 
 
-def _cells(result: CallResult | None, description: str) -> dict[str, object]:
-    made = result is not None and result.outcome is CallOutcome.CREATED
-    return {
-        "Document ID": result.id if made and result is not None else None,
-        "HTTP Status": result.http_status if result is not None else None,
-        "Return Code": result.code if result is not None else None,
-        "Description": description,
-    }
-
-
 def documents_line(done: Named) -> str:
     """What an upload of documents did, in one sentence."""
-    made, failed, unknown = done.counts()
+    made = done.counts()[0]
     if done.added_sheet:
         return (
             f"Added the {DOCUMENTS_SHEET} sheet: fill in one row per document (Document Name,"
@@ -194,11 +197,4 @@ def documents_line(done: Named) -> str:
         return f"No {DOCUMENTS_SHEET} sheet: no document to upload."
     if not done.sent and not done.not_sent:
         return "Documents: nothing to upload (every row has a Document ID)."
-    parts = [f"{made} uploaded"]
-    if failed:
-        parts.append(f"{failed} refused by Click2Mail")
-    if unknown:
-        parts.append(f"{unknown} UNKNOWN (look in Click2Mail before uploading again)")
-    if done.not_sent:
-        parts.append(f"{done.not_sent} not sent (see their Description)")
-    return "Documents: " + ", ".join(parts) + "."
+    return "Documents: " + ", ".join(done.parts(f"{made} uploaded", again="uploading")) + "."

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from xl_mailer.app.ports import SheetPort
 from xl_mailer.core.blocks import contiguous_blocks
+from xl_mailer.core.calls import CallOutcome, CallResult
 from xl_mailer.core.tables import Table, TableSpec
 
 
@@ -29,3 +30,15 @@ def new_table(port: SheetPort, spec: TableSpec, first: Sequence[str] = ()) -> No
     names = [*spec.required, *spec.optional, *spec.written]
     ordered = [*first, *(n for n in names if n not in first)]
     port.write_block(1, 0, [list(ordered)])
+
+
+def result_cells(id_column: str, result: CallResult | None, description: str) -> dict[str, object]:
+    """The cells an upload writes beside its row: the id (when made), the answer's HTTP
+    status and return code (none when nothing was sent), and ``description``."""
+    made = result is not None and result.outcome is CallOutcome.CREATED
+    return {
+        id_column: result.id if made and result is not None else None,
+        "HTTP Status": result.http_status if result is not None else None,
+        "Return Code": result.code if result is not None else None,
+        "Description": description,
+    }
