@@ -24,6 +24,8 @@ HERE = Path(__file__).resolve().parent
 TEMPLATE = HERE / "xl-mailer.xlsm"
 DEFAULT_OUTPUT = HERE.parent / "docs" / "jobs-sheet.png"
 SAMPLE_ROWS = (0, 1, 11, 3, 4, 5, 6, 7)
+# the demo rows that name a document and list it uploads first: here the sandbox's own ids
+SANDBOX_IDS = {0: (1001, 2001), 1: (1002, 2001)}
 HIDDEN = "EFGJKLMNOPQRS"  # color to printOption, mailClass to appSignature
 
 
@@ -35,7 +37,8 @@ def sample_workbook(folder: Path) -> Path:
     sheet = book["Jobs"]
     rows = demo_rows(dt.date.today())
     for r, index in enumerate(SAMPLE_ROWS, start=5):
-        for c, value in enumerate(rows[index][:9], start=1):
+        values = rows[index][:7] + SANDBOX_IDS.get(index, rows[index][7:9])
+        for c, value in enumerate(values, start=1):
             sheet.cell(r, c, value)
         sheet.cell(r, 11, rows[index][9])  # rtnName
     book.save(run_copy)

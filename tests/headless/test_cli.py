@@ -34,6 +34,30 @@ def test_demo_creates_jobs_and_shows_documented_refusals(tmp_path: Path) -> None
     assert (tmp_path / "demo-jobs.xlsx").exists()
 
 
+def test_demo_takes_the_sample_through_the_whole_mailing(tmp_path: Path) -> None:
+    out = io.StringIO()
+    assert main(["demo", "--dir", str(tmp_path)], out=out) == 0
+    text = out.getvalue()
+    for expected in (
+        "Documents: 2 uploaded.",
+        "address list 'Customers': CASS Standardized",
+        "Before creating jobs: 2 row(s) given their ids.",
+        "Cost of 4 job(s) not yet submitted: $",
+        "Nothing submitted: the 4 approved job(s) cost $",  # the limit of $1, on purpose
+        "it answers yes, as --yes does",
+        "Submitted 4 job(s) for $",
+        "Refreshed the status of 4 job(s): 4 Mailed.",
+        "Saved 4 proof(s) in",
+        "4 jobs created, costed, submitted, mailed and proofed",
+    ):
+        assert expected in text, expected
+    assert text.index("Nothing submitted") < text.index("Submitted 4 job(s)")
+    proofs = sorted((tmp_path / "demo-jobs proofs").glob("*.pdf"))
+    assert len(proofs) == 4 and all(p.read_bytes().startswith(b"%PDF") for p in proofs)
+    assert str(proofs[0]) in text
+    assert (tmp_path / "demo-letter.pdf").read_bytes().startswith(b"%PDF")
+
+
 def test_the_demo_run_again_creates_its_jobs_again(tmp_path: Path) -> None:
     # a new sample against a new sandbox: nothing of the first demo holds its rows back
     assert main(["demo", "--dir", str(tmp_path)], out=io.StringIO()) == 0

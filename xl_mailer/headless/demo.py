@@ -1,4 +1,5 @@
-"""``xl-mailer demo``: a sample workbook, the embedded sandbox, one run, the results table."""
+"""``xl-mailer demo``: a sample workbook, the embedded sandbox, the whole mailing (upload,
+create, cost, submit, status, proofs), the results table."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import contextlib
 import datetime as dt
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -16,10 +18,26 @@ from openpyxl.styles import Font
 from xl_mailer.core.models import REQUIRED_PARAMS, RESULT_HEADERS
 from xl_mailer.engine.bookid import STATE_ENV
 from xl_mailer.headless.args import EXIT_OK, EXIT_STOPPED, build_parser
+from xl_mailer.headless.demo_mailing import (
+    DOCUMENTS,
+    LIST_NAME,
+    SECONDS_PER_STATE,
+    mailing_steps,
+    upload_step,
+    write_mailing_sheets,
+)
 from xl_mailer.headless.sending import run_workbook
 from xl_mailer.sandbox import Sandbox, SandboxConfig
 
-DEMO_HEADERS = (*REQUIRED_PARAMS, "rtnName", "projectId", "mailingDate")
+DEMO_HEADERS = (
+    *REQUIRED_PARAMS,
+    "rtnName",
+    "projectId",
+    "mailingDate",
+    "Document",
+    "Address List",
+    "Submit",
+)
 
 LETTER = (
     "Letter 8.5 x 11",
@@ -60,23 +78,30 @@ BROCHURE = (
 
 
 def demo_rows(today: dt.date) -> list[tuple[object, ...]]:
-    """About a dozen rows: several valid, one invalid, several the sandbox refuses as documented."""
+    """About a dozen rows: several valid (two naming the document and address list they
+    mail, uploaded first), one invalid, several the sandbox refuses as documented."""
     week = dt.datetime.combine(today + dt.timedelta(days=7), dt.time())
     past = dt.datetime.combine(today - dt.timedelta(days=3), dt.time())
+    letter, postcard = DOCUMENTS[0][0], DOCUMENTS[1][0]
     return [
-        (*LETTER, 1001, 2001, None, None, None),
-        (*POSTCARD, 1002, 2001, None, None, None),
-        (*CERTIFIED, 1003.0, 2003.0, "Acme Billing", None, None),
-        (*LETTER[:1], "Adress on Separate Page", *LETTER[2:], 1001, 2001, None, None, None),
-        (*LETTER, 9999, 2001, None, None, None),
-        (*LETTER, 1001, 2999, None, None, None),
-        (*POSTCARD, 1002, 2002, None, None, None),
-        (*BROCHURE, 1002, 2001, None, None, None),
-        (*LETTER, 1001, 2001, None, None, past),
-        (*CERTIFIED, 1003, 2003, None, None, None),
-        (*LETTER, 1001, 2001, None, 3999, None),
-        (*LETTER[:4], "Full Color", *LETTER[5:], 1001, 2003, "Acme Billing", 3001, week),
+        (*LETTER, None, None, None, None, None, letter, LIST_NAME, "Yes"),
+        (*POSTCARD, None, None, None, None, None, postcard, LIST_NAME, "Yes"),
+        (*CERTIFIED, 1003.0, 2003.0, "Acme Billing", None, None, None, None, "Yes"),
+        (*LETTER[:1], "Adress on Separate Page", *LETTER[2:], 1001, 2001, *NOTHING),
+        (*LETTER, 9999, 2001, *NOTHING),
+        (*LETTER, 1001, 2999, *NOTHING),
+        (*POSTCARD, 1002, 2002, *NOTHING),
+        (*BROCHURE, 1002, 2001, *NOTHING),
+        (*LETTER, 1001, 2001, None, None, past, None, None, None),
+        (*CERTIFIED, 1003, 2003, *NOTHING),
+        (*LETTER, 1001, 2001, None, 3999, None, None, None, None),
+        (*LETTER[:4], "Full Color", *LETTER[5:], 1001, 2003, "Acme Billing", 3001, week)
+        + (None, None, "Yes"),
     ]
+
+
+NOTHING = (None,) * 6
+"""rtnName, projectId, mailingDate, Document, Address List, Submit: all empty."""
 
 
 FIRST_ROW = 4
@@ -102,6 +127,8 @@ def about(index: int) -> str:
     """What sample row ``index`` (of ``demo_rows``) shows, for its About column."""
     if index in ON_PURPOSE:
         return f"Fails on purpose: {ON_PURPOSE[index]}"
+    if demo_rows(dt.date.today())[index][-3] is not None:
+        return "A correct row, naming its Document and Address List: uploaded, then its job made"
     return "A correct row: Click2Mail makes its job"
 
 
@@ -125,12 +152,14 @@ def write_demo_workbook(path: Path, *, today: dt.date | None = None) -> Path:
             for cell in cells:
                 cell.number_format = "yyyy-mm-dd"
     path.parent.mkdir(parents=True, exist_ok=True)
+    write_mailing_sheets(book, path.parent)
     book.save(path)
     return path
 
 
 def run_demo(folder: Path, out: TextIO) -> int:
-    """Write the sample, run it against a fresh sandbox, print the table and what it shows;
+    """Write the sample, take it through the whole mailing against a fresh sandbox (upload,
+    create, cost, submit, status, proofs), print what each step did and what it shows;
     0 when every row came out as it should."""
     path = write_demo_workbook(folder / "demo-jobs.xlsx")
     rows = len(demo_rows(dt.date.today()))
@@ -143,23 +172,28 @@ def run_demo(folder: Path, out: TextIO) -> int:
     )
     # a new sample against a new sandbox each time: a journal of its own, so that rows of an
     # earlier demo (whose sandbox and jobs are gone) are not held back as already mailed
-    with tempfile.TemporaryDirectory(prefix="xl-mailer-demo-") as state:
-        previous = os.environ.get(STATE_ENV)
-        os.environ[STATE_ENV] = state
-        try:
-            args = build_parser().parse_args(["run", str(path), "--endpoint", "sandbox", "--quiet"])
-            code = run_workbook(args, out)
-        finally:
-            if previous is None:
-                os.environ.pop(STATE_ENV, None)
-            else:
-                os.environ[STATE_ENV] = previous
-    if code == EXIT_STOPPED:
-        return code
-    table = read_table(path)
-    print_table(table, out)
-    print_explanation(out)
-    surprises = unexpected(table)
+    with (
+        tempfile.TemporaryDirectory(prefix="xl-mailer-demo-") as state,
+        Sandbox(SandboxConfig(seconds_per_state=SECONDS_PER_STATE)) as sandbox,
+        _environment(
+            {
+                STATE_ENV: state,
+                "C2M_USERNAME": sandbox.config.username,
+                "C2M_PASSWORD": sandbox.config.password,
+            }
+        ),
+    ):
+        upload_step(path, sandbox.url, out)
+        print("\n2. Create one job per row (xl-mailer run)", file=out)
+        args = build_parser().parse_args(["run", str(path), "--endpoint", sandbox.url, "--quiet"])
+        code = run_workbook(args, out)
+        if code == EXIT_STOPPED:
+            return code
+        table = read_table(path)
+        print_table(table, out)
+        print_explanation(out)
+        surprises = unexpected(table)
+        surprises += mailing_steps(path, sandbox.url, out)
     if surprises:
         print("\nThe demo did NOT go as expected:", file=out)
         for line in surprises:
@@ -167,16 +201,32 @@ def run_demo(folder: Path, out: TextIO) -> int:
         print("Please report this, with the lines above.", file=out)
     else:
         print(
-            f"\nThe demo went as expected: {rows - len(ON_PURPOSE)} jobs created, and the"
-            f" {len(ON_PURPOSE)} rows made to fail were refused.",
+            f"\nThe demo went as expected: {rows - len(ON_PURPOSE)} jobs created, costed,"
+            f" submitted, mailed and proofed, and the {len(ON_PURPOSE)} rows made to fail were"
+            " refused.",
             file=out,
         )
     print(
         f"Open {path.resolve()} to see the results next to each row; its last column says"
-        " what each row shows.",
+        " what each row shows. The Documents and Address Lists sheets show their ids.",
         file=out,
     )
     return 1 if surprises else 0
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Set these environment variables for the demo's commands, then put back what was."""
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 TABLE_COLUMNS = ("documentClass", "documentId", "addressId", *RESULT_HEADERS)
