@@ -45,7 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -229,6 +229,23 @@ class Bench:
             samples.append(sample)
             workbook.unlink()
         return combine(samples)
+
+    def once(self, mode: str, rows: int, latency: float = 0.0) -> Sample:
+        """One run of (b), (c), (g) or (h) on a fresh copy, against a fresh sandbox (except
+        (c), which sends nothing); checked: every row got a Job ID."""
+        workbook = self.fresh_copy(rows, f"{mode}-{rows}-{latency:g}")
+        try:
+            if mode == "c":
+                return run_child(["c", "--workbook", str(workbook)], timeout=3600)[0]
+            with sandbox(latency) as server:
+                extra = ["--url", server.url, "--concurrency", str(self.concurrency)]
+                timeout = 300 + 3 * rows * latency / self.concurrency + 0.05 * rows
+                sample, _ = run_child([mode, "--workbook", str(workbook), *extra], timeout=timeout)
+            if sample.created != rows:
+                raise RuntimeError(f"({mode}) N={rows} L={latency:g}: {sample.created} Job IDs")
+            return sample
+        finally:
+            workbook.unlink(missing_ok=True)
 
     def openpyxl_alone(self, rows: int) -> Result:
         samples = []
@@ -416,6 +433,133 @@ def evaluate(
     else:
         targets.append(Target(name, "not measured", None))
     return targets
+
+
+REFERENCE_MODES = {
+    "b": "xl-mailer run",
+    "g": "minimal requests.Session client",
+    "h": "minimal http.client client",
+}
+
+
+@dataclass
+class Reference:
+    """Issue 13: (b) against the minimal clients (g) and (h) at N rows, L=0, runs interleaved
+    (b, g, h, b, g, h, ...); peak memory of (b) against (c) at a larger size. Minima of the
+    rounds: the least each needed on this machine."""
+
+    rows: int
+    rounds: int
+    samples: dict[str, list[Sample]]
+    memory_rows: int = 0
+    memory: dict[str, list[Sample]] = field(default_factory=dict)
+
+    def least(self, mode: str, what: str = "wall") -> float:
+        return min(getattr(s, what) for s in self.samples[mode])
+
+    def least_memory(self, mode: str) -> float:
+        return min(s.rss_mb for s in self.memory[mode])
+
+
+def measure_reference(
+    bench: Bench, rows: int, rounds: int, memory_rows: int, say: Callable[[str], None]
+) -> Reference:
+    reference = Reference(rows, rounds, {mode: [] for mode in REFERENCE_MODES})
+    for round_ in range(1, rounds + 1):
+        for mode in REFERENCE_MODES:
+            sample = bench.once(mode, rows)
+            reference.samples[mode].append(sample)
+            say(
+                f"round {round_} ({mode}) {REFERENCE_MODES[mode]}, N={rows:,} L=0:"
+                f" {sample.wall:.2f} s wall, {sample.cpu / rows * 1e3:.3f} ms CPU/row,"
+                f" {sample.rss_mb:.1f} MB"
+            )
+    if memory_rows:
+        reference.memory_rows = memory_rows
+        reference.memory = {"b": [], "c": [], "g": []}
+        for round_ in range(1, rounds + 1):
+            for mode in ("c", "g", "b"):
+                sample = bench.once(mode, memory_rows)
+                reference.memory[mode].append(sample)
+                say(
+                    f"round {round_} ({mode}) N={memory_rows:,}: {sample.wall:.2f} s wall,"
+                    f" {sample.rss_mb:.1f} MB peak"
+                )
+    return reference
+
+
+def reference_targets(reference: Reference, concurrency: int) -> list[Target]:
+    n = f"{reference.rows:,} rows, L=0, K={concurrency}"
+    b, g, h = (reference.least(m) for m in ("b", "g", "h"))
+    cb, cg = reference.least("b", "cpu"), reference.least("g", "cpu")
+    per_row = 1e3 / reference.rows
+    targets = [
+        Target(
+            f"{n}: xl-mailer run (b) at most 1.25x the minimal requests.Session client (g)",
+            f"{b:.2f} s / {g:.2f} s = {b / g:.2f}x",
+            b / g <= 1.25,
+        ),
+        Target(
+            f"{n}: xl-mailer run (b) at most 2.5x the minimal http.client client (h)",
+            f"{b:.2f} s / {h:.2f} s = {b / h:.2f}x",
+            b / h <= 2.5,
+        ),
+        Target(
+            f"{n}: client CPU per row of (b), everything included, at most 1.25x (g)'s",
+            f"{cb * per_row:.3f} ms / {cg * per_row:.3f} ms = {cb / cg:.2f}x",
+            cb / cg <= 1.25,
+        ),
+    ]
+    if reference.memory:
+        mb, mc = reference.least_memory("b"), reference.least_memory("c")
+        targets.append(
+            Target(
+                f"peak memory at {reference.memory_rows:,} rows: xl-mailer run (b) at most 1.3x"
+                " openpyxl's own load + save (c)",
+                f"{mb:.1f} MB / {mc:.1f} MB = {mb / mc:.2f}x (the minimal requests client"
+                f" (g): {reference.least_memory('g') / mc:.2f}x)",
+                mb / mc <= 1.3,
+            )
+        )
+    return targets
+
+
+def reference_markdown(reference: Reference, concurrency: int, command: str) -> str:
+    """The section docs/benchmarks.md shows for issue 13."""
+    lines = [
+        f"Measured by `{command}`: {reference.rounds} rounds, each running (b), (g) and (h) in"
+        " turn on a fresh copy of the same workbook against a fresh sandbox at L=0; the least"
+        " of the rounds is shown (wall and CPU separately).",
+        "",
+        "| client | wall s (min) | wall s (each round) | CPU ms/row (min) | peak MB |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for mode, name in REFERENCE_MODES.items():
+        walls = ", ".join(f"{s.wall:.2f}" for s in reference.samples[mode])
+        lines.append(
+            f"| ({mode}) {name} | {reference.least(mode):.2f} | {walls} |"
+            f" {reference.least(mode, 'cpu') / reference.rows * 1e3:.3f} |"
+            f" {max(s.rss_mb for s in reference.samples[mode]):.1f} |"
+        )
+    if reference.memory:
+        for mode, name in (
+            ("c", "openpyxl load + save"),
+            ("g", "minimal requests.Session client"),
+            ("b", "xl-mailer run"),
+        ):
+            peaks = ", ".join(f"{s.rss_mb:.1f}" for s in reference.memory[mode])
+            walls = ", ".join(f"{s.wall:.2f}" for s in reference.memory[mode])
+            lines.append(
+                f"| ({mode}) {name}, {reference.memory_rows:,} rows | "
+                f"{min(s.wall for s in reference.memory[mode]):.2f} | {walls} | — |"
+                f" {reference.least_memory(mode):.1f} (each: {peaks}) |"
+            )
+    lines += ["", "| target | measured | result |", "|---|---|---|"]
+    lines += [
+        f"| {t.name} | {t.measured} | {verdict(t)} |"
+        for t in reference_targets(reference, concurrency)
+    ]
+    return "\n".join(lines)
 
 
 def verdict(target: Target) -> str:
@@ -627,6 +771,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="finally, profile one run of (b) at the largest size with L=0",
     )
     parser.add_argument("--workdir", type=Path, help="folder for workbooks (default: a temp dir)")
+    parser.add_argument(
+        "--reference",
+        type=_size,
+        metavar="N",
+        help="only compare (b) with the minimal clients (g) requests.Session and (h)"
+        " http.client at N rows, L=0, in interleaved rounds (issue 13)",
+    )
+    parser.add_argument(
+        "--memory-rows",
+        type=_size,
+        default=0,
+        metavar="N",
+        help="with --reference: also peak memory of (b) against openpyxl's load + save (c)"
+        " at N rows",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="with --reference: interleaved rounds (default 3)"
+    )
     return parser
 
 
@@ -644,6 +806,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def say(text: str) -> None:
         print(f"[{time.monotonic() - started:7.1f} s] {text}", flush=True)
+
+    if args.reference:
+        try:
+            reference = measure_reference(
+                bench, args.reference, max(args.rounds, 1), args.memory_rows, say
+            )
+            text = reference_markdown(reference, args.concurrency, command)
+            print()
+            print(text)
+            if args.markdown:
+                args.markdown.write_text(text + "\n", encoding="utf-8")
+                say(f"results written to {args.markdown}")
+            if args.profile:
+                print(bench.profile(args.reference))
+        finally:
+            if temporary is not None:
+                temporary.cleanup()
+        return 0
 
     try:
         configs: list[Config] = []

@@ -1,6 +1,6 @@
 """The child side of bench/bench.py: one measurement in a fresh process.
 
-    python bench/measure.py a|b|c|d|e|f [--workbook PATH] [--url URL] ...
+    python bench/measure.py a|b|c|d|e|f|g|h [--workbook PATH] [--url URL] ...
 
 prints whatever it has to say, then the Sample as JSON on its last line. The
 parent (bench.py) starts one such process per measurement, so that peak memory
@@ -124,6 +124,112 @@ def measure_xl_mailer(workbook: Path, url: str, concurrency: int) -> Sample:
     sample.created = count_job_ids(workbook)
     sample.rows = sample.created
     return sample
+
+
+def _reference_rows(workbook: Path) -> tuple[object, list[tuple[tuple[str, str], ...]], int]:
+    """Load the workbook as a minimal client would: its sheet, every row's form fields, and
+    the first free column for the results."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(workbook)
+    sheet = book["Jobs"]
+    lines = sheet.iter_rows(values_only=True)
+    names = [str(name) for name in next(lines)]
+    rows = [
+        tuple((name, str(value)) for name, value in zip(names, line, strict=False))
+        for line in lines
+    ]
+    return book, rows, len(names) + 1
+
+
+def _reference_client(
+    workbook: Path,
+    concurrency: int,
+    post: Callable[[int], Callable[[tuple[tuple[str, str], ...]], tuple[int, bytes]]],
+) -> Sample:
+    """(g), (h): the least a complete client must do. Load the workbook, send every row from
+    ``concurrency`` threads (each on its own keep-alive connection, made by ``post(worker)``),
+    read each answer's id with lxml, write the results, save once."""
+    import threading
+
+    from lxml import etree
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    book, rows, first = _reference_rows(workbook)
+    answers: list[tuple[int, bytes] | None] = [None] * len(rows)
+    indexes = iter(range(len(rows)))  # next() on it is atomic under the GIL
+
+    def worker(number: int) -> None:
+        send = post(number)
+        for index in indexes:
+            answers[index] = send(rows[index])
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sheet = book["Jobs"]  # type: ignore[index]
+    for offset, header in enumerate(RESULT_HEADERS):
+        sheet.cell(1, first + offset).value = header
+    for index, answer in enumerate(answers, start=2):
+        assert answer is not None
+        status, body = answer
+        root = etree.fromstring(body)
+        sheet.cell(index, first).value = int(root.findtext("id") or 0) or None
+        sheet.cell(index, first + 1).value = status
+        sheet.cell(index, first + 2).value = int(root.findtext("status") or -1)
+        sheet.cell(index, first + 3).value = root.findtext("description")
+    book.save(workbook)  # type: ignore[attr-defined]
+    sample = Sample(time.perf_counter() - wall, time.process_time() - cpu, _peak_mb(), len(rows))
+    sample.created = count_job_ids(workbook)
+    return sample
+
+
+def measure_requests_client(workbook: Path, url: str, concurrency: int) -> Sample:
+    """(g): the minimal ``requests.Session`` client: one Session per worker (keep-alive),
+    ``session.post(url, data=fields, auth=...)`` per row."""
+    import requests
+
+    def post(worker: int) -> Callable[[tuple[tuple[str, str], ...]], tuple[int, bytes]]:
+        session = requests.Session()
+
+        def send(fields: tuple[tuple[str, str], ...]) -> tuple[int, bytes]:
+            answer = session.post(f"{url}/jobs", data=fields, auth=(USERNAME, PASSWORD), timeout=60)
+            return answer.status_code, answer.content
+
+        return send
+
+    return _reference_client(workbook, concurrency, post)
+
+
+def measure_httpclient_client(workbook: Path, url: str, concurrency: int) -> Sample:
+    """(h): the minimal ``http.client`` client: one HTTPConnection per worker (keep-alive),
+    the form encoded with ``urlencode``, Basic auth in a header."""
+    import base64
+    import http.client
+    from urllib.parse import urlencode, urlsplit
+
+    where = urlsplit(url)
+    token = base64.b64encode(f"{USERNAME}:{PASSWORD}".encode()).decode()
+    headers = {
+        "Authorization": f"Basic {token}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+    def post(worker: int) -> Callable[[tuple[tuple[str, str], ...]], tuple[int, bytes]]:
+        connection = http.client.HTTPConnection(where.hostname or "127.0.0.1", where.port)
+
+        def send(fields: tuple[tuple[str, str], ...]) -> tuple[int, bytes]:
+            connection.request(
+                "POST", f"{where.path}/jobs", body=urlencode(fields), headers=headers
+            )
+            answer = connection.getresponse()
+            return answer.status, answer.read()
+
+        return send
+
+    return _reference_client(workbook, concurrency, post)
 
 
 def measure_openpyxl(workbook: Path) -> Sample:
@@ -331,7 +437,7 @@ def profiled(work: Callable[[], T], *, top: int = 30) -> tuple[T, str]:
 def child_main(argv: Sequence[str]) -> int:
     """The child-process form: measure once, print the Sample as the last line of stdout."""
     parser = argparse.ArgumentParser(prog="measure.py")
-    parser.add_argument("mode", choices=("a", "b", "c", "d", "e", "f"))
+    parser.add_argument("mode", choices=("a", "b", "c", "d", "e", "f", "g", "h"))
     parser.add_argument("--workbook", type=Path)
     parser.add_argument("--url", default="")
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
@@ -356,6 +462,10 @@ def child_main(argv: Sequence[str]) -> int:
         work = lambda: measure_openpyxl(args.workbook)  # noqa: E731
     elif args.mode == "e":
         work = lambda: measure_offline(args.workbook, args.concurrency)  # noqa: E731
+    elif args.mode == "g":
+        work = lambda: measure_requests_client(args.workbook, args.url, args.concurrency)  # noqa: E731
+    elif args.mode == "h":
+        work = lambda: measure_httpclient_client(args.workbook, args.url, args.concurrency)  # noqa: E731
     elif args.mode == "f":
         work = lambda: measure_http(args.url, args.server_pid, args.calls)  # noqa: E731
     else:
