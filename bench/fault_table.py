@@ -7,6 +7,9 @@ a workbook of numbered rows is run against the sandbox with the fault on every
 third ``POST /jobs``; then the fault is cleared (the operator fixes what broke),
 UNKNOWN rows are reconciled and the workbook is run again until every row has
 its job. The sandbox is the witness: its jobs are counted per row.
+
+Then the same faults are aimed at the whole mailing's calls (upload, address list, submit,
+proof; ``bench/mailing_faults.py``), with ``--no-mailing`` to leave them out.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from mailing_faults import MailingRow, measure_all
+from mailing_faults import markdown as mailing_markdown
 from openpyxl import Workbook, load_workbook
 from sections import write_top
 
@@ -190,7 +195,9 @@ def measure(label: str, fault: str | None, behaviour: str, rows: int, folder: Pa
         )
 
 
-def markdown(results: list[Row], rows: int, command: str) -> str:
+def markdown(
+    results: list[Row], rows: int, command: str, mailing: list[MailingRow] | None = None
+) -> str:
     lines = [
         "# Reliability: faults, duplicates and lost job ids",
         "",
@@ -235,6 +242,7 @@ def markdown(results: list[Row], rows: int, command: str) -> str:
         " to go next, UNKNOWN for reconciliation. The"
         " columns after the faulty run are read before anything else touches the workbook.",
         "",
+        *(mailing_markdown(mailing) if mailing else []),
         f"Regenerate: `{command}`",
         "",
         f"Measured {dt.date.today().isoformat()} on {platform.platform()},"
@@ -255,6 +263,9 @@ def main_table(argv: list[str] | None = None) -> int:
         type=Path,
         default=Path(__file__).resolve().parents[1] / "docs" / "reliability.md",
     )
+    parser.add_argument(
+        "--no-mailing", action="store_true", help="leave out the upload, submit and proof rows"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     results = []
@@ -264,12 +275,14 @@ def main_table(argv: list[str] | None = None) -> int:
             result = measure(label, fault, behaviour, args.rows, Path(name))
             print(f"{label}: {result}", flush=True)
             results.append(result)
+        mailing = [] if args.no_mailing else measure_all(Path(name), print)
     command = "python bench/fault_table.py" + (f" --rows {args.rows}" if args.rows != 31 else "")
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    write_top(args.output, markdown(results, args.rows, command))
+    write_top(args.output, markdown(results, args.rows, command, mailing))
     print(f"wrote {args.output}")
     bad = [r for r in results if r.sent_twice or r.ids_lost or r.rows_without_job]
-    return 1 if bad else 0
+    bad_mailing = [m for m in mailing if m.sent_twice or m.ids_lost or m.not_pdf or m.missing_final]
+    return 1 if bad or bad_mailing else 0
 
 
 if __name__ == "__main__":
