@@ -21,8 +21,10 @@ from xl_mailer.app.submit import (
 )
 from xl_mailer.click2mail.client import Click2MailClient
 from xl_mailer.click2mail.mailing import Mailing
+from xl_mailer.click2mail.readings import money
 from xl_mailer.core.errors import ConfigurationError
 from xl_mailer.core.models import JobRequest
+from xl_mailer.engine.joblock import claim_job
 from xl_mailer.sandbox import Sandbox, SandboxConfig
 
 from ..conftest import LETTER
@@ -225,6 +227,9 @@ def test_a_job_submitted_elsewhere_is_marked_submitted_without_a_submit(
         ("250", None, Decimal("250")),
         (None, 99.5, Decimal("99.5")),
         (None, "$1,000.00", Decimal("1000.00")),
+        ("1,000", None, Decimal("1000")),
+        ("12,345.67", None, Decimal("12345.67")),
+        (None, 1000.5, Decimal("1000.5")),
         ("10", "500", Decimal("10")),
         ("0", None, Decimal("0")),
     ],
@@ -246,6 +251,11 @@ def test_the_spend_limit_is_the_option_else_the_setting(
         (None, "ten dollars", "Spend Limit must be an amount in dollars"),
         (None, True, "must be an amount in dollars"),
         ("nan", None, "must be 0 or more dollars"),
+        ("250,00", None, "--limit must be an amount in dollars like 250 or 250.00.*'250,00'"),
+        ("1,5", None, "--limit must be an amount in dollars like 250 or 250.00.*'1,5'"),
+        ("1.000,00", None, "like 250 or 250.00.*'1.000,00'"),
+        (None, "250,00", "Settings: Spend Limit must be an amount in dollars like 250 or 250.00"),
+        ("12,34,567", None, "like 250 or 250.00"),
     ],
 )
 def test_a_missing_negative_or_text_limit_is_refused(
@@ -275,3 +285,110 @@ def test_the_prompt_says_production_in_words() -> None:
         "Submit 2 job(s) for $12.50 to PRODUCTION (production): real mail, real charges?"
     )
     assert "not production" in batch.prompt("sandbox", production=False)
+
+
+def test_a_job_id_in_two_rows_is_refused_in_both_and_the_rest_is_submitted(
+    adapter: Adapter, sandbox: Sandbox, calls: Mailing
+) -> None:
+    twice, once = new_jobs(calls, 2)
+    price = calls.job_cost(once).total
+    port = adapter.open(
+        [HEADER, [twice, "Created", "Yes"], [once, "Created", "Yes"], [twice, "Created", "Yes"]]
+    )
+    asked: list[Batch] = []
+    run = submit_approved(port, calls, options("1000"), confirm=lambda b: asked.append(b) is None)
+    grid = adapter.read()
+    assert asked[0].rows == (3,) and asked[0].total == price
+    assert sandbox.state.submits[twice] == 0 and sandbox.state.submits[once] == 1
+    assert run.submitted == [3] and [r for r, _ in run.refused] == [2, 4]
+    assert str(cell(grid, 2, RESULT)).startswith(
+        f"Not submitted: its Job ID {twice} is also in row(s) 4, and a job belongs to one row"
+    )
+    assert f"its Job ID {twice} is also in row(s) 2," in str(cell(grid, 4, RESULT))
+    assert {cell(grid, r, COST) for r in (2, 4)} <= {None, ""}  # neither costed
+    assert {cell(grid, r, SUBMITTED) for r in (2, 4)} <= {None, ""}
+
+
+def test_an_impermissible_state_answer_is_submitted_before_this_run_not_by_it(
+    adapter: Adapter, sandbox: Sandbox, calls: Mailing
+) -> None:
+    elsewhere, mine = new_jobs(calls, 2)
+    price = calls.job_cost(mine).total
+    port = adapter.open([HEADER, [elsewhere, "Created", "Yes"], [mine, "Created", "Yes"]])
+    # another run submits the first job after this run's state check, before its POST
+    run = submit_approved(
+        port,
+        calls,
+        options("1000"),
+        confirm=yes,
+        before_submit=lambda: calls.submit_job(elsewhere, "User Credit"),
+    )
+    grid = adapter.read()
+    # the second submit of the first job was answered 400 / 9 and charged nothing
+    assert sandbox.state.submits[elsewhere] == 2 and sandbox.state.submits[mine] == 1
+    assert run.submitted == [3] and run.already == [2] and run.spent == price
+    assert run.line().startswith(
+        f"1 job(s) submitted now for ${price:,.2f}; 1 had been submitted already (rows 2)"
+    )
+    assert isinstance(cell(grid, 2, SUBMITTED), dt.datetime)
+    assert str(cell(grid, 2, RESULT)).startswith("Submitted before this run: Already submitted")
+
+
+def test_a_job_another_run_is_submitting_is_left_to_it(
+    adapter: Adapter, sandbox: Sandbox, calls: Mailing
+) -> None:
+    busy, free = new_jobs(calls, 2)
+    port = adapter.open([HEADER, [busy, "Created", "Yes"], [free, "Created", "Yes"]])
+    other = claim_job(sandbox.url, busy)  # another run holds the job's lock
+    assert other is not None
+    try:
+        run = submit_approved(
+            port, calls, options("1000"), confirm=yes, claim=lambda j: claim_job(sandbox.url, j)
+        )
+    finally:
+        other.__exit__(None, None, None)
+    grid = adapter.read()
+    assert sandbox.state.submits[busy] == 0 and sandbox.state.submits[free] == 1
+    assert run.submitted == [3] and [r for r, _ in run.refused] == [2]
+    assert cell(grid, 2, RESULT) == (
+        f"Not submitted: another xl-mailer run is submitting job {busy} right now; run Submit"
+        " again once it has finished"
+    )
+    # this run released its locks; once the other run is done, the job goes
+    again = submit_approved(
+        adapter.open(grid),
+        calls,
+        options("1000"),
+        confirm=yes,
+        claim=lambda j: claim_job(sandbox.url, j),
+    )
+    assert again.submitted == [2] and sandbox.state.submits[busy] == 1
+    assert sandbox.state.submits[free] == 1
+
+
+def test_a_job_lock_is_one_per_account_and_job(sandbox: Sandbox) -> None:
+    held = claim_job(sandbox.url, 7)
+    assert held is not None
+    assert claim_job(sandbox.url, 7) is None
+    other_job, other_account = claim_job(sandbox.url, 8), claim_job("stage", 7)
+    assert other_job is not None and other_account is not None
+    for lock in (held, other_job, other_account):
+        lock.__exit__(None, None, None)
+    again = claim_job(sandbox.url, 7)
+    assert again is not None
+    again.__exit__(None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("12.50", Decimal("12.50")),
+        ("$1,234.50", Decimal("1234.50")),
+        ("0", Decimal(0)),
+        ("-5.00", None),
+        ("-0.01", None),
+        ("nan", None),
+    ],
+)
+def test_a_negative_cost_cannot_be_read(text: str, read: Decimal | None) -> None:
+    assert money(text) == read

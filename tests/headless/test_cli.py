@@ -45,13 +45,13 @@ def test_demo_takes_the_sample_through_the_whole_mailing(tmp_path: Path) -> None
         "Cost of 4 job(s) not yet submitted: $",
         "Nothing submitted: the 4 approved job(s) cost $",  # the limit of $1, on purpose
         "it answers yes, as --yes does",
-        "Submitted 4 job(s) for $",
+        "4 job(s) submitted now for $",
         "Refreshed the status of 4 job(s): 4 Mailed.",
         "Saved 4 proof(s) in",
         "4 jobs created, costed, submitted, mailed and proofed",
     ):
         assert expected in text, expected
-    assert text.index("Nothing submitted") < text.index("Submitted 4 job(s)")
+    assert text.index("Nothing submitted") < text.index("4 job(s) submitted now")
     proofs = sorted((tmp_path / "demo-jobs proofs").glob("*.pdf"))
     assert len(proofs) == 4 and all(p.read_bytes().startswith(b"%PDF") for p in proofs)
     assert str(proofs[0]) in text

@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from xl_mailer.cli import main
+from xl_mailer.engine.joblock import claim_job
 from xl_mailer.sandbox import Sandbox
 
 from ..conftest import LETTER, write_book
@@ -82,6 +83,9 @@ def test_submit_one_cent_over_the_limit_sends_nothing(
         (None, "No spend limit is set, so nothing is submitted; set one"),
         ("-5", "--limit must be 0 or more dollars, not '-5'"),
         ("ten", "--limit must be an amount in dollars"),
+        ("250,00", "--limit must be an amount in dollars like 250 or 250.00"),
+        ("1,5", "like 250 or 250.00 (a comma only between thousands, as in 1,000 or 12,345.67)"),
+        ("1.000,00", "not '1.000,00'"),
     ],
 )
 def test_submit_refuses_a_missing_negative_or_text_limit(
@@ -142,3 +146,55 @@ def test_submit_uses_the_settings_then_never_submits_a_job_twice(
     again = io.StringIO()
     assert main(["submit", str(path), "--yes"], out=again) == 1
     assert [sandbox_env.state.submits[int(i)] for i in ids] == [1, 0, 0]  # type: ignore[call-overload]
+
+
+def test_a_settings_limit_with_a_decimal_comma_is_refused(
+    sandbox_env: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = created_book(tmp_path, 1, ["Yes"], {"Spend Limit": "250,00"})
+    capsys.readouterr()
+    assert main(["submit", str(path), "--yes"], out=io.StringIO()) == 2
+    assert (
+        "Settings: Spend Limit must be an amount in dollars like 250 or 250.00"
+        in capsys.readouterr().err
+    )
+    assert sum(sandbox_env.state.submits.values()) == 0
+
+
+def test_submit_refuses_both_rows_of_a_copied_job_and_submits_the_rest(
+    sandbox_env: Sandbox, tmp_path: Path
+) -> None:
+    path = created_book(tmp_path, 2, ["Yes", "Yes"])
+    book = load_workbook(path)
+    jobs = book["Jobs"]
+    jobs.append([c.value for c in jobs[2]])  # row 2 copied to row 4
+    book.save(path)
+    twice, once = (int(j) for j in column(path, "Job ID")[:2])  # type: ignore[call-overload]
+    out = io.StringIO()
+    assert main(["submit", str(path), "--limit", "10000", "--yes"], out=out) == 1
+    assert sandbox_env.state.submits[twice] == 0 and sandbox_env.state.submits[once] == 1
+    results = column(path, "Submit Result")
+    assert f"its Job ID {twice} is also in row(s) 4" in str(results[0])
+    assert f"its Job ID {twice} is also in row(s) 2" in str(results[2])
+    assert "1 job(s) submitted now for $" in out.getvalue()
+
+
+def test_submit_leaves_a_job_another_run_is_submitting_to_it(
+    sandbox_env: Sandbox, tmp_path: Path
+) -> None:
+    path = created_book(tmp_path, 2, ["Yes", "Yes"])
+    busy, free = (int(j) for j in column(path, "Job ID"))  # type: ignore[call-overload]
+    other = claim_job(None, busy)  # another run (another book holding the job) submits it
+    assert other is not None
+    try:
+        code = main(["submit", str(path), "--limit", "10000", "--yes"], out=io.StringIO())
+    finally:
+        other.__exit__(None, None, None)
+    assert code == 1
+    assert sandbox_env.state.submits[busy] == 0 and sandbox_env.state.submits[free] == 1
+    assert column(path, "Submit Result")[0] == (
+        f"Not submitted: another xl-mailer run is submitting job {busy} right now; run Submit"
+        " again once it has finished"
+    )
+    assert main(["submit", str(path), "--limit", "10000", "--yes"], out=io.StringIO()) == 0
+    assert sandbox_env.state.submits[busy] == 1 and sandbox_env.state.submits[free] == 1

@@ -10,15 +10,20 @@ In this order, and nothing is submitted before the last step:
    the row stays UNKNOWN and is not sent.
 2. Every approved row (Yes, TRUE, Y or x, in any case; empty, No, FALSE, N: not approved;
    anything else is refused, that row only, with a message) with a Job ID and an empty
-   ``Submitted`` is costed. A cost that cannot be read, or a total over the spend limit,
-   refuses the whole batch: nothing is sent.
+   ``Submitted`` is costed. A job belongs to one row: a row whose Job ID is in another row
+   too is refused (naming the other rows), neither costed nor submitted. A cost that cannot
+   be read, or a total over the spend limit, refuses the whole batch: nothing is sent.
 3. ``confirm`` hears the batch (count, total, limit) and may decline: nothing is sent.
-4. Each job's state is checked again: only jobs in Editing are submitted; one that left it
-   was submitted before (``Submitted`` filled, nothing sent).
+4. Each job is claimed (``claim``: a lock per Click2Mail account and job, held through
+   step 5's POST, taken without waiting: a job another run is submitting right now is not
+   submitted), then its state is checked again: only jobs in Editing are submitted; one
+   that left it was submitted before (``Submitted`` filled, nothing sent).
 5. Each row to submit is marked UNKNOWN with the time (written, then ``before_submit``:
    the holder saves), then submitted. The answer replaces the mark: ``Submitted`` (the
    date and time in UTC) and ``Submit Result`` (Click2Mail's words), or why not. A lost
-   answer leaves the row UNKNOWN, settled by step 1 on the next run.
+   answer leaves the row UNKNOWN, settled by step 1 on the next run. A job Click2Mail says
+   had left Editing ("impermissible state") is marked submitted but counted apart, as one
+   submitted before this run: neither in ``submitted`` nor in what this run spent.
 """
 
 from __future__ import annotations
@@ -27,8 +32,10 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import TypeAlias
 
 from xl_mailer.app.cost import (
     COST,
@@ -47,7 +54,7 @@ from xl_mailer.app.cost import (
 )
 from xl_mailer.app.ports import SheetPort
 from xl_mailer.click2mail.readings import JobState
-from xl_mailer.core.calls import UNKNOWN_PREFIX, CallOutcome, CallResult
+from xl_mailer.core.calls import UNKNOWN_PREFIX, CallOutcome, CallResult, submitted_before
 from xl_mailer.core.cells import is_blank
 from xl_mailer.core.errors import ApiError, AuthenticationError, ConfigurationError, TransportError
 
@@ -61,6 +68,14 @@ SET_LIMIT = (
     " --limit AMOUNT on the command line"
 )
 _SENT = re.compile(r"submit sent (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC")
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+"""An amount whose commas part thousands: 1,000 or 12,345.67 (never 250,00 or 1.000,00)."""
+Claim: TypeAlias = Callable[[int], AbstractContextManager[object] | None]
+"""Takes a job's submit lock without waiting: the held lock (released by ``__exit__``), or
+None when another run holds it."""
+BUSY = (
+    "another xl-mailer run is submitting job {job} right now; run Submit again once it has finished"
+)
 
 
 def spend_limit(given: object, setting: object = None) -> Decimal:
@@ -74,13 +89,19 @@ def spend_limit(given: object, setting: object = None) -> Decimal:
         raise ConfigurationError(f"{where} must be an amount in dollars, not {value!r}")
     if isinstance(value, float) and not math.isfinite(value):
         raise ConfigurationError(f"{where} must be an amount in dollars, not {value!r}")
-    text = str(value).strip().replace(",", "").removeprefix("$").strip()
+    form = f"{where} must be an amount in dollars like 250 or 250.00"
+    text = str(value).strip().removeprefix("$").strip()
+    if "," in text:
+        if not _GROUPED.fullmatch(text):
+            raise ConfigurationError(
+                f"{form} (a comma only between thousands, as in 1,000 or 12,345.67), not"
+                f" {value!r}: nothing is submitted"
+            )
+        text = text.replace(",", "")
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise ConfigurationError(
-            f"{where} must be an amount in dollars like 250 or 1,000.00, not {value!r}"
-        ) from None
+        raise ConfigurationError(f"{form} or 1,000.00, not {value!r}") from None
     if not amount.is_finite() or amount < 0:
         raise ConfigurationError(f"{where} must be 0 or more dollars, not {value!r}")
     return amount
@@ -153,8 +174,9 @@ class Batch:
 class SubmitRun:
     """What a submit did, row by row."""
 
-    submitted: list[int] = field(default_factory=list)
-    already: list[int] = field(default_factory=list)  # had left Editing: nothing sent
+    submitted: list[int] = field(default_factory=list)  # by this run
+    already: list[int] = field(default_factory=list)  # submitted before this run
+    spent: Decimal = Decimal(0)  # the cost of the jobs this run submitted
     failed: list[tuple[int, str]] = field(default_factory=list)
     unknown: list[int] = field(default_factory=list)
     refused: list[tuple[int, str]] = field(default_factory=list)  # rows not understood
@@ -169,8 +191,7 @@ class SubmitRun:
         if self.stopped:
             parts.append(self.stopped)
         if self.submitted:
-            total = f" for {dollars(self.batch.total)}" if self.batch else ""
-            parts.append(f"Submitted {len(self.submitted)} job(s){total}")
+            parts.append(f"{len(self.submitted)} job(s) submitted now for {dollars(self.spent)}")
         if self.already:
             parts.append(
                 f"{len(self.already)} had been submitted already (rows {rows_named(self.already)})"
@@ -209,9 +230,12 @@ def submit_approved(
     *,
     confirm: Callable[[Batch], bool],
     before_submit: Callable[[], object] | None = None,
+    claim: Claim | None = None,
 ) -> SubmitRun:
-    """Submit the approved rows (module docstring). Raises SheetLayoutError before anything
-    is read at Click2Mail, AuthenticationError before anything is submitted."""
+    """Submit the approved rows (module docstring). ``claim`` takes a job's submit lock
+    (``engine.joblock.claim_job``; None: no lock, for one run alone). Raises
+    SheetLayoutError before anything is read at Click2Mail, AuthenticationError before
+    anything is submitted."""
     table, rows = read_jobs(port)
     run = SubmitRun(cost_column=table.columns[COST])
     cells = Cells(table)
@@ -246,6 +270,10 @@ def submit_approved(
             )
 
     # 2. the batch: approved rows with a job, not submitted, not awaiting a lost answer
+    holders: dict[int, list[int]] = {}
+    for row in rows:
+        if row.job_id is not None:
+            holders.setdefault(row.job_id, []).append(row.row)
     wanted: list[JobRow] = []
     for row in rows:
         if row.is_submitted or (row.unknown and row.row not in cleared):
@@ -263,6 +291,12 @@ def submit_approved(
                 "it has no Job ID; create the job first"
                 if is_blank(row.job_cell)
                 else f"its Job ID {row.job_cell!r} is not a job number"
+            )
+        elif len(holders[row.job_id]) > 1:
+            others = [other for other in holders[row.job_id] if other != row.row]
+            why = (
+                f"its Job ID {row.job_id} is also in row(s) {rows_named(others)}, and a job"
+                " belongs to one row; keep the Job ID in one row and clear it in the others"
             )
         else:
             wanted.append(row)
@@ -310,6 +344,49 @@ def submit_approved(
         cells.write(port)
         return run
 
+    with ExitStack() as held:
+        mine = _claimed(batch_rows, claim, held, cells, run)
+        _send(port, calls, options, cells, run, mine, now=now, before_submit=before_submit)
+    return run
+
+
+def _claimed(
+    batch_rows: list[tuple[JobRow, Decimal]],
+    claim: Claim | None,
+    held: ExitStack,
+    cells: Cells,
+    run: SubmitRun,
+) -> list[tuple[JobRow, Decimal]]:
+    """The rows whose job this run holds the submit lock of (``held`` releases them); the
+    rest are refused: another run is submitting them right now."""
+    if claim is None:
+        return batch_rows
+    mine: list[tuple[JobRow, Decimal]] = []
+    for row, amount in batch_rows:
+        lock = claim(row.job_id or 0)
+        if lock is None:
+            why = BUSY.format(job=row.job_id)
+            run.refused.append((row.row, why))
+            cells.set(row.row, SUBMIT_RESULT, f"Not submitted: {why}")
+        else:
+            held.push(lock)
+            mine.append((row, amount))
+    return mine
+
+
+def _send(
+    port: SheetPort,
+    calls: MoneyCalls,
+    options: SubmitOptions,
+    cells: Cells,
+    run: SubmitRun,
+    batch_rows: list[tuple[JobRow, Decimal]],
+    *,
+    now: dt.datetime,
+    before_submit: Callable[[], object] | None,
+) -> None:
+    """Steps 4 and 5, under the jobs' locks."""
+    costs = {row.row: amount for row, amount in batch_rows}
     # 4. only jobs still in Editing are submitted
     checked = in_pool(lambda pair: _state(calls, pair[0]), batch_rows, options.concurrency)
     to_send: list[JobRow] = []
@@ -325,7 +402,7 @@ def submit_approved(
             to_send.append(row)
     if not to_send:
         cells.write(port)
-        return run
+        return
 
     # 5. marked, saved, then sent
     sent = options.now()
@@ -342,8 +419,9 @@ def submit_approved(
     when = options.now()
     for row, answer in zip(to_send, answers, strict=True):
         _record(cells, row, answer, run, when=when, sent=sent, billing=options.billing_type)
+        if answer.outcome is CallOutcome.SUBMITTED and not submitted_before(answer):
+            run.spent += costs[row.row]
     cells.write(port)
-    return run
 
 
 def _state(calls: MoneyCalls, row: JobRow) -> JobState | str:
@@ -378,7 +456,12 @@ def _record(
     sent: dt.datetime,
     billing: str,
 ) -> None:
-    if answer.outcome is CallOutcome.SUBMITTED:
+    if answer.outcome is CallOutcome.SUBMITTED and submitted_before(answer):
+        # Click2Mail says the job had left Editing: submitted, but not by this run
+        run.already.append(row.row)
+        cells.set(row.row, SUBMITTED, when)
+        cells.set(row.row, SUBMIT_RESULT, f"Submitted before this run: {answer.description}")
+    elif answer.outcome is CallOutcome.SUBMITTED:
         run.submitted.append(row.row)
         cells.set(row.row, SUBMITTED, when)
         cells.set(row.row, SUBMIT_RESULT, f"Submitted ({billing}): {answer.description}")

@@ -94,7 +94,8 @@ class JobCost:
 
 def money(text: str) -> Decimal | None:
     """An amount as Click2Mail may write it ("12.5", "$1,234.50", " 0 "), or None when the
-    text holds no finite number. Raises nothing."""
+    text holds no finite number of 0 or more (a negative cost or tax would lower a batch's
+    total under the spend limit: it cannot be read, and stops the batch). Raises nothing."""
     cleaned = re.sub(r"[\s$,]|USD", "", text)
     if not cleaned:
         return None
@@ -102,7 +103,7 @@ def money(text: str) -> Decimal | None:
         value = Decimal(cleaned)
     except InvalidOperation:
         return None
-    return value if value.is_finite() else None
+    return value if value.is_finite() and value >= 0 else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -139,7 +139,8 @@ def submit_outcome(
     """The outcome of a ``POST /jobs/{id}/submit`` answer (API.md section 3): 200 / 0 is
     submitted; 200 / 1 (job not found) and 200 / 2 (payment not authorized), like any other
     ``<job>`` answer naming its error, refused; 400 / 9 "impermissible state" means it was
-    submitted before, and counts as submitted; the rest may have submitted it."""
+    submitted before: SUBMITTED, but not by this call (``submitted_before``); the rest may
+    have submitted it."""
     is_job = root == "job"
     if is_job and http_status in (200, 201) and code == 0:
         return CallResult(CallOutcome.SUBMITTED, description or "Success", http_status, code)
@@ -155,6 +156,14 @@ def submit_outcome(
             CallOutcome.FAILED, description or f"Refused with status {code}", http_status, code
         )
     return _not_clean(SUBMIT, http_status, root, code, description, not_a_document)
+
+
+def submitted_before(result: CallResult) -> bool:
+    """A submit's SUBMITTED that says the job had left Editing before it (400 / 9
+    "impermissible state"): the job is submitted, but this call did not submit it or pay."""
+    return (
+        result.outcome is CallOutcome.SUBMITTED and result.http_status == 400 and result.code == 9
+    )
 
 
 def already_submitted(http_status: int, code: int | None, description: str) -> bool:

@@ -184,8 +184,13 @@ def ensure_state_dir(kind: str) -> Path:
     return folder
 
 
+class LockBusy(WorkbookError):
+    """Another run holds the lock."""
+
+
 class FileLock:
-    """An exclusive lock on a file that the OS releases even when the process is killed."""
+    """An exclusive lock on a file that the OS releases even when the process is killed.
+    Raises LockBusy (a WorkbookError) when another run holds it, without waiting."""
 
     def __init__(self, path: Path, *, name: str, busy: str) -> None:
         self.path = path
@@ -194,25 +199,37 @@ class FileLock:
         self._handle: Any = None
 
     def __enter__(self) -> FileLock:
-        try:
-            self._handle = self.path.open("a+b")
-        except OSError as exc:
-            raise WorkbookError(
-                self._name, f"its lock file {self.path} cannot be made ({exc.strerror or exc})"
-            ) from exc
-        try:
-            if os.name == "nt":  # pragma: no cover - Windows
-                import msvcrt
+        for _ in range(3):
+            try:
+                self._handle = self.path.open("a+b")
+            except OSError as exc:
+                raise WorkbookError(
+                    self._name, f"its lock file {self.path} cannot be made ({exc.strerror or exc})"
+                ) from exc
+            try:
+                if os.name == "nt":  # pragma: no cover - Windows
+                    import msvcrt
 
-                msvcrt.locking(self._handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
-            else:
+                    msvcrt.locking(self._handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+                    return self
                 import fcntl
 
                 fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
+            except OSError as exc:
+                self._handle.close()
+                raise LockBusy(self._name, self._busy) from exc
+            if self._still_there():
+                return self
+            # the run before removed the file between our open and our lock: what we hold
+            # is no longer the lock file, so take the new one
             self._handle.close()
-            raise WorkbookError(self._name, self._busy) from exc
-        return self
+        raise LockBusy(self._name, self._busy)
+
+    def _still_there(self) -> bool:
+        try:
+            return os.stat(self.path).st_ino == os.fstat(self._handle.fileno()).st_ino
+        except OSError:
+            return False
 
     def __exit__(self, *exc: object) -> None:
         if os.name == "nt":  # pragma: no cover - Windows cannot delete a file still open
@@ -248,3 +265,16 @@ class RunLock(FileLock):
             name=real.name,
             busy="another xl-mailer run is working on it; wait for that run to finish",
         )
+
+
+def job_lock(ledger: str, job_id: int) -> FileLock:
+    """The lock of one job at one Click2Mail account (``endpoints.ledger``), held by a submit
+    from its state check through its POST, so that two runs (two workbooks holding the same
+    Job IDs, rows pasted into another book, two open books) never submit a job at once."""
+    folder = ensure_state_dir("jobs")
+    tag = hashlib.sha256(ledger.encode("utf-8")).hexdigest()[:12]
+    return FileLock(
+        folder / f"{tag}-{int(job_id)}.lock",
+        name=f"job {int(job_id)}",
+        busy="another xl-mailer run is submitting it right now",
+    )

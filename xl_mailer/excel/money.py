@@ -10,6 +10,7 @@ from xl_mailer.app.cost import CURRENCY_FORMAT, get_costs
 from xl_mailer.app.submit import Batch, SubmitOptions, billing_type, spend_limit, submit_approved
 from xl_mailer.click2mail.endpoints import PRODUCTION_URL
 from xl_mailer.click2mail.mailing import Mailing
+from xl_mailer.engine.joblock import claim_job
 from xl_mailer.excel.book import TITLE, action, alert, connected, jobs_sheet, read_settings
 from xl_mailer.excel.bookjournal import book_journal
 from xl_mailer.excel.xlbook import BookSheet, quiet_excel, status
@@ -74,7 +75,19 @@ def submit_approved_jobs(book: xw.Book, confirm: Callable[[str], bool] | None = 
             return ask(batch.prompt(label, production=production))
 
         status(book, "Checking and costing the approved jobs...")
-        run = submit_approved(port, Mailing(connection.client), options, confirm=confirmed)
+        # No before_submit: the UNKNOWN mark is written into the open book, but saving it is
+        # Excel's (and the user's), so after a crash during the POST the saved book does not
+        # hold the mark. What protects the job then is the state check: each job is claimed
+        # (a lock per account and job, so two books never submit it at once) and read with
+        # GET /jobs/{id} just before its POST, and only a job still in Editing is sent; one
+        # whose lost submit is still in flight at Click2Mail is not guarded (docs/safety.md).
+        run = submit_approved(
+            port,
+            Mailing(connection.client),
+            options,
+            confirm=confirmed,
+            claim=lambda job: claim_job(settings.endpoint, job),
+        )
         currency(port, run.cost_column, run.cost_rows)
         status(book, None)
     alert(book, run.line())

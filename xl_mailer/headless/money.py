@@ -23,6 +23,7 @@ from xl_mailer.click2mail.connection import Connection, connect, endpoint_name
 from xl_mailer.click2mail.endpoints import PRODUCTION_URL
 from xl_mailer.click2mail.mailing import Mailing
 from xl_mailer.click2mail.settings import Settings, from_mapping
+from xl_mailer.engine.joblock import claim_job
 from xl_mailer.headless.args import EXIT_OK, EXIT_ROWS_FAILED, EXIT_STOPPED
 from xl_mailer.headless.heldfile import held_workbook
 from xl_mailer.headless.xlsx import FileSheet
@@ -117,6 +118,7 @@ def submit_workbook(args: argparse.Namespace, out: TextIO) -> int:
                     options,
                     confirm=confirm,
                     before_submit=lambda: held.port.save(force=True),
+                    claim=lambda job: claim_job(args.endpoint, job),
                 )
             finally:
                 if run is not None:
