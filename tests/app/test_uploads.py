@@ -4,19 +4,25 @@ their document and list, through both spreadsheet adapters against the sandbox o
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from xl_mailer.app.addresses import ListWait, create_lists
 from xl_mailer.app.create import RunOptions, create_jobs
 from xl_mailer.app.documents import upload_documents
 from xl_mailer.app.mailing import prepare
+from xl_mailer.app.ports import BookPort
 from xl_mailer.click2mail.client import Click2MailClient
 from xl_mailer.click2mail.mailing import Mailing
+from xl_mailer.click2mail.readings import AddressListStatus
+from xl_mailer.core.calls import CallResult
 from xl_mailer.core.catalog import default_catalog
 from xl_mailer.core.models import OUTPUT_HEADERS, REQUIRED_PARAMS
+from xl_mailer.headless.xlsx import open_sheet
 from xl_mailer.sandbox import Sandbox
 
 from ..conftest import LETTER
@@ -189,3 +195,99 @@ def test_create_jobs_uploads_what_its_rows_name_once_and_a_rerun_uploads_nothing
     assert sandbox.state.uploads == {"Renewal": 1}
     assert sandbox.state.address_lists == {"April": 1}
     assert rerun.summary.created == 0 and len(sandbox.state.jobs) == 2
+
+
+# -- durability: each upload marked UNKNOWN and saved before it leaves, its answer saved -----
+
+
+class Killed(BaseException):
+    """The process dies here (SIGKILL): nothing after it runs, no ``finally`` saves."""
+
+
+def on_disk(path: Path, sheet: str, column: str) -> list[object]:
+    """One column of a sheet as the file on disk holds it (not the book in memory)."""
+    grid = [list(r) for r in load_workbook(path)[sheet].iter_rows(values_only=True)]
+    return written(grid, [column])[column]
+
+
+class Watching:
+    """Click2Mail (``Mailing``) seen from the file on disk: what it held as each request left,
+    and as each wait began; ``kill`` dies at that point instead."""
+
+    def __init__(self, mailing: Mailing, path: Path, kill: str | None = None) -> None:
+        self.mailing, self.path, self.kill = mailing, path, kill
+        self.seen: dict[str, list[object]] = {}
+
+    def upload_document(self, name: str, cls: str, fmt: str, path: Path | str) -> CallResult:
+        self.seen["upload"] = on_disk(self.path, "Documents", "Description")
+        result = self.mailing.upload_document(name, cls, fmt, path)
+        if self.kill == "upload":
+            raise Killed
+        return result
+
+    def create_address_list(
+        self, name: str, addresses: Iterable[Mapping[str, str | None]], mapping_id: int = 1
+    ) -> CallResult:
+        self.seen["create"] = on_disk(self.path, "Address Lists", "Description")
+        result = self.mailing.create_address_list(name, addresses, mapping_id)
+        if self.kill == "create":
+            raise Killed
+        return result
+
+    def wait_for_address_list(self, list_id: int, **how: Any) -> AddressListStatus:
+        self.seen["wait"] = on_disk(self.path, "Address Lists", "Address List ID")
+        if self.kill == "wait":
+            raise Killed
+        return self.mailing.wait_for_address_list(list_id, **how)
+
+
+def durable_book(tmp_path: Path, files: Path) -> tuple[FileAdapter, BookPort]:
+    adapter = FileAdapter(tmp_path)
+    sheets = {
+        "Documents": [DOC_HEADER, ["Good", str(files / "good.pdf"), "Letter 8.5 x 11"]],
+        "Addresses": [ADDRESS_HEADER, address("April")],
+        "Address Lists": [["List"], ["April"]],
+    }
+    return adapter, adapter.open([["x"]], sheets=sheets)
+
+
+def test_each_upload_is_saved_as_unknown_before_it_leaves_and_with_its_id_after(
+    tmp_path: Path, sandbox: Sandbox, mailing: Mailing, files: Path
+) -> None:
+    adapter, port = durable_book(tmp_path, files)
+    save = lambda: adapter.port.save(force=True)  # noqa: E731  (as the command line saves)
+    watching = Watching(mailing, adapter.path)
+    docs = upload_documents(port, watching, save=save)
+    sent = str(watching.seen["upload"][0])
+    assert sent.startswith("UNKNOWN: upload sent ") and " UTC; no answer yet." in sent
+    assert "type its id into Document ID" in sent  # what to do, should the process die
+    assert on_disk(adapter.path, "Documents", "Document ID") == [docs.ids["good"]]
+    made = create_lists(port, watching, wait=FAST, save=save)
+    assert str(watching.seen["create"][0]).startswith("UNKNOWN: create sent ")
+    assert watching.seen["wait"] == [made.ids["april"]]  # the id saved before the wait
+    assert on_disk(adapter.path, "Address Lists", "Description") == ["CASS Standardized"]
+
+
+@pytest.mark.parametrize("kill", ["upload", "create", "wait"])
+def test_a_process_killed_at_any_point_of_an_upload_never_sends_it_again(
+    tmp_path: Path, sandbox: Sandbox, mailing: Mailing, files: Path, kill: str
+) -> None:
+    adapter, port = durable_book(tmp_path, files)
+    save = lambda: adapter.port.save(force=True)  # noqa: E731
+    with pytest.raises(Killed):
+        upload_documents(port, Watching(mailing, adapter.path, kill), save=save)
+        create_lists(port, Watching(mailing, adapter.path, kill), wait=FAST, save=save)
+    # the next run opens the file as the killed one left it on disk
+    again = FileAdapter(tmp_path)
+    again.port = open_sheet(adapter.path)
+    docs = upload_documents(again.port, mailing, save=save)
+    lists = create_lists(again.port, mailing, wait=FAST, save=save)
+    assert sandbox.state.uploads == {"Good": 1}
+    assert sandbox.state.address_lists == {"April": 1}
+    if kill == "upload":  # answered, never saved: UNKNOWN, and the row says what to do
+        assert docs.not_sent == 1 and "type its id into Document ID" in docs.refused["good"]
+    elif kill == "create":
+        assert "good" in docs.ids and lists.not_sent == 1
+        assert "type its id into Address List ID" in lists.refused["april"]
+    else:  # the list's id was saved before the wait: the rerun only waits for it
+        assert "good" in docs.ids and "april" in lists.ids and lists.not_sent == 0

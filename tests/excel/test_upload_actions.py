@@ -3,6 +3,7 @@ and address list, through xlwings' remote engine, against the sandbox over HTTP.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from openpyxl import load_workbook
 
 from xl_mailer import ribbon
 from xl_mailer.core.models import REQUIRED_PARAMS, Outcome
+from xl_mailer.engine.journal import RunLock
 from xl_mailer.sandbox import Sandbox
 from xl_mailer.sandbox.pdf import proof_pdf
 
@@ -39,9 +41,12 @@ def password(monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox) -> None:
     monkeypatch.setenv("C2M_PASSWORD", sandbox.config.password)
 
 
-def mailing_book(sandbox: Sandbox, folder: Path, jobs: int = 0) -> xw.Book:
+def mailing_book(
+    sandbox: Sandbox, folder: Path, jobs: int = 0, name: Path | None = None
+) -> xw.Book:
     """The template with a document (an absolute path: a remote book has no folder), one
-    recipient in list 'April', and ``jobs`` rows naming both."""
+    recipient in list 'April', and ``jobs`` rows naming both; ``name``: the saved file's
+    path, as desktop Excel gives it."""
     pdf = folder / "renewal.pdf"
     pdf.write_bytes(proof_pdf(["Renewal"]))
     address = ["April", "Ann", "Lee", None, "1 Main St", None, None, "Boston", "MA", "02134"]
@@ -57,7 +62,10 @@ def mailing_book(sandbox: Sandbox, folder: Path, jobs: int = 0) -> xw.Book:
         "Addresses": {(2, c): value for c, value in enumerate(address, start=1)},
         "Address Lists": {(2, 1): "April"},
     }
-    return xw.Book(json=payload_from_workbook(changes=changes))
+    payload = payload_from_workbook(changes=changes)
+    if name is not None:
+        payload["book"]["name"] = str(name)
+    return xw.Book(json=payload)
 
 
 def written_on(book: xw.Book, sheet: str) -> dict[tuple[int, int], object]:
@@ -115,3 +123,23 @@ def test_create_jobs_holds_back_a_row_whose_document_is_missing(
     assert sandbox.state.create_requests == 0 and not sandbox.state.uploads
     jobs = written_on(book, "Jobs")
     assert "Renewal" in str(jobs[(FIRST, TEXT)])
+
+
+def test_the_upload_action_says_the_workbook_must_be_saved_to_keep_the_ids(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    book = mailing_book(sandbox, tmp_path)
+    ribbon.upload_documents_and_lists(book)
+    assert "Save the workbook now to keep these ids: Excel saves it" in alerts(book)[0]
+
+
+def test_the_upload_action_waits_for_no_other_action_on_the_same_file(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    path = tmp_path / "jobs.xlsm"
+    shutil.copyfile(TEMPLATE, path)
+    with RunLock(path):  # another window (or the command line) is working on this file
+        book = mailing_book(sandbox, tmp_path, name=path)
+        assert ribbon.upload_documents_and_lists(book) is None
+    assert "another xl-mailer run is working on it" in alerts(book)[0]
+    assert sandbox.state.uploads == {} and sandbox.state.address_lists == {}

@@ -4,10 +4,19 @@ list, on workbook files, against the sandbox over HTTP."""
 from __future__ import annotations
 
 import io
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
+import pytest
 from openpyxl import Workbook, load_workbook
 
+from xl_mailer.click2mail.mailing import Mailing
+from xl_mailer.click2mail.readings import AddressListStatus
+from xl_mailer.core.calls import CallResult
 from xl_mailer.core.models import REQUIRED_PARAMS
 from xl_mailer.headless.cli import main
 from xl_mailer.sandbox import Sandbox
@@ -112,3 +121,117 @@ def test_upload_adds_the_sheets_a_workbook_lacks(tmp_path: Path, sandbox_env: Sa
     saved = load_workbook(path)
     assert {"Documents", "Addresses", "Address Lists"} <= set(saved.sheetnames)
     assert sheet(path, "Addresses")[0][:2] == ["List", "Firstname"]
+
+
+# -- a killed upload (SIGKILL, a closed terminal) never sends a document or list again --------
+
+
+class Killed(BaseException):
+    """The process dies here (SIGKILL): no ``finally`` saves anything."""
+
+
+def spy_on_disk(
+    monkeypatch: pytest.MonkeyPatch, path: Path, *, kill: str | None = None
+) -> dict[str, tuple[object, ...]]:
+    """What the file on disk held as each upload left and as each list's wait began;
+    ``kill``: the process dies right after that call's answer (or as the wait begins)."""
+    seen: dict[str, tuple[object, ...]] = {}
+    real_upload, real_create = Mailing.upload_document, Mailing.create_address_list
+
+    def upload(self: Mailing, *args: Any) -> CallResult:
+        seen["upload"] = tuple(sheet(path, "Documents")[1])
+        result = real_upload(self, *args)
+        if kill == "upload":
+            raise Killed
+        return result
+
+    def create(self: Mailing, *args: Any) -> CallResult:
+        seen["create"] = tuple(sheet(path, "Address Lists")[1])
+        result = real_create(self, *args)
+        if kill == "create":
+            raise Killed
+        return result
+
+    def wait(self: Mailing, list_id: int, **how: Any) -> AddressListStatus:
+        seen["wait"] = tuple(sheet(path, "Address Lists")[1])
+        raise Killed
+
+    monkeypatch.setattr(Mailing, "upload_document", upload)
+    monkeypatch.setattr(Mailing, "create_address_list", create)
+    monkeypatch.setattr(Mailing, "wait_for_address_list", wait)
+    return seen
+
+
+@pytest.mark.parametrize("command", ["upload", "run"])
+def test_each_upload_is_on_disk_as_unknown_before_it_leaves_and_its_id_before_the_wait(
+    tmp_path: Path, sandbox_env: Sandbox, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    path = mailing_book(tmp_path / "mail.xlsx", jobs=1)
+    seen = spy_on_disk(monkeypatch, path)
+    with pytest.raises(Killed):
+        main([command, str(path)], out=io.StringIO())
+    assert str(seen["upload"][-1]).startswith("UNKNOWN: upload sent ")
+    assert str(seen["create"][-1]).startswith("UNKNOWN: create sent ")
+    assert isinstance(seen["wait"][2], int)  # List, Addresses, Address List ID: saved
+    assert isinstance(sheet(path, "Documents")[1][3], int)
+
+
+@pytest.mark.parametrize("kill", ["upload", "create"])
+@pytest.mark.parametrize("command", ["upload", "run"])
+def test_an_upload_answered_but_never_saved_is_unknown_and_not_sent_again(
+    tmp_path: Path, sandbox_env: Sandbox, monkeypatch: pytest.MonkeyPatch, command: str, kill: str
+) -> None:
+    path = mailing_book(tmp_path / "mail.xlsx", jobs=1)
+    with monkeypatch.context() as patched:
+        spy_on_disk(patched, path, kill=kill)
+        with pytest.raises(Killed):
+            main([command, str(path)], out=io.StringIO())
+    sandbox_env.config.address_list_polls = 1  # ready at the first read of the rerun
+    out = io.StringIO()
+    assert main([command, str(path)], out=out) == 1
+    assert sandbox_env.state.uploads == {"Renewal": 1}
+    assert sandbox_env.state.address_lists == {"April": 1}  # made once, killed or not
+    where = ("Documents", 3) if kill == "upload" else ("Address Lists", 2)
+    row = sheet(path, where[0])[1]
+    text = str(row[-1])
+    assert row[where[1]] is None and text.startswith("UNKNOWN: ")
+    assert "Not sent again" in text and "clear this Description" in text
+    if command == "upload":
+        assert "1 not sent (see their Description)" in out.getvalue()
+
+
+def test_upload_killed_by_sigkill_during_the_list_wait_sends_nothing_again(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    path = mailing_book(tmp_path / "mail.xlsx", jobs=1)
+    env = {
+        **os.environ,
+        "C2M_ENDPOINT": sandbox.url,
+        "C2M_USERNAME": sandbox.config.username,
+        "C2M_PASSWORD": sandbox.config.password,
+        "PYTHONUNBUFFERED": "1",
+    }
+    sandbox.config.address_list_polls = 60  # the list stays at work: the wait goes on
+    command = [sys.executable, "-m", "xl_mailer.headless.cli", "upload", str(path)]
+    with subprocess.Popen(
+        [*command, "--poll", "0.05", "--wait", "60"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as upload:
+        assert upload.stdout is not None
+        for line in upload.stdout:  # the wait has begun: the list was made
+            if line.startswith("address list 'April'"):
+                break
+        upload.send_signal(signal.SIGKILL)
+        upload.wait(timeout=10)
+    assert sandbox.state.uploads == {"Renewal": 1}
+    assert sandbox.state.address_lists == {"April": 1}
+    rerun = subprocess.run(
+        [*command, "--poll", "0.01"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert "Documents: nothing to upload" in rerun.stdout
+    assert sandbox.state.uploads == {"Renewal": 1}
+    assert sandbox.state.address_lists == {"April": 1}

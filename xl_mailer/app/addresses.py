@@ -5,6 +5,10 @@ A list is sent only when every address that names it can be mailed; a list whose
 may have reached Click2Mail without an answer is never sent again by xl-mailer (its row
 says what to do). A list made but not ready when the wait runs out keeps its id: the next
 upload (or Create Jobs) only asks for its status again.
+
+As with documents (``app.documents``), each list's row is marked UNKNOWN and ``save``
+called before its create leaves, and its id (or refusal) is saved as soon as it is
+answered, before any wait; each status read at the end of the wait is saved too.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from xl_mailer.app.documents import Named
+from xl_mailer.app.documents import NOT_SIGNED_IN, Named, Save, save_now, sent_mark
 from xl_mailer.app.ports import BookPort
 from xl_mailer.app.tablewrites import new_table, result_cells, write_cells, write_header
 from xl_mailer.click2mail.readings import AddressListStatus
@@ -92,11 +96,14 @@ def create_lists(
     wait: ListWait = DEFAULT_WAIT,
     progress: WaitProgress | None = None,
     create: bool = False,
+    save: Save | None = None,
 ) -> Named:
     """Create each Address Lists row's list that has no id (with ``only``: those whose
     names, by ``name_key``, are in it) and wait for every list not yet ready. A list name the
     Addresses sheet gives that the Address Lists sheet lacks gets a row there. ``create``
-    adds either sheet, with its header row, to a book without it. Raises SheetLayoutError,
+    adds either sheet, with its header row, to a book without it. ``save`` is called after
+    each list's UNKNOWN mark, before its create leaves, after its answer is written, and
+    after each status the wait reads is written. Raises SheetLayoutError,
     nothing sent, when a sheet has no table; AuthenticationError stops everything."""
     done = Named()
     addresses = book.other(ADDRESSES_SHEET, create=create)
@@ -160,8 +167,17 @@ def create_lists(
             if plan.key:
                 done.refused.setdefault(plan.key, f"address list {plan.name!r}: {plan.problem}")
             continue
-        result = maker.create_address_list(plan.name, plan.addresses)
+        mark = sent_mark("create", UNKNOWN_THEN)
+        write_cells(lists, table, plan.row, _cells(plan.count, None, mark))
+        save_now(save)
+        try:
+            result = maker.create_address_list(plan.name, plan.addresses)
+        except AuthenticationError:  # a 401: refused, nothing made
+            write_cells(lists, table, plan.row, _cells(plan.count, None, NOT_SIGNED_IN))
+            save_now(save)
+            raise
         write_cells(lists, table, plan.row, _cells(plan.count, result, result.description))
+        save_now(save)
         lists.checkpoint()
         done.sent.append((plan.row, result))
         if result.outcome is CallOutcome.CREATED and result.id is not None:
@@ -173,7 +189,7 @@ def create_lists(
             done.refused[plan.key] = (
                 f"address list {plan.name!r} was not created: {result.description}"
             )
-    _wait_all(lists, table, maker, waiting, wait, progress, done)
+    _wait_all(lists, table, maker, waiting, wait, progress, done, save)
     return done
 
 
@@ -185,6 +201,7 @@ def _wait_all(
     wait: ListWait,
     progress: WaitProgress | None,
     done: Named,
+    save: Save | None,
 ) -> None:
     """Wait for each list in turn, all of them within ``wait.timeout``."""
     deadline = time.monotonic() + wait.timeout
@@ -206,6 +223,7 @@ def _wait_all(
             text = f"Status not read ({exc}); its id is kept: upload again later to ask for it"
             write_cells(lists, table, plan.row, {"Address List ID": list_id, "Description": text})
             done.refused[plan.key] = f"address list {plan.name!r}: {text}"
+            save_now(save)
             continue
         cells: dict[str, object] = {"Address List ID": list_id, "Return Code": status.code}
         if status.ready:
@@ -224,6 +242,7 @@ def _wait_all(
                 " Jobs again in a few minutes"
             )
         write_cells(lists, table, plan.row, cells)
+        save_now(save)
         lists.checkpoint()
 
 

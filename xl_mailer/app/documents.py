@@ -5,18 +5,24 @@ A document whose upload may have reached Click2Mail without an answer (UNKNOWN) 
 uploaded again by xl-mailer: its row says so, and the person looks for it in Click2Mail's
 website (Documents), types its id into Document ID, or clears the row's Description to
 upload it again on purpose.
+
+Before each upload is sent, its row is marked UNKNOWN with the time and ``save`` is called
+(the command line saves the file); right after each answer, the id (or the refusal) is
+written and ``save`` called again. A run killed at any point leaves each row either without
+a mark (never sent), marked UNKNOWN (never sent again), or with its answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import datetime as dt
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from xl_mailer.app.ports import BookPort
 from xl_mailer.app.tablewrites import new_table, result_cells, write_cells, write_header
-from xl_mailer.core.calls import CallOutcome, CallResult
+from xl_mailer.core.calls import UNKNOWN_PREFIX, CallOutcome, CallResult
 from xl_mailer.core.documents import (
     DOCUMENTS,
     DOCUMENTS_SHEET,
@@ -25,6 +31,7 @@ from xl_mailer.core.documents import (
     file_problem,
     plan_documents,
 )
+from xl_mailer.core.errors import AuthenticationError
 from xl_mailer.core.tables import find_table
 
 UNKNOWN_THEN = (
@@ -32,6 +39,23 @@ UNKNOWN_THEN = (
     " Click2Mail's Documents and type its id into Document ID, or clear this Description to"
     " upload it again"
 )
+NOT_SIGNED_IN = "Not sent: Click2Mail refused the user name or password (nothing was made)"
+
+Save = Callable[[], object]
+"""Makes what was written durable now (the command line: the file saved, forced); None
+where another saves the book (Excel)."""
+
+
+def sent_mark(what: str, then: str, now: dt.datetime | None = None) -> str:
+    """The Description of a row whose request is about to leave: UNKNOWN until answered."""
+    sent = now or dt.datetime.now(dt.UTC)
+    return f"{UNKNOWN_PREFIX} {what} sent {sent:%Y-%m-%d %H:%M:%S} UTC; no answer yet. {then}."
+
+
+def save_now(save: Save | None) -> None:
+    """Call ``save`` when there is one."""
+    if save is not None:
+        save()
 
 
 class DocumentUploader(Protocol):
@@ -119,10 +143,13 @@ def upload_documents(
     *,
     only: Collection[str] | None = None,
     create: bool = False,
+    save: Save | None = None,
 ) -> Named:
     """Upload each Documents row without a Document ID (with ``only``: those whose names, by
     ``name_key``, are in it). ``create`` adds the sheet, with its header row, to a book that
-    has none. Raises SheetLayoutError, nothing sent, when the sheet has no table."""
+    has none. ``save`` is called after each row's UNKNOWN mark, before its upload leaves,
+    and after its answer is written. Raises SheetLayoutError, nothing sent, when the sheet
+    has no table."""
     done = Named()
     sheet = book.other(DOCUMENTS_SHEET, create=create)
     if sheet is None:
@@ -147,16 +174,28 @@ def upload_documents(
             done.refused[plan.key] = f"document {plan.name!r}: {UNKNOWN_THEN}"
             done.not_sent += 1
             continue
-        problem, result = _upload(plan, uploader, book.folder())
+        path = _checked(plan, book.folder())
         if not header_written:
             write_header(sheet, table)
             header_written = True
-        if result is None:
-            write_cells(sheet, table, plan.row, result_cells("Document ID", None, problem or ""))
+        if isinstance(path, str):
+            problem = path
+            write_cells(sheet, table, plan.row, result_cells("Document ID", None, problem))
             done.not_sent += 1
             if plan.key:
                 done.refused.setdefault(plan.key, f"document {plan.name!r}: {problem}")
             continue
+        mark = sent_mark("upload", UNKNOWN_THEN)
+        write_cells(sheet, table, plan.row, result_cells("Document ID", None, mark))
+        save_now(save)
+        try:
+            result = uploader.upload_document(
+                plan.name, plan.document_class, plan.document_format, path
+            )
+        except AuthenticationError:  # a 401: refused, nothing made
+            write_cells(sheet, table, plan.row, result_cells("Document ID", None, NOT_SIGNED_IN))
+            save_now(save)
+            raise
         write_cells(sheet, table, plan.row, result_cells("Document ID", result, result.description))
         done.sent.append((plan.row, result))
         if result.outcome is CallOutcome.CREATED and result.id is not None:
@@ -165,24 +204,20 @@ def upload_documents(
             done.refused[plan.key] = (
                 f"document {plan.name!r} was not uploaded: {result.description}"
             )
+        save_now(save)
         sheet.checkpoint()
     return done
 
 
-def _upload(
-    plan: DocumentPlan, uploader: DocumentUploader, folder: Path | None
-) -> tuple[str | None, CallResult | None]:
+def _checked(plan: DocumentPlan, folder: Path | None) -> Path | str:
+    """The file to upload for ``plan``, or why it is not sent."""
     if plan.problem is not None:
-        return plan.problem, None
+        return plan.problem
     path = resolve(plan.file, folder)
     if isinstance(path, str):
-        return path, None
+        return path
     problem = file_problem(file_facts(path), plan.document_format, str(path))
-    if problem is not None:
-        return problem, None
-    return None, uploader.upload_document(
-        plan.name, plan.document_class, plan.document_format, path
-    )
+    return path if problem is None else problem
 
 
 def documents_line(done: Named) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from xl_mailer.app.addresses import DEFAULT_WAIT, ListMaker, ListWait, WaitProgress, create_lists
-from xl_mailer.app.documents import DocumentUploader, Named, upload_documents
+from xl_mailer.app.documents import DocumentUploader, Named, Save, upload_documents
 from xl_mailer.app.ports import BookPort, write_results
 from xl_mailer.core.addresses import ADDRESS_LISTS_SHEET
 from xl_mailer.core.blocks import contiguous_blocks
@@ -72,10 +72,12 @@ def prepare(
     rows: Sequence[int] | None = None,
     wait: ListWait = DEFAULT_WAIT,
     progress: WaitProgress | None = None,
+    save: Save | None = None,
 ) -> Prepared:
     """Upload the documents and lists the open rows (``rows``: only those) name and lack an
-    id for, then write the ids into the rows or hold the rows back. Raises SheetLayoutError,
-    nothing sent, when the Jobs sheet or a sheet named has no table."""
+    id for, then write the ids into the rows or hold the rows back. ``save`` is called
+    before and after each upload (``upload_documents``, ``create_lists``). Raises
+    SheetLayoutError, nothing sent, when the Jobs sheet or a sheet named has no table."""
     values = port.values()
     layout = find_layout(values, sheet=port.name)
     header = values[layout.header_row]
@@ -104,9 +106,11 @@ def prepare(
     docs = {name_key(n) for ns in needs.values() for _, k, n in ns if k == "document"}
     lists = {name_key(n) for ns in needs.values() for _, k, n in ns if k == "list"}
     if docs:
-        done.documents = upload_documents(port, uploads, only=docs)
+        done.documents = upload_documents(port, uploads, only=docs, save=save)
     if lists:
-        done.lists = create_lists(port, uploads, only=lists, wait=wait, progress=progress)
+        done.lists = create_lists(
+            port, uploads, only=lists, wait=wait, progress=progress, save=save
+        )
     ids: dict[str, list[tuple[int, list[object]]]] = {"documentId": [], "addressId": []}
     for number, row_needs in needs.items():
         reasons: list[str] = []

@@ -15,6 +15,7 @@ from xl_mailer.click2mail.client import Click2MailClient
 from xl_mailer.click2mail.mailing import Mailing
 from xl_mailer.click2mail.readings import AddressListStatus
 from xl_mailer.excel.book import action, alert, connected, jobs_sheet, read_settings
+from xl_mailer.excel.bookjournal import book_journal
 from xl_mailer.excel.xlbook import BookSheet, quiet_excel, status
 
 
@@ -37,16 +38,29 @@ def prepare_rows(
     return dataclasses.replace(options, rows=ready.rows(options.rows))
 
 
+SAVE_TO_KEEP = (
+    "Save the workbook now to keep these ids: Excel saves it, not xl-mailer. If it closes"
+    " unsaved, uploading again makes a second copy at Click2Mail."
+)
+
+
 @action
 def upload_documents_and_lists(book: xw.Book) -> int:
     """Upload each Documents row and create each Address Lists row's list that has no id
-    yet, waiting for the lists to be ready. Returns how many calls were sent."""
+    yet, waiting for the lists to be ready, one action at a time per workbook file (its
+    run lock). Returns how many calls were sent."""
     settings, port = read_settings(book), jobs_sheet(book)
-    with connected(settings) as connection, quiet_excel(book):
+    with (
+        connected(settings) as connection,
+        book_journal(book, port, endpoint=settings.endpoint),  # no other action interleaves
+        quiet_excel(book),
+    ):
         mailing = Mailing(connection.client)
         status(book, "Uploading documents")
         documents = upload_documents(port, mailing, create=True)
         lists = create_lists(port, mailing, create=True, progress=list_progress(book))
     status(book, None)
-    alert(book, f"{documents_line(documents)}\n{lists_line(lists)}")
-    return len(documents.sent) + len(lists.sent)
+    sent = len(documents.sent) + len(lists.sent)
+    text = f"{documents_line(documents)}\n{lists_line(lists)}"
+    alert(book, f"{text}\n{SAVE_TO_KEEP}" if sent else text)
+    return sent

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from collections.abc import Callable
 from typing import TextIO
 
 from xl_mailer.app.addresses import ListWait, WaitProgress, create_lists, lists_line
@@ -35,17 +36,27 @@ def list_progress(out: TextIO) -> WaitProgress:
 def prepare_rows(
     port: FileSheet, client: Click2MailClient, options: RunOptions, out: TextIO
 ) -> tuple[RunOptions, int]:
-    """Upload what the rows name (``app.mailing.prepare``); the options, less the rows held
-    back for a document or list without an id, and how many were held back."""
-    ready = prepare(port, Mailing(client), rows=options.rows, progress=list_progress(out))
+    """Upload what the rows name (``app.mailing.prepare``), the file saved before and after
+    each upload; the options, less the rows held back for a document or list without an id,
+    and how many were held back."""
+    ready = prepare(
+        port, Mailing(client), rows=options.rows, progress=list_progress(out), save=saver(port)
+    )
     line = ready.line()
     if line is not None:
         print(line, file=out)
     return dataclasses.replace(options, rows=ready.rows(options.rows)), len(ready.held)
 
 
+def saver(port: FileSheet) -> Callable[[], None]:
+    """Saves the file now, before an upload leaves and after its answer: a kill at any point
+    (SIGKILL, a closed terminal) leaves every row marked or answered on disk."""
+    return lambda: port.save(force=True)
+
+
 def upload_workbook(args: argparse.Namespace, out: TextIO) -> int:
-    """Upload every document and create every list that has no id yet, then save."""
+    """Upload every document and create every list that has no id yet, the file saved
+    before and after each upload (``saver``), and once more at the end."""
     wait = ListWait(timeout=args.wait, poll=args.poll)
     with (
         held_workbook(args.workbook, sheet=args.sheet, endpoint=args.endpoint, note=False) as held,
@@ -53,10 +64,16 @@ def upload_workbook(args: argparse.Namespace, out: TextIO) -> int:
     ):
         mailing = Mailing(connection.client)
         try:
-            documents = upload_documents(held.port, mailing, create=True)
+            save = saver(held.port)
+            documents = upload_documents(held.port, mailing, create=True, save=save)
             print(documents_line(documents), file=out)
             lists = create_lists(
-                held.port, mailing, create=True, wait=wait, progress=list_progress(out)
+                held.port,
+                mailing,
+                create=True,
+                wait=wait,
+                progress=list_progress(out),
+                save=save,
             )
             print(lists_line(lists), file=out)
         finally:
