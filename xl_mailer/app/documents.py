@@ -7,8 +7,8 @@ website (Documents), types its id into Document ID, or clears the row's Descript
 upload it again on purpose.
 
 Before each upload is sent, its row is marked UNKNOWN with the time and ``save`` is called
-(the command line saves the file); right after each answer, the id (or the refusal) is
-written and ``save`` called again. A run killed at any point leaves each row either without
+(the command line saves the file), which keeps the answer before it too; after the last
+answer ``save`` is called once more. A run killed at any point leaves each row either without
 a mark (never sent), marked UNKNOWN (never sent again), or with its answer.
 """
 
@@ -147,8 +147,10 @@ def upload_documents(
 ) -> Named:
     """Upload each Documents row without a Document ID (with ``only``: those whose names, by
     ``name_key``, are in it). ``create`` adds the sheet, with its header row, to a book that
-    has none. ``save`` is called after each row's UNKNOWN mark, before its upload leaves,
-    and after its answer is written. Raises SheetLayoutError, nothing sent, when the sheet
+    has none. ``save`` is called after each row's UNKNOWN mark, before its upload leaves (so
+    it also keeps the answer before it), and after the last answer: one save per document.
+    A run killed between an answer and the next save leaves that row UNKNOWN: never sent
+    again, its id looked up by a person. Raises SheetLayoutError, nothing sent, when the sheet
     has no table."""
     done = Named()
     sheet = book.other(DOCUMENTS_SHEET, create=create)
@@ -164,6 +166,7 @@ def upload_documents(
         return done
     table = find_table(values, DOCUMENTS, sheet=sheet.name)
     header_written = not table.added
+    unsaved = False  # an answer written since the last save: the next mark's save keeps it
     for plan in plan_documents(values, table):
         if plan.document_id is not None:
             done.ids[plan.key] = plan.document_id
@@ -204,8 +207,10 @@ def upload_documents(
             done.refused[plan.key] = (
                 f"document {plan.name!r} was not uploaded: {result.description}"
             )
-        save_now(save)
+        unsaved = True
         sheet.checkpoint()
+    if unsaved:
+        save_now(save)
     return done
 
 
