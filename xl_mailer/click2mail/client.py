@@ -22,6 +22,7 @@ from typing import Protocol
 import requests
 from requests.adapters import HTTPAdapter
 from requests.auth import HTTPBasicAuth
+from requests.cookies import extract_cookies_to_jar
 from urllib3.util.retry import Retry
 
 from xl_mailer import __version__
@@ -135,6 +136,72 @@ def _never_left(exc: requests.RequestException) -> bool:
     return False
 
 
+class _Route:
+    """One method and URL on a ``requests.Session``, prepared once: ``Session.request`` builds,
+    merges and looks up the same things for every call (the session's headers and cookies,
+    Basic auth, the URL's parsing, the proxy variables, ``REQUESTS_CA_BUNDLE``, hooks), and
+    each POST only needs its own body.
+
+    What a call sends and how is what ``Session.request`` would send: the request is
+    prepared by requests itself (``Session.prepare_request``), its settings come from
+    ``Session.merge_environment_settings`` (TLS verification, the CA bundle, proxies), and
+    it goes through the session's own adapter, which raises the same exceptions. The
+    environment is read when the route is made: once per client, that is once per run.
+    A response that sets a cookie is kept in the session's jar, as ``Session.send``
+    does, and the route is prepared again with it (as it is when any other call did).
+    """
+
+    def __init__(
+        self,
+        session: requests.Session,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        auth: HTTPBasicAuth,
+    ) -> None:
+        self.session = session
+        template = session.prepare_request(
+            requests.Request(method, url, headers=dict(headers), auth=auth)
+        )
+        self.method = template.method
+        self.url = template.url or url
+        self.headers = template.headers
+        self.hooks = template.hooks
+        settings = session.merge_environment_settings(self.url, {}, True, None, None)
+        verify = settings["verify"]
+        self.verify: bool | str = True if verify is None else verify
+        self.cert = settings["cert"]
+        self.proxies = settings["proxies"]
+        self.adapter = session.get_adapter(self.url)
+        self.cookies = len(session.cookies)  # another call that sets one prepares it again
+        self.stale = False
+
+    def send(self, data: Body | None, timeout: float) -> requests.Response:
+        """Send one request with this body; raises what ``Session.request`` raises."""
+        prepared = requests.PreparedRequest()
+        prepared.method = self.method
+        prepared.url = self.url
+        prepared.headers = self.headers.copy()
+        prepared.hooks = self.hooks
+        prepared.prepare_body(data or {}, None)
+        return self.adapter.send(
+            prepared,
+            stream=True,
+            timeout=timeout,
+            verify=self.verify,
+            cert=self.cert,
+            proxies=self.proxies,
+        )
+
+    def took(self, response: requests.Response) -> None:
+        """Keep a cookie the answer set, as ``Session.send`` would."""
+        if "set-cookie" in response.headers:
+            extract_cookies_to_jar(  # type: ignore[no-untyped-call]
+                self.session.cookies, response.request, response.raw
+            )
+            self.stale = True
+
+
 class Click2MailClient:
     """Talks to one Click2Mail endpoint with one account.
 
@@ -170,9 +237,22 @@ class Click2MailClient:
         # as UTF-8 bytes: requests would encode text as Latin-1 and fail, naming the character
         self._auth = HTTPBasicAuth(username.encode("utf-8"), password.encode("utf-8"))
         self._headers = {"Accept": "application/xml", "User-Agent": f"xl-mailer/{__version__}"}
+        self._routes: dict[tuple[str, str], _Route] = {}
 
     def close(self) -> None:
         self.transport.close()
+
+    def _route(self, method: str, url: str) -> _Route | None:
+        """What ``Session.request`` works out anew for every call to ``url``, worked out once
+        (None: the transport is not a plain ``requests.Session``, or has hooks)."""
+        session = self.transport
+        if not isinstance(session, requests.Session) or any(session.hooks.values()):
+            return None
+        route = self._routes.get((method, url))
+        if route is None or route.stale or len(session.cookies) != route.cookies:
+            route = _Route(session, method, url, self._headers, self._auth)
+            self._routes[(method, url)] = route
+        return route
 
     def __enter__(self) -> Click2MailClient:
         return self
@@ -381,6 +461,13 @@ class Click2MailClient:
     ) -> Answer:
         url = self.base_url + path
         log.debug("%s %s", method, url)
+        route = None if params or headers else self._route(method, url)
+        if route is not None:
+            with route.send(data, self.timeout) as response:
+                answer = read_answer(response, limit)
+            route.took(response)
+            log.debug("%s %s -> %s", method, url, answer.http_status)
+            return answer
         with self.transport.request(
             method,
             url,
