@@ -119,6 +119,7 @@ def run_sheet(
         preflight()
     key_col = layout.results[KEY_HEADER]
     in_use = {str(line[key_col]) for line in values if key_col < len(line) and line[key_col]}
+    del values  # planned: the sheet's cells hold the values, the plans what is sent
     next_key = unique_keys(options.make_key, in_use)
     plans = [
         RowPlan(p.row, request=with_key(p.request, next_key()), notes=p.notes) if p.request else p
@@ -140,11 +141,18 @@ def run_sheet(
                 outcome.writes += 1
             for offset, line in enumerate(cells):
                 written[first_row + offset] = line
-        port.checkpoint()
+        if not in_last_quarter():
+            port.checkpoint()
 
     written: dict[int, list[object]] = {}
     awaited = deque(sorted(p.row for p in plans if p.request is not None))
+    sending = len(awaited)
     done: set[int] = set()
+
+    def in_last_quarter() -> bool:
+        """Three quarters of the rows to send are answered: no checkpoint from here on, the
+        final save comes soon (and the journal holds every id until then)."""
+        return sending > 0 and 4 * (sending - len(done)) <= sending
 
     def frontier() -> int | None:
         """The first row still awaited: results beyond it wait, so blocks stay whole."""
@@ -166,9 +174,11 @@ def run_sheet(
         if on_result is not None:
             on_result(row, result)
 
+    handed = [plans]  # execute() gets the only reference: each request goes once answered
+    del plans
     try:
         outcome.summary = execute(
-            plans,
+            handed.pop(),
             send,
             record=record,
             concurrency=options.concurrency,

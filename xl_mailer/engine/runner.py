@@ -74,6 +74,7 @@ class RunSummary:
 
 CANCELLED = "cancelled: no new rows were sent after Ctrl-C; answers in flight were recorded"
 POLL_SECONDS = 0.2  # how often the recording thread looks up when no answer arrives
+GATHER_SECONDS = 0.005  # once an answer arrives, how long the recording thread lets more come
 
 
 def _in_words(exc: BaseException) -> str:
@@ -148,7 +149,7 @@ class _SendLoop:
         journal: RunJournal | None,
         summary: RunSummary,
     ) -> None:
-        self.requests = requests
+        self.total = len(requests)  # the requests themselves go to the feed, and no further
         self.send = send
         self.record = record
         self.progress = progress
@@ -306,7 +307,11 @@ class _SendLoop:
                 self.arrived.append(self.answers.get(timeout=POLL_SECONDS))
             except queue.Empty:
                 return False
-            _drain(self.answers, self.arrived)  # answers already waiting share one pass
+            # the answers of the next few milliseconds share one pass: this thread wakes (and
+            # takes the GIL from the workers) a few hundred times a second at most, not once
+            # per row; each answer is in the journal already, so waiting costs no safety
+            time.sleep(GATHER_SECONDS)
+            _drain(self.answers, self.arrived)
         self.record_arrived()
         if self.progress is not None:
             self.progress(self.summary)
@@ -352,7 +357,7 @@ class _SendLoop:
 
     def summarize(self) -> None:
         """Count the rows never sent, and say why the run stopped early, if it did."""
-        unsent = len(self.requests) - self.recorded
+        unsent = self.total - self.recorded
         self.summary.counts[Outcome.NOT_SENT] += unsent
         reason = self.reason
         if reason is None and self.stop.is_set() and unsent:
@@ -394,12 +399,13 @@ def execute(
                 record(plan.row, plan.result)
         elif plan.request is not None:
             to_send.append(plan.request)
+    del plans  # a caller that hands its plans over has each request freed once it is answered
     if validate_only:
         for request in to_send:
             summary.add(Outcome.VALID)
             record(request.row, JobResult(Outcome.VALID, "Valid: ready to send"))
     else:
-        _SendLoop(
+        loop = _SendLoop(
             to_send,
             send,
             record=record,
@@ -408,6 +414,8 @@ def execute(
             progress=progress,
             journal=journal,
             summary=summary,
-        ).run()
+        )
+        del to_send  # the feed holds the requests now, each one until it is taken
+        loop.run()
     summary.seconds = time.perf_counter() - started
     return summary
