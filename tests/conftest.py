@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from xl_mailer.click2mail.mailing import Mailing
+from xl_mailer.click2mail.readings import JobCost, JobState
 from xl_mailer.core.models import REQUIRED_PARAMS
 from xl_mailer.sandbox import Sandbox, SandboxConfig
 
@@ -64,6 +66,24 @@ def sandbox_env(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     monkeypatch.setenv("C2M_USERNAME", sandbox.config.username)
     monkeypatch.setenv("C2M_PASSWORD", sandbox.config.password)
     return sandbox
+
+
+def still_editing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every read of a job's state or cost says Editing, as Click2Mail's may for a while
+    after a submit it took (a second POST is answered 400 / 9 and counted by the sandbox)."""
+    cost = Mailing.job_cost
+
+    def stale_cost(self: Mailing, job: int) -> JobCost:
+        read = cost(self, job)
+        return JobCost(read.job_id, read.amount, read.tax, JobState(job, None, "Editing"))
+
+    monkeypatch.setattr(Mailing, "job_cost", stale_cost)
+    monkeypatch.setattr(Mailing, "job_state", lambda self, job: JobState(job, None, "Editing"))
+
+
+def later_clock(minutes: float) -> dt.datetime:
+    """The clock (naive UTC) ``minutes`` from now."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(minutes=minutes)
 
 
 def start_sandbox(**config: object) -> Sandbox:

@@ -4,7 +4,8 @@ xlwings' remote engine, against the sandbox over HTTP: money is spent once, unde
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from xl_mailer.app.cost import get_costs
 from xl_mailer.app.submit import (
     Batch,
     SubmitOptions,
+    SubmitRun,
     approval,
     billing_type,
     spend_limit,
@@ -24,10 +26,10 @@ from xl_mailer.click2mail.mailing import Mailing
 from xl_mailer.click2mail.readings import money
 from xl_mailer.core.errors import ConfigurationError
 from xl_mailer.core.models import JobRequest
-from xl_mailer.engine.joblock import claim_job
+from xl_mailer.engine.joblock import ClaimedJob, claim_job
 from xl_mailer.sandbox import Sandbox, SandboxConfig
 
-from ..conftest import LETTER
+from ..conftest import LETTER, later_clock, still_editing
 from .adapters import Adapter, FileAdapter, Grid, RemoteAdapter
 
 HEADER = ["Job ID", "Description", "Submit"]
@@ -219,6 +221,162 @@ def test_a_job_submitted_elsewhere_is_marked_submitted_without_a_submit(
     )
     assert sandbox.state.submits[job] == 1 and run.already == [2] and not run.stopped
     assert isinstance(cell(adapter.read(), 2, SUBMITTED), dt.datetime)
+
+
+def in_minutes(minutes: float) -> SubmitOptions:
+    """Options whose clock reads ``minutes`` from now."""
+    return options("1000", now=lambda: later_clock(minutes))
+
+
+def claim_at(box: Sandbox) -> Callable[[int], ClaimedJob | None]:
+    """Claims jobs as a run against ``box`` does."""
+    return functools.partial(claim_job, box.url)
+
+
+def record_of(box: Sandbox, job: int) -> dt.datetime | None:
+    """The job's submit record in the state folder: when a submit with no answer was sent."""
+    held = claim_job(box.url, job)
+    assert held is not None
+    with held:
+        return held.sent_at()
+
+
+def lost_first_submit(adapter: Adapter, box: Sandbox) -> tuple[Mailing, int, Grid, SubmitRun]:
+    """A new job and workbook A's submit of it, under ``box``'s fault, with its lock."""
+    calls = mailing_for(box)
+    (job,) = new_jobs(calls, 1)
+    rows: Grid = [HEADER, [job, "Created", "Yes"]]
+    first = submit_approved(
+        adapter.open(rows), calls, options("1000"), confirm=yes, claim=claim_at(box)
+    )
+    return calls, job, rows, first
+
+
+def test_a_lost_submit_holds_the_job_back_in_every_workbook_for_5_minutes(
+    adapter: Adapter,
+) -> None:
+    """Workbook A's submit went through but its answer was lost, and Click2Mail still reads
+    the job as Editing. Workbook B (the row pasted, without A's mark) sends nothing."""
+    with Sandbox(SandboxConfig(fault="drop", fault_on="submit")) as box:
+        calls, job, rows, first = lost_first_submit(adapter, box)
+        claim = claim_at(box)
+        assert first.unknown == [2] and box.state.submits[job] == 1
+        sent = record_of(box, job)
+        assert sent is not None
+        box.config.fault = None
+        with pytest.MonkeyPatch.context() as stale:
+            still_editing(stale)
+            other = submit_approved(
+                adapter.open(rows), calls, options("1000"), confirm=yes, claim=claim
+            )
+            assert box.state.submits[job] == 1
+            assert not other.submitted and [r for r, _ in other.waiting] == [2]
+            again_at = sent + dt.timedelta(minutes=5)
+            assert f"run Submit again after {again_at:%H:%M:%S} UTC" in other.waiting[0][1]
+            result = str(cell(adapter.read(), 2, RESULT))
+            assert result.startswith(f"UNKNOWN: submit sent {sent:%Y-%m-%d %H:%M:%S} UTC;")
+            assert "from this or another workbook or window got no answer" in result
+            assert "row 2 still UNKNOWN" in other.line()
+            # B's next Submit, still within the 5 minutes, waits on its own mark as well
+            again = submit_approved(adapter.open(adapter.read()), calls, in_minutes(4), confirm=yes)
+            assert box.state.submits[job] == 1 and again.waiting
+
+        # the state catches up: the record goes, and the row is submitted with nothing sent
+        settled = submit_approved(
+            adapter.open(rows), calls, options("1000"), confirm=yes, claim=claim
+        )
+        assert settled.already == [2] and box.state.submits[job] == 1
+        assert record_of(box, job) is None
+        calls.client.close()
+
+
+def test_a_lost_submit_that_did_not_take_is_sent_once_after_5_minutes_from_any_workbook(
+    adapter: Adapter,
+) -> None:
+    """A 500 that did nothing: the job stays in Editing. Another workbook holding the job
+    does not send it within 5 minutes of the lost submit; after them, it sends it once."""
+    with Sandbox(SandboxConfig(fault="html500", fault_on="submit")) as box:
+        calls, job, rows, first = lost_first_submit(adapter, box)
+        claim = claim_at(box)
+        assert first.unknown == [2] and box.state.requests["submit"] == 1
+        box.config.fault = None
+        for minutes in (0, 4.9):
+            waited = submit_approved(
+                adapter.open(rows), calls, in_minutes(minutes), confirm=yes, claim=claim
+            )
+            assert waited.waiting and not waited.submitted
+            assert box.state.requests["submit"] == 1
+        later = submit_approved(adapter.open(rows), calls, in_minutes(6), confirm=yes, claim=claim)
+        assert later.submitted == [2] and box.state.submits[job] == 1
+        assert box.state.requests["submit"] == 2
+        assert record_of(box, job) is None  # answered: the record is gone
+        calls.client.close()
+
+
+def test_a_submit_record_from_the_future_counts_as_just_sent(
+    adapter: Adapter, sandbox: Sandbox, calls: Mailing
+) -> None:
+    """The clock was put back after a lost submit: its record is dated later than now."""
+    (job,) = new_jobs(calls, 1)
+    ahead = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0) + dt.timedelta(hours=1)
+    held = claim_job(sandbox.url, job)
+    assert held is not None
+    with held:
+        held.mark_sent(ahead)
+    claim = claim_at(sandbox)
+
+    rows = [HEADER, [job, "Created", "Yes"]]
+    run = submit_approved(adapter.open(rows), calls, options("1000"), confirm=yes, claim=claim)
+    assert sandbox.state.submits[job] == 0 and not run.submitted
+    why = run.waiting[0][1]
+    assert f"dated {ahead:%Y-%m-%d %H:%M:%S} UTC, later than this computer's clock" in why
+    assert "the clock may have been changed" in why
+    assert f"after {ahead + dt.timedelta(minutes=5):%Y-%m-%d %H:%M:%S} UTC" in why
+    run = submit_approved(adapter.open(rows), calls, in_minutes(66), confirm=yes, claim=claim)
+    assert run.submitted == [2] and sandbox.state.submits[job] == 1
+
+
+def test_a_save_that_fails_before_the_post_leaves_no_submit_record(
+    adapter: Adapter, sandbox: Sandbox, calls: Mailing
+) -> None:
+    (job,) = new_jobs(calls, 1)
+    rows = [HEADER, [job, "Created", "Yes"]]
+    claim = claim_at(sandbox)
+
+    def fail() -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        submit_approved(
+            adapter.open(rows), calls, options("1000"), confirm=yes, claim=claim, before_submit=fail
+        )
+    assert sandbox.state.requests["submit"] == 0 and record_of(sandbox, job) is None
+    run = submit_approved(adapter.open(rows), calls, options("1000"), confirm=yes, claim=claim)
+    assert run.submitted == [2] and sandbox.state.submits[job] == 1
+
+
+def test_a_submit_record_is_kept_on_disk_per_account_and_job(sandbox: Sandbox) -> None:
+    when = dt.datetime(2026, 3, 1, 12, 0, 5)
+    held = claim_job(sandbox.url, 7)
+    assert held is not None
+    with held:
+        assert held.sent_at() is None
+        held.mark_sent(when)
+        assert held.sent_at() == when
+    assert held.record.path.name.endswith("-7.submit")
+    assert held.record.path.read_text(encoding="utf-8") == "2026-03-01T12:00:05\n"
+    assert record_of(sandbox, 8) is None
+    other = claim_job("stage", 7)
+    assert other is not None
+    with other:
+        assert other.sent_at() is None
+    held.record.path.write_text("cut sho", encoding="utf-8")  # unreadable: from its change
+    assert record_of(sandbox, 7) is not None
+    again = claim_job(sandbox.url, 7)
+    assert again is not None
+    with again:
+        again.settle()
+        assert again.sent_at() is None
 
 
 @pytest.mark.parametrize(

@@ -4,20 +4,22 @@ sandbox over HTTP."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 
 import pytest
 from openpyxl import load_workbook
 
 from xl_mailer import ribbon
+from xl_mailer.app.submit import SubmitOptions
 from xl_mailer.click2mail.client import Click2MailClient
 from xl_mailer.click2mail.mailing import Mailing
-from xl_mailer.click2mail.readings import JobCost, JobState
 from xl_mailer.core.models import JobRequest
 from xl_mailer.engine.joblock import claim_job
+from xl_mailer.excel import money
 from xl_mailer.sandbox import Sandbox
 
-from ..conftest import LETTER
+from ..conftest import LETTER, later_clock, still_editing
 from ..remote import TEMPLATE, actions
 from .test_ribbon import FIRST, JOB_ID, TEXT, alerts, make_book, written
 
@@ -152,14 +154,7 @@ def test_submit_counts_only_the_jobs_it_submitted(
     calls.submit_job(ids[0], "User Credit")  # submitted before, by another run
     # reads that still say Editing (a state Click2Mail has not caught up on): the POST is
     # answered 400 / 9 "impermissible state"
-    cost = Mailing.job_cost
-
-    def stale_cost(self: Mailing, job: int) -> JobCost:
-        read = cost(self, job)
-        return JobCost(read.job_id, read.amount, read.tax, JobState(job, None, "Editing"))
-
-    monkeypatch.setattr(Mailing, "job_cost", stale_cost)
-    monkeypatch.setattr(Mailing, "job_state", lambda self, job: JobState(job, None, "Editing"))
+    still_editing(monkeypatch)
     book = make_book(cells, settings(sandbox, limit=10000))
     assert ribbon.submit_approved_jobs(book, confirm=lambda q: True) == 1
     assert alerts(book)[0].startswith(
@@ -181,3 +176,43 @@ def test_submit_leaves_a_job_another_book_is_submitting_to_it(
         other.__exit__(None, None, None)
     assert [sandbox.state.submits[i] for i in ids] == [0, 1]
     assert f"another xl-mailer run is submitting job {ids[0]} right now" in alerts(book)[0]
+
+
+def test_after_excel_crashes_mid_submit_the_saved_book_does_not_submit_again(
+    sandbox: Sandbox, calls: Mailing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ribbon's UNKNOWN mark is never saved before the POST: after Excel crashes, the
+    saved book holds the job without it. Click2Mail took the submit but still reads the job
+    as Editing; the submit's record in the state folder keeps it from being sent again."""
+    ids, cells = jobs_rows(calls, ["Yes"])
+    sandbox.config.fault, sandbox.config.fault_on = "drop", "submit"
+    book = make_book(cells, settings(sandbox, limit=10000))
+    assert ribbon.submit_approved_jobs(book, confirm=lambda q: True) == 0
+    assert str(written(book)[(FIRST, RESULT)]).startswith("UNKNOWN:")
+    assert sandbox.state.submits[ids[0]] == 1
+    sandbox.config.fault = None
+    still_editing(monkeypatch)
+    reopened = make_book(cells, settings(sandbox, limit=10000))  # as last saved: no mark
+    assert ribbon.submit_approved_jobs(reopened, confirm=lambda q: True) == 0
+    assert sandbox.state.submits[ids[0]] == 1
+    assert f"still UNKNOWN: a submit of job {ids[0]}" in alerts(reopened)[0]
+    assert "run Submit again after" in alerts(reopened)[0]
+    assert str(written(reopened)[(FIRST, RESULT)]).startswith("UNKNOWN: submit sent")
+
+
+def test_after_a_crash_a_lost_submit_that_did_not_take_is_sent_once_after_5_minutes(
+    sandbox: Sandbox, calls: Mailing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids, cells = jobs_rows(calls, ["Yes"])
+    sandbox.config.fault, sandbox.config.fault_on = "html500", "submit"
+    book = make_book(cells, settings(sandbox, limit=10000))
+    assert ribbon.submit_approved_jobs(book, confirm=lambda q: True) == 0
+    sandbox.config.fault = None
+    crashed = make_book(cells, settings(sandbox, limit=10000))
+    assert ribbon.submit_approved_jobs(crashed, confirm=lambda q: True) == 0
+    assert sandbox.state.requests["submit"] == 1
+    later = functools.partial(SubmitOptions, now=lambda: later_clock(6))
+    monkeypatch.setattr(money, "SubmitOptions", later)
+    crashed = make_book(cells, settings(sandbox, limit=10000))
+    assert ribbon.submit_approved_jobs(crashed, confirm=lambda q: True) == 1
+    assert sandbox.state.submits[ids[0]] == 1 and sandbox.state.requests["submit"] == 2

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import io
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
+from xl_mailer.app.submit import SubmitOptions
 from xl_mailer.cli import main
 from xl_mailer.engine.joblock import claim_job
+from xl_mailer.headless import money
 from xl_mailer.sandbox import Sandbox
 
-from ..conftest import LETTER, write_book
+from ..conftest import LETTER, later_clock, still_editing, write_book
 
 
 def created_book(
@@ -198,3 +202,50 @@ def test_submit_leaves_a_job_another_run_is_submitting_to_it(
     )
     assert main(["submit", str(path), "--limit", "10000", "--yes"], out=io.StringIO()) == 0
     assert sandbox_env.state.submits[busy] == 1 and sandbox_env.state.submits[free] == 1
+
+
+def submit(path: Path, out: io.StringIO | None = None) -> int:
+    return main(["submit", str(path), "--limit", "10000", "--yes"], out=out or io.StringIO())
+
+
+def test_a_copy_does_not_submit_a_job_whose_submit_answer_was_lost(
+    sandbox_env: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The book's submit went through but its answer was lost, and Click2Mail still reads the
+    job as Editing. A copy of the book made before (which holds the job, not the UNKNOWN
+    mark) submits nothing within 5 minutes: the state folder holds the submit's record."""
+    path = created_book(tmp_path, 1, ["Yes"])
+    copy = shutil.copy(path, tmp_path / "copy.xlsx")
+    (job,) = (int(j) for j in column(path, "Job ID"))  # type: ignore[call-overload]
+    sandbox_env.config.fault, sandbox_env.config.fault_on = "drop", "submit"
+    assert submit(path) == 1
+    assert sandbox_env.state.submits[job] == 1
+    assert str(column(path, "Submit Result")[0]).startswith("UNKNOWN:")
+    sandbox_env.config.fault = None
+    still_editing(monkeypatch)
+    out = io.StringIO()
+    assert submit(copy, out) == 1
+    assert sandbox_env.state.submits[job] == 1
+    assert "row 2 still UNKNOWN: a submit of job" in out.getvalue()
+    assert "run Submit again after" in out.getvalue()
+    assert str(column(copy, "Submit Result")[0]).startswith("UNKNOWN: submit sent")
+
+
+def test_a_copy_sends_a_lost_submit_that_did_not_take_once_after_5_minutes(
+    sandbox_env: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = created_book(tmp_path, 1, ["Yes"])
+    copy = shutil.copy(path, tmp_path / "copy.xlsx")
+    (job,) = (int(j) for j in column(path, "Job ID"))  # type: ignore[call-overload]
+    sandbox_env.config.fault, sandbox_env.config.fault_on = "html500", "submit"
+    assert submit(path) == 1  # the 500 did nothing: the job stays in Editing
+    sandbox_env.config.fault = None
+    assert submit(copy) == 1
+    assert sandbox_env.state.requests["submit"] == 1
+    later = functools.partial(SubmitOptions, now=lambda: later_clock(6))
+    monkeypatch.setattr(money, "SubmitOptions", later)
+    assert submit(copy) == 0
+    assert sandbox_env.state.submits[job] == 1 and sandbox_env.state.requests["submit"] == 2
+    assert column(copy, "Submit Result")[0] == "Submitted (User Credit): Success"
+    assert submit(path) == 0  # the first book settles its mark by the state: nothing sent
+    assert sandbox_env.state.requests["submit"] == 2

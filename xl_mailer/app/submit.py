@@ -17,13 +17,20 @@ In this order, and nothing is submitted before the last step:
 4. Each job is claimed (``claim``: a lock per Click2Mail account and job, held through
    step 5's POST, taken without waiting: a job another run is submitting right now is not
    submitted), then its state is checked again: only jobs in Editing are submitted; one
-   that left it was submitted before (``Submitted`` filled, nothing sent).
-5. Each row to submit is marked UNKNOWN with the time (written, then ``before_submit``:
-   the holder saves), then submitted. The answer replaces the mark: ``Submitted`` (the
-   date and time in UTC) and ``Submit Result`` (Click2Mail's words), or why not. A lost
-   answer leaves the row UNKNOWN, settled by step 1 on the next run. A job Click2Mail says
-   had left Editing ("impermissible state") is marked submitted but counted apart, as one
-   submitted before this run: neither in ``submitted`` nor in what this run spent.
+   that left it was submitted before (``Submitted`` filled, nothing sent). A job still in
+   Editing whose claim holds a submit record (a submit sent by any workbook or window of
+   this person whose answer is not in) less than ``min_age`` old, or dated later than the
+   clock now, is not sent: its row is marked UNKNOWN with that time and says when to try
+   again.
+5. Each job to submit gets its submit record (the claim's ``mark_sent``, on disk) and its
+   row is marked UNKNOWN with the time (written, then ``before_submit``: the holder saves),
+   then it is submitted. The answer replaces the mark: ``Submitted`` (the date and time in
+   UTC) and ``Submit Result`` (Click2Mail's words), or why not; the record goes
+   (``settle``) once the answer says submitted or refused, or a state read shows the job
+   left Editing. A lost answer leaves the row UNKNOWN, settled by step 1 on the next run,
+   and the record in place. A job Click2Mail says had left Editing ("impermissible state")
+   is marked submitted but counted apart, as one submitted before this run: neither in
+   ``submitted`` nor in what this run spent.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import TypeAlias
+from typing import Protocol, TypeAlias
 
 from xl_mailer.app.cost import (
     COST,
@@ -56,7 +63,13 @@ from xl_mailer.app.ports import SheetPort
 from xl_mailer.click2mail.readings import JobState
 from xl_mailer.core.calls import UNKNOWN_PREFIX, CallOutcome, CallResult, submitted_before
 from xl_mailer.core.cells import is_blank
-from xl_mailer.core.errors import ApiError, AuthenticationError, ConfigurationError, TransportError
+from xl_mailer.core.errors import (
+    ApiError,
+    AuthenticationError,
+    ConfigurationError,
+    TransportError,
+    WorkbookError,
+)
 
 DEFAULT_BILLING_TYPE = "User Credit"
 MIN_AGE = dt.timedelta(minutes=5)
@@ -70,8 +83,28 @@ SET_LIMIT = (
 _SENT = re.compile(r"submit sent (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC")
 _GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 """An amount whose commas part thousands: 1,000 or 12,345.67 (never 250,00 or 1.000,00)."""
-Claim: TypeAlias = Callable[[int], AbstractContextManager[object] | None]
-"""Takes a job's submit lock without waiting: the held lock (released by ``__exit__``), or
+
+
+class HeldJob(AbstractContextManager[object], Protocol):
+    """A job whose submit lock this run holds (``__exit__`` releases it), with the record of
+    a submit of it whose answer is not in, kept outside the workbook for every workbook and
+    window of this person (``engine.joblock.ClaimedJob``). Times are naive UTC."""
+
+    def sent_at(self) -> dt.datetime | None:
+        """When such a submit was sent, or None. Raises WorkbookError."""
+        ...
+
+    def mark_sent(self, when: dt.datetime) -> None:
+        """Record, on disk, a submit about to be sent at ``when``. Raises WorkbookError."""
+        ...
+
+    def settle(self) -> None:
+        """The answer is in, or the job left Editing: the record goes."""
+        ...
+
+
+Claim: TypeAlias = Callable[[int], HeldJob | None]
+"""Takes a job's submit lock without waiting: the held job (released by ``__exit__``), or
 None when another run holds it."""
 BUSY = (
     "another xl-mailer run is submitting job {job} right now; run Submit again once it has finished"
@@ -232,8 +265,9 @@ def submit_approved(
     before_submit: Callable[[], object] | None = None,
     claim: Claim | None = None,
 ) -> SubmitRun:
-    """Submit the approved rows (module docstring). ``claim`` takes a job's submit lock
-    (``engine.joblock.claim_job``; None: no lock, for one run alone). Raises
+    """Submit the approved rows (module docstring). ``claim`` takes a job's submit lock,
+    which holds its submit record (``engine.joblock.claim_job``; None: no lock and no
+    record, for one run alone). Raises
     SheetLayoutError before anything is read at Click2Mail, AuthenticationError before
     anything is submitted."""
     table, rows = read_jobs(port)
@@ -251,15 +285,11 @@ def submit_approved(
             run.waiting.append((row.row, f"its state could not be read ({said}); try again"))
         elif not state.editing:
             _done(cells, row, run, state, now, "the submit whose answer was lost went through")
-        elif (sent_at := _sent_at(row.result)) is not None and now - sent_at < options.min_age:
-            run.waiting.append(
-                (
-                    row.row,
-                    "the job is still in Editing, but Click2Mail may still be at work on the"
-                    f" submit sent at {sent_at:%H:%M:%S} UTC; run Submit again after"
-                    f" {sent_at + options.min_age:%H:%M:%S} UTC",
-                )
-            )
+            _forget(claim, row)
+        elif (sent_at := _sent_at(row.result)) is not None and (
+            wait := _too_recent(sent_at, now, options.min_age)
+        ):
+            run.waiting.append((row.row, wait))
         else:
             cleared.add(row.row)
             cells.set(
@@ -314,6 +344,7 @@ def submit_approved(
         run.cost_rows.append(row.row)
         if cost.state.editing is False:
             _done(cells, row, run, cost.state, now, "submitted before")
+            _forget(claim, row)
         else:
             batch_rows.append((row, cost.total))
     batch = Batch(
@@ -350,28 +381,66 @@ def submit_approved(
     return run
 
 
+Claimed: TypeAlias = list[tuple[JobRow, Decimal, HeldJob | None]]
+"""The rows to submit, each with its cost and its held job (None: no ``claim``)."""
+
+
 def _claimed(
     batch_rows: list[tuple[JobRow, Decimal]],
     claim: Claim | None,
     held: ExitStack,
     cells: Cells,
     run: SubmitRun,
-) -> list[tuple[JobRow, Decimal]]:
+) -> Claimed:
     """The rows whose job this run holds the submit lock of (``held`` releases them); the
     rest are refused: another run is submitting them right now."""
     if claim is None:
-        return batch_rows
-    mine: list[tuple[JobRow, Decimal]] = []
+        return [(row, amount, None) for row, amount in batch_rows]
+    mine: Claimed = []
     for row, amount in batch_rows:
-        lock = claim(row.job_id or 0)
-        if lock is None:
+        job = claim(row.job_id or 0)
+        if job is None:
             why = BUSY.format(job=row.job_id)
             run.refused.append((row.row, why))
             cells.set(row.row, SUBMIT_RESULT, f"Not submitted: {why}")
         else:
-            held.push(lock)
-            mine.append((row, amount))
+            held.push(job)
+            mine.append((row, amount, job))
     return mine
+
+
+def _forget(claim: Claim | None, row: JobRow) -> None:
+    """A job that left Editing: its submit record, if any, goes (unless another run holds
+    the job right now: that run settles it)."""
+    try:
+        job = claim(row.job_id or 0) if claim is not None else None
+        if job is not None:
+            with job:
+                job.settle()
+    except WorkbookError:
+        pass  # a record left behind holds the job back 5 minutes at most
+
+
+def _too_recent(sent_at: dt.datetime, now: dt.datetime, min_age: dt.timedelta) -> str | None:
+    """Why a job still in Editing whose submit was sent at ``sent_at`` must not be sent yet
+    (Click2Mail may still be at work on it), or None once that submit is ``min_age`` old. A
+    time later than the clock now (the clock was changed) counts as just sent."""
+    if sent_at <= now and now - sent_at >= min_age:
+        return None
+    if sent_at > now:
+        dated, clock, again = (
+            f"{t:%Y-%m-%d %H:%M:%S} UTC" for t in (sent_at, now, sent_at + min_age)
+        )
+        return (
+            f"the job is still in Editing, but a submit of it is dated {dated}, later than this"
+            f" computer's clock ({clock}): the clock may have been changed, so that submit counts"
+            f" as just sent and the job is not sent again; run Submit again after {again}, or"
+            " first see the job's state at Click2Mail"
+        )
+    return (
+        "the job is still in Editing, but Click2Mail may still be at work on the submit sent at"
+        f" {sent_at:%H:%M:%S} UTC; run Submit again after {sent_at + min_age:%H:%M:%S} UTC"
+    )
 
 
 def _send(
@@ -380,37 +449,53 @@ def _send(
     options: SubmitOptions,
     cells: Cells,
     run: SubmitRun,
-    batch_rows: list[tuple[JobRow, Decimal]],
+    batch_rows: Claimed,
     *,
     now: dt.datetime,
     before_submit: Callable[[], object] | None,
 ) -> None:
     """Steps 4 and 5, under the jobs' locks."""
-    costs = {row.row: amount for row, amount in batch_rows}
-    # 4. only jobs still in Editing are submitted
-    checked = in_pool(lambda pair: _state(calls, pair[0]), batch_rows, options.concurrency)
+    costs = {row.row: amount for row, amount, _ in batch_rows}
+    held = {row.row: job for row, _, job in batch_rows}
+    # 4. only jobs still in Editing, with no submit in flight, are submitted
+    checked = in_pool(lambda claimed: _state(calls, claimed[0]), batch_rows, options.concurrency)
     to_send: list[JobRow] = []
-    for (row, _), state in zip(batch_rows, checked, strict=True):
+    for (row, _, job), state in zip(batch_rows, checked, strict=True):
         if isinstance(state, str) or state.editing is None:
             said = state if isinstance(state, str) else f"state {state.name!r}"
-            why = f"its state could not be checked ({said}); try again"
-            run.failed.append((row.row, why))
-            cells.set(row.row, SUBMIT_RESULT, f"Not submitted: {why}")
+            _not_sent(cells, run, row, f"its state could not be checked ({said}); try again")
         elif not state.editing:
             _done(cells, row, run, state, now, "submitted before")
+            if job is not None:
+                job.settle()
+        elif _in_flight(cells, run, row, job, options):
+            continue
         else:
             to_send.append(row)
+
+    # 5. recorded, marked, saved, then sent
+    sent = options.now()
+    for row in list(to_send):
+        try:
+            if (job := held[row.row]) is not None:
+                job.mark_sent(sent)
+        except WorkbookError as exc:
+            to_send.remove(row)
+            _not_sent(cells, run, row, f"{exc}; try again")
     if not to_send:
         cells.write(port)
         return
-
-    # 5. marked, saved, then sent
-    sent = options.now()
     for row in to_send:
         cells.set(row.row, SUBMIT_RESULT, f"{UNKNOWN_PREFIX} {_stamp(sent)}; no answer yet")
-    cells.write(port)
-    if before_submit is not None:
-        before_submit()
+    try:
+        cells.write(port)
+        if before_submit is not None:
+            before_submit()
+    except BaseException:
+        for row in to_send:  # nothing was sent: the records must not hold the jobs back
+            if (job := held[row.row]) is not None:
+                job.settle()
+        raise
     answers = in_pool(
         lambda row: calls.submit_job(row.job_id or 0, options.billing_type),
         to_send,
@@ -421,7 +506,36 @@ def _send(
         _record(cells, row, answer, run, when=when, sent=sent, billing=options.billing_type)
         if answer.outcome is CallOutcome.SUBMITTED and not submitted_before(answer):
             run.spent += costs[row.row]
+        if answer.outcome is not CallOutcome.UNKNOWN and (job := held[row.row]) is not None:
+            job.settle()
     cells.write(port)
+
+
+def _in_flight(
+    cells: Cells, run: SubmitRun, row: JobRow, job: HeldJob | None, options: SubmitOptions
+) -> bool:
+    """Whether a job still in Editing is held back by its submit record: a submit sent by
+    this or another workbook or window whose answer was lost, too recent to call failed
+    (its row is marked UNKNOWN with that time), or a record that cannot be read."""
+    try:
+        sent_at = job.sent_at() if job is not None else None
+    except WorkbookError as exc:
+        _not_sent(cells, run, row, f"{exc}; try again")
+        return True
+    if sent_at is None or not (wait := _too_recent(sent_at, options.now(), options.min_age)):
+        return False
+    why = (
+        f"a submit of job {row.job_id} from this or another workbook or window got no answer;"
+        f" {wait}"
+    )
+    run.waiting.append((row.row, why))
+    cells.set(row.row, SUBMIT_RESULT, f"{UNKNOWN_PREFIX} {_stamp(sent_at)}; {why}")
+    return True
+
+
+def _not_sent(cells: Cells, run: SubmitRun, row: JobRow, why: str) -> None:
+    run.failed.append((row.row, why))
+    cells.set(row.row, SUBMIT_RESULT, f"Not submitted: {why}")
 
 
 def _state(calls: MoneyCalls, row: JobRow) -> JobState | str:

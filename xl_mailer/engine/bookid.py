@@ -271,10 +271,16 @@ def job_lock(ledger: str, job_id: int) -> FileLock:
     """The lock of one job at one Click2Mail account (``endpoints.ledger``), held by a submit
     from its state check through its POST, so that two runs (two workbooks holding the same
     Job IDs, rows pasted into another book, two open books) never submit a job at once."""
-    folder = ensure_state_dir("jobs")
-    tag = hashlib.sha256(ledger.encode("utf-8")).hexdigest()[:12]
+    ensure_state_dir("jobs")
     return FileLock(
-        folder / f"{tag}-{int(job_id)}.lock",
+        job_file(ledger, job_id, "lock"),
         name=f"job {int(job_id)}",
         busy="another xl-mailer run is submitting it right now",
     )
+
+
+def job_file(ledger: str, job_id: int, kind: str) -> Path:
+    """The file ``kind`` (``lock``, ``submit``) of one job at one Click2Mail account in the
+    state folder's ``jobs`` subfolder."""
+    tag = hashlib.sha256(ledger.encode("utf-8")).hexdigest()[:12]
+    return state_dir() / "jobs" / f"{tag}-{int(job_id)}.{kind}"

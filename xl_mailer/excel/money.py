@@ -77,10 +77,11 @@ def submit_approved_jobs(book: xw.Book, confirm: Callable[[str], bool] | None = 
         status(book, "Checking and costing the approved jobs...")
         # No before_submit: the UNKNOWN mark is written into the open book, but saving it is
         # Excel's (and the user's), so after a crash during the POST the saved book does not
-        # hold the mark. What protects the job then is the state check: each job is claimed
-        # (a lock per account and job, so two books never submit it at once) and read with
-        # GET /jobs/{id} just before its POST, and only a job still in Editing is sent; one
-        # whose lost submit is still in flight at Click2Mail is not guarded (docs/safety.md).
+        # hold the mark. What protects the job then is its claim: a lock per account and job
+        # (two books never submit it at once) holding the job's submit record, written to the
+        # state folder before the POST, which keeps any book of this person from sending it
+        # again within 5 minutes of a lost answer; and the GET /jobs/{id} just before the
+        # POST, so that only a job still in Editing is sent (docs/safety.md, "Submitting").
         run = submit_approved(
             port,
             Mailing(connection.client),
