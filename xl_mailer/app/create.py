@@ -146,13 +146,15 @@ def run_sheet(
 
     written: dict[int, list[object]] = {}
     awaited = deque(sorted(p.row for p in plans if p.request is not None))
-    sending = len(awaited)
+    to_send = set(awaited)
     done: set[int] = set()
+    answered = 0  # rows of ``to_send`` recorded so far
 
     def in_last_quarter() -> bool:
-        """Three quarters of the rows to send are answered: no checkpoint from here on, the
-        final save comes soon (and the journal holds every id until then)."""
-        return sending > 0 and 4 * (sending - len(done)) <= sending
+        """Three quarters of the rows to send are answered (rows decided without a call do
+        not count): no checkpoint from here on, the final save comes soon (and the journal
+        holds every id until then)."""
+        return bool(to_send) and 4 * (len(to_send) - answered) <= len(to_send)
 
     def frontier() -> int | None:
         """The first row still awaited: results beyond it wait, so blocks stay whole."""
@@ -167,7 +169,10 @@ def run_sheet(
         buffer.add(row, list(result.cells))
 
     def record(row: int, result: JobResult) -> None:
+        nonlocal answered
         result = noted(result, tidied.get(row, ()))  # say what was tidied before it was sent
+        if row in to_send and row not in done:
+            answered += 1
         done.add(row)
         outcome.results.append((row, result))
         buffer.add(row, list(result.cells))

@@ -136,6 +136,10 @@ def _never_left(exc: requests.RequestException) -> bool:
     return False
 
 
+MAX_ROUTES = 16
+"""Routes kept at once: the create's is used for every row; a URL per job is not worth more."""
+
+
 class _Route:
     """One method and URL on a ``requests.Session``, prepared once: ``Session.request`` builds,
     merges and looks up the same things for every call (the session's headers and cookies,
@@ -248,8 +252,12 @@ class Click2MailClient:
         session = self.transport
         if not isinstance(session, requests.Session) or any(session.hooks.values()):
             return None
+        if len(session.cookies):  # a cookie's value or expiry may change: as requests does
+            return None
         route = self._routes.get((method, url))
-        if route is None or route.stale or len(session.cookies) != route.cookies:
+        if route is None or route.stale:
+            if len(self._routes) >= MAX_ROUTES:  # per-job URLs: keep the cache small
+                self._routes.clear()
             route = _Route(session, method, url, self._headers, self._auth)
             self._routes[(method, url)] = route
         return route
