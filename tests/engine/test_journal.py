@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -265,3 +265,108 @@ def test_compact_forgets_rows_that_were_withdrawn(tmp_path: Path) -> None:
     journal.withdrawn([ahead])
     assert journal.compact(set()) == 2  # the send and withdrawn lines of the row never sent
     assert [e.key for e in Journal(journal.path).entries()] == ["k2"]
+
+
+def test_sent_is_what_entries_finds_in_a_few_values_per_key(tmp_path: Path) -> None:
+    from xl_mailer.engine.journal import Sent
+
+    journal = Journal(tmp_path / "journal")
+    first, second, third, fourth = _requests(4)
+    journal.sending([first, second, third, fourth])
+    journal.result(first, JobResult(Outcome.CREATED, "Created", 101, 201, 0))
+    journal.result(second, JobResult(Outcome.FAILED, "Refused", None, 400, 3))
+    journal.withdrawn([third])
+    journal.sending([third])  # sent again after all: at the end, as entries has it
+    journal.close()
+    entries = journal.entries()
+    assert list(journal.sent().items()) == [(e.key, Sent.of(e)) for e in entries]
+    assert journal.sent() == {
+        "k2": Sent(2, entries[0].digest, 101, False),
+        "k3": Sent(3, entries[1].digest, None, False),
+        "k5": Sent(5, entries[2].digest, None, True),  # sent, no answer: UNKNOWN
+        "k4": Sent(4, entries[3].digest, None, True),
+    }
+
+
+def test_compact_with_nothing_to_forget_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal")
+    first, second = _requests(2)
+    journal.sending([first, second])
+    journal.result(first, JobResult(Outcome.CREATED, "Created", 101, 201, 0))
+    journal.close()
+    before = journal.path.read_bytes()
+    assert journal.compact(set(), held_in=tmp_path / "book.xlsx") == 0
+    assert journal.path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["journal"]  # no temporary made
+
+
+def test_a_compaction_that_fails_keeps_the_journal_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    journal = Journal(tmp_path / "journal")
+    first, second, third = _requests(3)
+    journal.sending([first, second, third])
+    journal.result(second, JobResult(Outcome.CREATED, "Created", 102, 201, 0))
+    journal.close()
+    before = journal.path.read_bytes()
+
+    def fsync(descriptor: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(OSError):
+        journal.compact({"k3"}, held_in=tmp_path / "book.xlsx")
+    assert journal.path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["journal"]  # its temporary is gone
+
+
+def test_compact_keeps_the_lines_before_the_first_it_drops_byte_for_byte(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal")
+    first, second, third = _requests(3)
+    journal.sending([first])
+    journal.result(first, JobResult(Outcome.CREATED, "Created", 101, 201, 0))
+    journal.close()
+    kept = journal.path.read_bytes()
+    journal.sending([second, third])
+    journal.result(second, JobResult(Outcome.CREATED, "Created", 102, 201, 0))
+    journal.close()
+    with journal.path.open("ab") as handle:
+        handle.write(b'{"e":"result","row":4,"key":"k4","outc')  # torn, and last
+    assert journal.compact({"k3"}, held_in=tmp_path / "book.xlsx") == 3  # k3's two, the torn
+    lines = journal.path.read_bytes().splitlines(keepends=True)
+    assert b"".join(lines[:2]) == kept
+    assert [e.key for e in Journal(journal.path).entries()] == ["k2", "k4"]
+    assert b'"e":"settled","key":"k3"' in lines[-1] and lines[-1].endswith(b"\n")
+
+
+def test_forget_settled_reads_each_copy_once_from_an_iterator(tmp_path: Path) -> None:
+    from xl_mailer.core.models import OUTPUT_HEADERS, REQUIRED_PARAMS
+    from xl_mailer.engine.workbooks import forget_settled
+
+    journal = Journal(tmp_path / "journal")
+    first, second = _requests(2)
+    journal.sending([first, second])
+    journal.result(first, JobResult(Outcome.CREATED, "Created", 101, 201, 0))
+    journal.result(second, JobResult(Outcome.CREATED, "Created", 102, 201, 0))
+    journal.close()
+    blank = [None] * len(REQUIRED_PARAMS)
+    saved: list[list[object]] = [
+        [*REQUIRED_PARAMS, *OUTPUT_HEADERS],
+        [*blank, 101, 201, 0, "Created", "k2"],
+        [*blank, None, None, None, "", "k3"],  # the file never got 102: k3 stays
+    ]
+    read: list[int] = []
+
+    def copies() -> Iterator[list[list[object]]]:
+        read.append(1)
+        yield saved
+
+    held = tmp_path / "book.xlsx"
+    assert forget_settled(journal, "Jobs", copies(), held_in=held) == 2
+    assert read == [1]
+    assert [e.key for e in journal.entries()] == ["k3"]
+    assert [(s.key, s.job_id, s.path) for s in journal.settled_records()] == [
+        ("k2", 101, str(held))
+    ]

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from xl_mailer.core.models import JobResult, Outcome
 
@@ -42,6 +43,26 @@ class Entry:
     @property
     def may_have_made_a_job(self) -> bool:
         return self.result.job_id is not None or self.result.outcome is Outcome.UNKNOWN
+
+
+class Sent(NamedTuple):
+    """What compaction needs of one request key's entry, and no more: the row and digest of
+    its send record, the job id its answer gave, and whether it is UNKNOWN (sent, and no
+    clean answer). A few small values per key, where an ``Entry`` holds a whole result."""
+
+    row: int
+    digest: str
+    job_id: int | None
+    unknown: bool
+
+    @property
+    def may_have_made_a_job(self) -> bool:
+        return self.job_id is not None or self.unknown
+
+    @classmethod
+    def of(cls, entry: Entry) -> Sent:
+        result = entry.result
+        return cls(entry.row, entry.digest, result.job_id, result.outcome is Outcome.UNKNOWN)
 
 
 @dataclass(frozen=True)

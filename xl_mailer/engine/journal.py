@@ -16,9 +16,9 @@ import datetime as dt
 import json
 import os
 import threading
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from xl_mailer.core.errors import JournalError
 from xl_mailer.core.models import JobRequest, JobResult, Outcome, utc_now
@@ -28,6 +28,7 @@ from xl_mailer.engine.entries import WHAT as WHAT
 from xl_mailer.engine.entries import Entry as Entry
 from xl_mailer.engine.entries import PathSeen as PathSeen
 from xl_mailer.engine.entries import Release as Release
+from xl_mailer.engine.entries import Sent as Sent
 from xl_mailer.engine.entries import Settled as Settled
 from xl_mailer.engine.entries import digest as digest
 from xl_mailer.engine.entries import match_rows as match_rows
@@ -45,6 +46,17 @@ from xl_mailer.engine.records import (
 SUFFIX = ".xl-mailer-journal"
 _KEEP = object()  # a line compaction keeps whatever its key
 RETAIN_DAYS = 14  # how long a settled job is remembered for copies of its file
+
+
+def _copy_start(path: Path, size: int, out: BinaryIO) -> None:
+    """Copy the first ``size`` bytes of the file at ``path`` to ``out``, a block at a time."""
+    with path.open("rb") as handle:
+        while size > 0:
+            block = handle.read(min(size, 1 << 20))
+            if not block:
+                raise OSError(f"{path} became shorter while it was compacted")
+            out.write(block)
+            size -= len(block)
 
 
 def journal_path(workbook: Path) -> Path:
@@ -277,7 +289,7 @@ class Journal:
         settled: Collection[str],
         *,
         held_in: Path | None = None,
-        entries: Sequence[Entry] | None = None,
+        known: Mapping[str, Sent] | None = None,
     ) -> int:
         """Rewrite the journal without the lines of the ``settled`` request keys (the saved
         workbook holds their outcome) and without torn lines; returns how many lines went.
@@ -288,64 +300,86 @@ class Journal:
         instead of mailing the row again. The rest goes to a temporary file beside it,
         which is fsynced and then takes the journal's place, so a crash leaves the old
         journal or the new one, never half of one. The journal is removed when nothing
-        is left.
+        is left. ``known`` is what ``sent`` returns, if the caller has just read it.
+
+        The journal is read line by line, twice (the keys withdrawn or released first,
+        then each line kept or dropped as it comes), and never held whole in memory.
         """
         if not self.path.exists():
             return 0
         self.close()
-        known = self.entries() if entries is None else entries  # as just read, if given
-        made = {e.key: e for e in known if e.key in settled and e.may_have_made_a_job}
-        oldest = utc_now() - dt.timedelta(days=RETAIN_DAYS)
-        lines: list[tuple[object, bytes]] = []
+        if known is None:
+            known = self.sent()
+        made = {k: s for k, s in known.items() if k in settled and s.may_have_made_a_job}
         never_sent: set[object] = set()  # withdrawn: journaled ahead, never left
-        released: set[object] = set()
-        seen: set[object] = set()
+        released: set[object] = set()  # a release is a person's decision: kept
         with self.path.open("rb") as handle:
             for line in handle:
                 record = parse_record(line)
                 kind = record.get("e")
-                if kind in ("path", "settled", "saved", "read"):
-                    # one record per file (per key), while it is recent
-                    where, key = record.get("path"), record.get("key", record.get("sha"))
-                    keep = isinstance(where, str) and (kind, where, key) not in seen
-                    if kind == "path":  # what the copy check needs: files that still exist
-                        keep = keep and Path(where).exists()  # type: ignore[arg-type]
-                    else:  # a job exists at Click2Mail whatever became of its file
-                        at = parse_time(record.get("at"))
-                        keep = keep and at is not None and at >= oldest and key not in made
-                    seen.add((kind, where, key))
-                    lines.append((_KEEP if keep else None, line))
-                    continue
-                lines.append((record.get("key"), line))
                 if kind == "withdrawn":
                     never_sent.add(record.get("key"))
                 elif kind == "released":
                     released.add(record.get("key"))
-        kept: list[bytes] = []
-        dropped = 0
-        for key, line in lines:
-            gone = key is not _KEEP and (
-                not isinstance(key, str) or key in settled or key in never_sent
-            )
-            if gone and key not in released:  # a release is a person's decision: kept
-                dropped += 1
-            else:
-                kept.append(line if line.endswith(b"\n") else line + b"\n")
-        if held_in is not None:
-            kept += [settled_line(entry, held_in) for entry in made.values()]
-        if not dropped:
-            return 0
-        kinds = {parse_record(line).get("e") for line in kept}
-        if not kinds - {"path", "saved", "read", None}:
-            self.path.unlink()  # nothing but paths and saves: nothing left to know
-            return dropped
+        oldest = utc_now() - dt.timedelta(days=RETAIN_DAYS)
         temp = self.path.with_name(self.path.name + ".new")
-        with temp.open("wb") as handle:
-            handle.writelines(kept)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, self.path)
-        return dropped
+        out: BinaryIO | None = None  # opened at the first line that goes
+        dropped = 0
+        left = False  # a line kept that is more than a path or a save
+        seen: set[object] = set()
+        try:
+            with self.path.open("rb") as handle:
+                offset = 0  # of this line in the file
+                for line in handle:
+                    record = parse_record(line)
+                    kind = record.get("e")
+                    key: object
+                    if kind in ("path", "settled", "saved", "read"):
+                        # one record per file (per key), while it is recent
+                        where, key = record.get("path"), record.get("key", record.get("sha"))
+                        keep = isinstance(where, str) and (kind, where, key) not in seen
+                        if kind == "path":  # what the copy check needs: files that still exist
+                            keep = keep and Path(where).exists()  # type: ignore[arg-type]
+                        else:  # a job exists at Click2Mail whatever became of its file
+                            at = parse_time(record.get("at"))
+                            keep = keep and at is not None and at >= oldest and key not in made
+                        seen.add((kind, where, key))
+                        key = _KEEP if keep else None
+                    else:
+                        key = record.get("key")
+                    gone = key is not _KEEP and (
+                        not isinstance(key, str) or key in settled or key in never_sent
+                    )
+                    if gone and key not in released:
+                        if out is None:  # every line before this one is kept as it is
+                            out = temp.open("wb")
+                            _copy_start(self.path, offset, out)
+                        dropped += 1
+                    else:
+                        left = left or kind not in ("path", "saved", "read", None)
+                        if out is not None:
+                            out.write(line if line.endswith(b"\n") else line + b"\n")
+                    offset += len(line)
+            if out is None:  # nothing goes
+                return 0
+            if held_in is not None and made:
+                left = True
+                out.writelines(settled_line(key, sent, held_in) for key, sent in made.items())
+            if not left:  # nothing but paths and saves: nothing left to know
+                out.close()
+                temp.unlink()
+                self.path.unlink()
+                return dropped
+            out.flush()
+            os.fsync(out.fileno())
+            out.close()
+            os.replace(temp, self.path)
+            return dropped
+        except BaseException:
+            if out is not None:
+                out.close()
+                temp.unlink(missing_ok=True)
+            raise
 
     def settled_records(self) -> list[Settled]:
         """Jobs a file of this workbook holds, as compaction recorded them, brought up to
@@ -394,6 +428,18 @@ class Journal:
                 if record:
                     yield number, record
 
+    def _about_sending(self) -> Iterator[tuple[int, str, str, dict[str, Any]]]:
+        """The records about sending (send, result, withdrawn, released), each with its line,
+        kind and request key. Every record of a kind this version knows is checked first.
+        Raises JournalError naming a record that cannot be read."""
+        for number, record in self._records():
+            kind = record.get("e")
+            if kind not in FIELDS:
+                continue  # a kind of record this version does not know: not about sending
+            check(self.path, number, record, FIELDS[kind])
+            if kind not in ("path", "settled", "saved", "read"):
+                yield number, kind, record["key"], record
+
     def entries(self) -> list[Entry]:
         """What each request key came to; a send with no result is UNKNOWN. Released keys are
         marked (``Entry.released``): they still match their rows, but never stop a run.
@@ -401,14 +447,7 @@ class Journal:
         sends: dict[str, tuple[int, dict[str, Any]]] = {}
         results: dict[str, dict[str, Any]] = {}
         released: set[str] = set()
-        for number, record in self._records():
-            kind = record.get("e")
-            if kind not in FIELDS:
-                continue  # a kind of record this version does not know: not about sending
-            check(self.path, number, record, FIELDS[kind])
-            if kind in ("path", "settled", "saved", "read"):
-                continue
-            key: str = record["key"]
+        for number, kind, key, record in self._about_sending():
             if kind == "send":
                 sends[key] = (number, record)
             elif kind == "result":
@@ -444,6 +483,25 @@ class Journal:
                 )
             )
         return found
+
+    def sent(self) -> dict[str, Sent]:
+        """What ``entries`` finds, in a few values per key (``Sent``): the same keys in the
+        same order, every record checked as it checks them, but no record and no result
+        kept whole, so that compacting a long run's journal does not hold all of it.
+        Raises JournalError naming a record that cannot be read."""
+        sends: dict[str, tuple[int, str]] = {}
+        results: dict[str, tuple[int | None, bool]] = {}
+        for _, kind, key, record in self._about_sending():
+            if kind == "send":
+                sends[key] = (record["row"], record["digest"])
+            elif kind == "result":
+                results[key] = (record.get("job"), record["outcome"] == Outcome.UNKNOWN.value)
+            elif kind == "withdrawn":
+                sends.pop(key, None)  # journaled ahead, never sent: nothing to know
+        return {
+            key: Sent(row, digest, *results.get(key, (None, True)))
+            for key, (row, digest) in sends.items()
+        }
 
     def releases(self) -> list[Release]:
         """The jobs a person released, oldest first."""

@@ -12,16 +12,17 @@ from typing import Any
 
 from xl_mailer.core.errors import JournalError
 from xl_mailer.core.models import Outcome, utc_now
-from xl_mailer.engine.entries import Entry
+from xl_mailer.engine.entries import Sent
 
 
-def settled_line(entry: Entry, held_in: Path) -> bytes:
+def settled_line(key: str, sent: Sent, held_in: Path) -> bytes:
+    """The record a request key forgotten by compaction leaves: the file that holds its job."""
     record = {
         "e": "settled",
-        "key": entry.key,
-        "row": entry.row,
-        "digest": entry.digest,
-        "job": entry.result.job_id,
+        "key": key,
+        "row": sent.row,
+        "digest": sent.digest,
+        "job": sent.job_id,
         "path": str(held_in),
         "at": stamp(None),
     }

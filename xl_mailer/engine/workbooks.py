@@ -11,9 +11,10 @@ so it follows the workbook through a rename, a move, ``--output`` or a link.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import uuid
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from xl_mailer.click2mail import endpoints
 from xl_mailer.core.cells import job_number
 from xl_mailer.core.errors import WorkbookError
 from xl_mailer.core.keys import is_key
-from xl_mailer.core.models import KEY_HEADER, Outcome, utc_now
+from xl_mailer.core.models import KEY_HEADER, utc_now
 from xl_mailer.core.rows import RowState, state_of
 from xl_mailer.core.sheet import Layout, find_layout
 from xl_mailer.engine.bookid import (
@@ -35,7 +36,7 @@ from xl_mailer.engine.bookid import (
     remember,
     remembered,
 )
-from xl_mailer.engine.journal import SUFFIX, Entry, Journal, PathSeen
+from xl_mailer.engine.journal import SUFFIX, Entry, Journal, PathSeen, Sent
 
 
 def legacy_journal_path(workbook: Path) -> Path:
@@ -171,7 +172,7 @@ def _refuse_copies(journal: Journal, source: Path, identity: str) -> None:
 
 def settled_keys(
     entries: Sequence[Entry],
-    saved: list[list[object]],
+    saved: Sequence[Sequence[object]],
     layout: Layout,
     archived_ids: Collection[int] = (),
 ) -> set[str]:
@@ -183,26 +184,40 @@ def settled_keys(
     then keeps it from being sent again. A job the workbook has archived (its History
     sheet, ``archived_ids``) is held as a row holds it.
     """
+    return _settled({e.key: Sent.of(e) for e in entries}, saved, layout, archived_ids)
+
+
+def _settled(
+    known: Mapping[str, Sent],
+    saved: Sequence[Sequence[object]],
+    layout: Layout,
+    archived_ids: Collection[int],
+) -> set[str]:
+    """``settled_keys`` over what ``Journal.sent`` returns, in one pass over the sheet's rows
+    that keeps, of each row, its job id and whether the row showing its request key (the
+    last one, if several do) holds that key back from being sent again."""
     job_col, key_col = layout.results["Job ID"], layout.results[KEY_HEADER]
     text_col = layout.results["Description"]
-    rows = saved[layout.first_data_row :]
-    ids = ({job_number(_at(line, job_col)) for line in rows} - {None}) | set(archived_ids)
-    marked = {
-        str(_at(line, key_col)): line for line in rows if _at(line, key_col) not in (None, "")
-    }
+    ids: set[object] = set(archived_ids)
+    held: set[str] = set()  # keys whose row shows UNKNOWN or a job id
+    for line in itertools.islice(saved, layout.first_data_row, None):
+        job = job_number(_at(line, job_col))
+        if job is not None:
+            ids.add(job)
+        cell = _at(line, key_col)
+        if cell in (None, ""):
+            continue
+        if job is not None or state_of(_at(line, job_col), _at(line, text_col)) is RowState.UNKNOWN:
+            held.add(str(cell))
+        else:
+            held.discard(str(cell))  # a later row with the same key decides
     settled: set[str] = set()
-    for entry in entries:
-        result = entry.result
-        if result.job_id is not None:
-            if result.job_id in ids:
-                settled.add(entry.key)
-        elif result.outcome is not Outcome.UNKNOWN:
-            settled.add(entry.key)
-        elif entry.key in marked:
-            line = marked[entry.key]
-            state = state_of(_at(line, job_col), _at(line, text_col))
-            if state is RowState.UNKNOWN or job_number(_at(line, job_col)) is not None:
-                settled.add(entry.key)
+    for key, sent in known.items():
+        if sent.job_id is not None:
+            if sent.job_id in ids:
+                settled.add(key)
+        elif not sent.unknown or key in held:
+            settled.add(key)
     return settled
 
 
@@ -213,7 +228,7 @@ def _at(row: Sequence[object], column: int) -> object:
 def forget_settled(
     journal: Journal,
     sheet: str,
-    copies: Sequence[list[list[object]]],
+    copies: Iterable[Sequence[Sequence[object]]],
     *,
     held_in: Path,
     archived_ids: Collection[int] = (),
@@ -221,15 +236,29 @@ def forget_settled(
     """Compact the journal: forget what every copy of the file ``held_in`` holds (the values
     of each copy's sheet ``sheet``: the file as saved, the open book). An entry only some
     of them hold stays; each job forgotten leaves a ``settled`` record naming ``held_in``,
-    for copies of it and the source of an ``--output`` run. Returns how many lines went."""
-    entries = journal.entries()
-    if not entries:
+    for copies of it and the source of an ``--output`` run. Returns how many lines went.
+
+    ``copies`` is read once, one copy at a time: given as an iterator, each copy's values
+    can be let go of before the journal is rewritten."""
+    known = journal.sent()
+    if not known:
         return 0
+    settled = _settled_in_all(known, sheet, copies, archived_ids)
+    return journal.compact(settled, held_in=held_in, known=known)
+
+
+def _settled_in_all(
+    known: Mapping[str, Sent],
+    sheet: str,
+    copies: Iterable[Sequence[Sequence[object]]],
+    archived_ids: Collection[int],
+) -> set[str]:
+    """The keys settled in every copy (none when there is no copy)."""
     settled: set[str] | None = None
     for values in copies:
-        keys = settled_keys(entries, values, find_layout(values, sheet=sheet), archived_ids)
+        keys = _settled(known, values, find_layout(values, sheet=sheet), archived_ids)
         settled = keys if settled is None else settled & keys
-    return journal.compact(settled or set(), held_in=held_in, entries=entries)
+    return settled or set()
 
 
 def _marker(workbook: Path) -> Path:

@@ -74,10 +74,15 @@ class HeldFile:
                 forget_settled(
                     self.journal,
                     self.port.name,
-                    [self.port.values()],
+                    _values_of(self.port),  # read once, let go of before the rewrite
                     held_in=held_in,
                     archived_ids=archived,
                 )
+
+
+def _values_of(port: FileSheet) -> Iterator[list[list[object]]]:
+    """The sheet's values, read when asked for and held by nobody once used."""
+    yield port.values()
 
 
 @contextlib.contextmanager
