@@ -22,6 +22,7 @@ from openpyxl import Workbook, load_workbook
 from xl_mailer.app.submit import MIN_AGE
 from xl_mailer.core.calls import UNKNOWN_PREFIX
 from xl_mailer.core.models import REQUIRED_PARAMS
+from xl_mailer.engine.bookid import state_dir
 from xl_mailer.headless.cli import main
 from xl_mailer.headless.demo import LETTER
 from xl_mailer.sandbox import Sandbox, SandboxConfig
@@ -118,7 +119,8 @@ def settle_by_hand(path: Path, sheet: str, id_column: str, made: dict[str, list[
 
 
 def age_lost_submits(path: Path) -> int:
-    """Move each lost submit's time back by ``MIN_AGE``, as if the person ran Submit again
+    """Move each lost submit's time back by ``MIN_AGE`` (its row's mark and its record in the
+    state folder), as if the person ran Submit again
     after the wait the row names (a job still in Editing counts as not submitted only then:
     Click2Mail may still be at work on a submit in flight). The table does not wait 5 minutes."""
     book = load_workbook(path)
@@ -135,6 +137,12 @@ def age_lost_submits(path: Path) -> int:
             ws.cell(r, column).value = text.replace(found.group(0), earlier)
             aged += 1
     book.save(path)
+    # the same submit's record in the person's state folder (engine/submits.py), aged alike
+    for record in (state_dir() / "jobs").glob("*.submit"):
+        lines = record.read_text(encoding="utf-8").splitlines()
+        if lines:
+            sent = dt.datetime.fromisoformat(lines[0])
+            record.write_text(f"{(sent - MIN_AGE).isoformat()}\n", encoding="utf-8")
     return aged
 
 
