@@ -550,3 +550,28 @@ def test_a_job_lock_is_one_per_account_and_job(sandbox: Sandbox) -> None:
 )
 def test_a_negative_cost_cannot_be_read(text: str, read: Decimal | None) -> None:
     assert money(text) == read
+
+
+def test_a_lost_submits_wait_counts_from_its_own_post_not_from_the_start_of_the_batch(
+    adapter: Adapter,
+) -> None:
+    with Sandbox(SandboxConfig(fault="html500", fault_on="submit", fault_every=1)) as box:
+        calls = Mailing(Click2MailClient(box.url, "sandbox", box.config.password))
+        (job,) = new_jobs(calls, 1)
+        start = dt.datetime(2026, 11, 28, 12, 0, 0)
+        ticks = iter(range(10_000))  # each reading of the clock is a minute later
+
+        def clock() -> dt.datetime:
+            return start + dt.timedelta(minutes=next(ticks))
+
+        rows = [HEADER, [job, "Created", "Yes"]]
+        run = submit_approved(
+            adapter.open(rows), calls, options("1000", now=clock), confirm=yes, claim=claim_at(box)
+        )
+        assert run.unknown == [2] and box.state.requests["submit"] == 1
+        grid = adapter.read()
+        marked = str(grid[1][grid[0].index("Submit Result")])
+        began = dt.datetime.strptime(marked.split("submit sent ")[1][:19], "%Y-%m-%d %H:%M:%S")
+        sent = record_of(box, job)
+        assert sent is not None and sent > began  # dated at its POST, after the batch began
+        calls.client.close()

@@ -496,11 +496,18 @@ def _send(
             if (job := held[row.row]) is not None:
                 job.settle()
         raise
-    answers = in_pool(
-        lambda row: calls.submit_job(row.job_id or 0, options.billing_type),
-        to_send,
-        options.concurrency,
-    )
+
+    def post(row: JobRow) -> CallResult:
+        """Submit one job, its record dated just before its POST leaves: a lost answer's
+        wait counts from this POST, not from the start of the batch."""
+        if (job := held[row.row]) is not None:
+            try:
+                job.mark_sent(options.now())
+            except WorkbookError as exc:  # the record of the batch's start still holds it
+                return CallResult(CallOutcome.FAILED, f"Not submitted: {exc}; try again")
+        return calls.submit_job(row.job_id or 0, options.billing_type)
+
+    answers = in_pool(post, to_send, options.concurrency)
     when = options.now()
     for row, answer in zip(to_send, answers, strict=True):
         _record(cells, row, answer, run, when=when, sent=sent, billing=options.billing_type)
