@@ -65,6 +65,26 @@ class Layout:
         ]
 
 
+def header_columns(
+    row: Sequence[Cell], names: dict[str, str], *, row_number: int, sheet: str
+) -> dict[str, int]:
+    """The columns of a row whose text is one of ``names`` (casefolded text -> name), by
+    name. Raises SheetLayoutError when a name appears twice."""
+    found: dict[str, int] = {}
+    for c, value in enumerate(row):
+        key = _header_key(value)
+        if key in names:
+            name = names[key]
+            if name in found:
+                raise SheetLayoutError(
+                    sheet,
+                    f"row {row_number}: the header {name!r} appears twice"
+                    f" (columns {column_letter(found[name])} and {column_letter(c)}); keep one",
+                )
+            found[name] = c
+    return found
+
+
 def find_layout(rows: Rows, *, sheet: str = "sheet") -> Layout:
     """Locate the header row and map parameter and result names to columns.
 
@@ -73,19 +93,7 @@ def find_layout(rows: Rows, *, sheet: str = "sheet") -> Layout:
     """
     best: tuple[int, int, dict[str, int]] | None = None
     for r, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        found: dict[str, int] = {}
-        for c, value in enumerate(row):
-            key = _header_key(value)
-            if key in _CANONICAL:
-                name = _CANONICAL[key]
-                if name in found:
-                    raise SheetLayoutError(
-                        sheet,
-                        f"row {r + 1}: the header {name!r} appears twice"
-                        f" (columns {column_letter(found[name])} and {column_letter(c)});"
-                        " keep one",
-                    )
-                found[name] = c
+        found = header_columns(row, _CANONICAL, row_number=r + 1, sheet=sheet)
         required = sum(1 for name in REQUIRED_PARAMS if name in found)
         if required == len(REQUIRED_PARAMS):
             return _with_results(rows, r, found, sheet)

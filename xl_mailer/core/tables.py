@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from xl_mailer.core.errors import SheetLayoutError
-from xl_mailer.core.sheet import HEADER_SEARCH_ROWS, Rows, column_letter
+from xl_mailer.core.sheet import HEADER_SEARCH_ROWS, Rows, header_columns
 
 
 @dataclass(frozen=True)
@@ -53,10 +53,6 @@ class Table:
         ]
 
 
-def _key(value: object) -> str | None:
-    return value.strip().casefold() if isinstance(value, str) and value.strip() else None
-
-
 def find_table(rows: Rows, spec: TableSpec, *, sheet: str) -> Table:
     """The table ``spec`` describes on ``sheet``. Raises SheetLayoutError naming what is
     missing (or a header given twice) when no row in the first ones holds every required
@@ -64,18 +60,7 @@ def find_table(rows: Rows, spec: TableSpec, *, sheet: str) -> Table:
     names = {name.casefold(): name for name in (*spec.required, *spec.optional, *spec.written)}
     best: tuple[int, list[str]] | None = None
     for r, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        found: dict[str, int] = {}
-        for c, value in enumerate(row):
-            key = _key(value)
-            if key in names:
-                name = names[key]
-                if name in found:
-                    raise SheetLayoutError(
-                        sheet,
-                        f"row {r + 1}: the header {name!r} appears twice (columns"
-                        f" {column_letter(found[name])} and {column_letter(c)}); keep one",
-                    )
-                found[name] = c
+        found = header_columns(row, names, row_number=r + 1, sheet=sheet)
         missing = [name for name in spec.required if name not in found]
         if not missing:
             return _placed(rows, r, found, spec)
