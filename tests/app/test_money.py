@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -332,6 +335,9 @@ def test_a_submit_record_from_the_future_counts_as_just_sent(
     assert f"dated {ahead:%Y-%m-%d %H:%M:%S} UTC, later than this computer's clock" in why
     assert "the clock may have been changed" in why
     assert f"after {ahead + dt.timedelta(minutes=5):%Y-%m-%d %H:%M:%S} UTC" in why
+    assert f"deleting {held.where} lets Submit send it now" in why and held.where.endswith(
+        ".submit"
+    )
     run = submit_approved(adapter.open(rows), calls, in_minutes(66), confirm=yes, claim=claim)
     assert run.submitted == [2] and sandbox.state.submits[job] == 1
 
@@ -353,6 +359,90 @@ def test_a_save_that_fails_before_the_post_leaves_no_submit_record(
     assert sandbox.state.requests["submit"] == 0 and record_of(sandbox, job) is None
     run = submit_approved(adapter.open(rows), calls, options("1000"), confirm=yes, claim=claim)
     assert run.submitted == [2] and sandbox.state.submits[job] == 1
+
+
+def test_ctrl_c_before_the_posts_leave_marks_no_row_unknown(
+    adapter: Adapter, sandbox: Sandbox, calls: Mailing
+) -> None:
+    """Ctrl-C while the marks are saved, before any POST: each row says it was not sent, no
+    record holds its job back, and the next run submits each job once, at once."""
+    jobs = new_jobs(calls, 2)
+    rows = [HEADER, *([job, "Created", "Yes"] for job in jobs)]
+    claim = claim_at(sandbox)
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        submit_approved(
+            adapter.open(rows),
+            calls,
+            options("1000"),
+            confirm=yes,
+            claim=claim,
+            before_submit=interrupted,
+        )
+    after = adapter.read()
+    for row in (2, 3):
+        assert str(cell(after, row, RESULT)).startswith("Not submitted: stopped before it was sent")
+    assert sandbox.state.requests["submit"] == 0
+    assert all(record_of(sandbox, job) is None for job in jobs)
+    run = submit_approved(adapter.open(after), calls, options("1000"), confirm=yes, claim=claim)
+    assert run.submitted == [2, 3] and not run.waiting
+    assert all(sandbox.state.submits[job] == 1 for job in jobs)
+
+
+class CtrlCAtFirstSubmit:
+    """The run's calls against a slow Click2Mail (each submit's POST out for 0.2 s), with
+    Ctrl-C pressed (SIGINT to the main thread, as a terminal sends it) while the first is out."""
+
+    def __init__(self, calls: Mailing) -> None:
+        self.calls = calls
+        self.pressed = False
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.calls, name)
+
+    def submit_job(self, job_id: int, billing_type: str) -> object:
+        if not self.pressed:
+            self.pressed = True
+            main = threading.main_thread().ident
+            assert main is not None
+            signal.pthread_kill(main, signal.SIGINT)
+        time.sleep(0.2)
+        return self.calls.submit_job(job_id, billing_type)
+
+
+def test_ctrl_c_while_submits_are_out_records_each_answer_and_starts_no_more(
+    adapter: Adapter, sandbox: Sandbox, calls: Mailing
+) -> None:
+    """The POSTs already out finish and their answers are written; the jobs whose POST never
+    started say so and carry no record; the next run submits them. No job is sent twice."""
+    jobs = new_jobs(calls, 8)
+    rows = [HEADER, *([job, "Created", "Yes"] for job in jobs)]
+    claim = claim_at(sandbox)
+    with pytest.raises(KeyboardInterrupt):
+        submit_approved(
+            adapter.open(rows),
+            CtrlCAtFirstSubmit(calls),  # type: ignore[arg-type]
+            options("1000", concurrency=2),
+            confirm=yes,
+            claim=claim,
+        )
+    after = adapter.read()
+    results = {job: str(cell(after, row, RESULT)) for row, job in enumerate(jobs, start=2)}
+    sent = [job for job in jobs if sandbox.state.submits[job]]
+    assert 1 <= len(sent) < len(jobs)
+    for job in jobs:
+        if job in sent:
+            assert results[job].startswith("Submitted (User Credit)"), results[job]
+        else:
+            assert results[job].startswith("Not submitted: stopped before it was sent")
+            assert record_of(sandbox, job) is None
+    run = submit_approved(adapter.open(after), calls, options("1000"), confirm=yes, claim=claim)
+    assert not run.waiting and not run.unknown
+    assert sorted(run.submitted) == [r for r, j in enumerate(jobs, start=2) if j not in sent]
+    assert all(sandbox.state.submits[job] == 1 for job in jobs)
 
 
 def test_a_submit_record_is_kept_on_disk_per_account_and_job(sandbox: Sandbox) -> None:

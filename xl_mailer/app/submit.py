@@ -38,7 +38,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -80,6 +80,7 @@ SET_LIMIT = (
     "set one: type an amount in dollars beside 'Spend Limit' on the Settings sheet, or give"
     " --limit AMOUNT on the command line"
 )
+STOPPED_UNSENT = "stopped before it was sent (nothing was sent for this job); run Submit again"
 _SENT = re.compile(r"submit sent (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC")
 _GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 """An amount whose commas part thousands: 1,000 or 12,345.67 (never 250,00 or 1.000,00)."""
@@ -89,6 +90,11 @@ class HeldJob(AbstractContextManager[object], Protocol):
     """A job whose submit lock this run holds (``__exit__`` releases it), with the record of
     a submit of it whose answer is not in, kept outside the workbook for every workbook and
     window of this person (``engine.joblock.ClaimedJob``). Times are naive UTC."""
+
+    @property
+    def where(self) -> str:
+        """Where that record is kept (a file), for a message."""
+        ...
 
     def sent_at(self) -> dt.datetime | None:
         """When such a submit was sent, or None. Raises WorkbookError."""
@@ -421,10 +427,13 @@ def _forget(claim: Claim | None, row: JobRow) -> None:
         pass  # a record left behind holds the job back 5 minutes at most
 
 
-def _too_recent(sent_at: dt.datetime, now: dt.datetime, min_age: dt.timedelta) -> str | None:
+def _too_recent(
+    sent_at: dt.datetime, now: dt.datetime, min_age: dt.timedelta, record: str | None = None
+) -> str | None:
     """Why a job still in Editing whose submit was sent at ``sent_at`` must not be sent yet
     (Click2Mail may still be at work on it), or None once that submit is ``min_age`` old. A
-    time later than the clock now (the clock was changed) counts as just sent."""
+    time later than the clock now (the clock was changed) counts as just sent; ``record``,
+    the file that dates it, is named so a person can clear it."""
     if sent_at <= now and now - sent_at >= min_age:
         return None
     if sent_at > now:
@@ -436,6 +445,12 @@ def _too_recent(sent_at: dt.datetime, now: dt.datetime, min_age: dt.timedelta) -
             f" computer's clock ({clock}): the clock may have been changed, so that submit counts"
             f" as just sent and the job is not sent again; run Submit again after {again}, or"
             " first see the job's state at Click2Mail"
+            + (
+                f" (if it shows the job was never submitted and the clock is right, deleting"
+                f" {record} lets Submit send it now)"
+                if record
+                else ""
+            )
         )
     return (
         "the job is still in Editing, but Click2Mail may still be at work on the submit sent at"
@@ -491,11 +506,13 @@ def _send(
         cells.write(port)
         if before_submit is not None:
             before_submit()
-    except BaseException:
-        for row in to_send:  # nothing was sent: the records must not hold the jobs back
-            if (job := held[row.row]) is not None:
-                job.settle()
+    except BaseException:  # Ctrl-C or a failed save: nothing was sent
+        _unsent(cells, run, to_send, held)
+        cells.write(port)
         raise
+
+    started: set[int] = set()
+    answered: dict[int, CallResult] = {}
 
     def post(row: JobRow) -> CallResult:
         """Submit one job, its record dated just before its POST leaves: a lost answer's
@@ -504,18 +521,43 @@ def _send(
             try:
                 job.mark_sent(options.now())
             except WorkbookError as exc:  # the record of the batch's start still holds it
-                return CallResult(CallOutcome.FAILED, f"Not submitted: {exc}; try again")
-        return calls.submit_job(row.job_id or 0, options.billing_type)
+                answered[row.row] = CallResult(
+                    CallOutcome.FAILED, f"Not submitted: {exc}; try again"
+                )
+                return answered[row.row]
+        started.add(row.row)
+        answered[row.row] = calls.submit_job(row.job_id or 0, options.billing_type)
+        return answered[row.row]
 
-    answers = in_pool(post, to_send, options.concurrency)
-    when = options.now()
-    for row, answer in zip(to_send, answers, strict=True):
-        _record(cells, row, answer, run, when=when, sent=sent, billing=options.billing_type)
-        if answer.outcome is CallOutcome.SUBMITTED and not submitted_before(answer):
-            run.spent += costs[row.row]
-        if answer.outcome is not CallOutcome.UNKNOWN and (job := held[row.row]) is not None:
+    try:
+        in_pool(post, to_send, options.concurrency)
+    finally:
+        # on Ctrl-C the pool finishes the POSTs under way and starts no more: the answers in
+        # are recorded, a job whose POST never started is not submitted, and one whose POST
+        # started but has no answer stays UNKNOWN
+        when = options.now()
+        for row in to_send:
+            if (answer := answered.get(row.row)) is None:
+                if row.row not in started:
+                    _unsent(cells, run, [row], held)
+                continue
+            _record(cells, row, answer, run, when=when, sent=sent, billing=options.billing_type)
+            if answer.outcome is CallOutcome.SUBMITTED and not submitted_before(answer):
+                run.spent += costs[row.row]
+            if answer.outcome is not CallOutcome.UNKNOWN and (job := held[row.row]) is not None:
+                job.settle()
+        cells.write(port)
+
+
+def _unsent(
+    cells: Cells, run: SubmitRun, rows: Sequence[JobRow], held: dict[int, HeldJob | None]
+) -> None:
+    """Rows marked UNKNOWN whose submit never left (stopped before its POST): the mark and
+    the record go, so nothing holds them back."""
+    for row in rows:
+        if (job := held[row.row]) is not None:
             job.settle()
-    cells.write(port)
+        _not_sent(cells, run, row, STOPPED_UNSENT)
 
 
 def _in_flight(
@@ -529,7 +571,11 @@ def _in_flight(
     except WorkbookError as exc:
         _not_sent(cells, run, row, f"{exc}; try again")
         return True
-    if sent_at is None or not (wait := _too_recent(sent_at, options.now(), options.min_age)):
+    if sent_at is None or not (
+        wait := _too_recent(
+            sent_at, options.now(), options.min_age, job.where if job is not None else None
+        )
+    ):
         return False
     why = (
         f"a submit of job {row.job_id} from this or another workbook or window got no answer;"

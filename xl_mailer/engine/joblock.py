@@ -25,6 +25,11 @@ class ClaimedJob:
     def __exit__(self, *exc: object) -> None:
         self._lock.__exit__(*exc)
 
+    @property
+    def where(self) -> str:
+        """The submit record's file, for a message that asks a person to look at it."""
+        return str(self.record.path)
+
     def sent_at(self) -> dt.datetime | None:
         """When a submit of the job whose answer is not in was sent (any workbook), or None."""
         return self.record.sent_at()
