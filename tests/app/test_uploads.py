@@ -268,6 +268,32 @@ def test_each_upload_is_saved_as_unknown_before_it_leaves_and_with_its_id_after(
     assert on_disk(adapter.path, "Address Lists", "Description") == ["CASS Standardized"]
 
 
+def test_ctrl_c_in_the_save_before_an_upload_leaves_no_unknown_row(
+    tmp_path: Path, sandbox: Sandbox, mailing: Mailing, files: Path
+) -> None:
+    """Ctrl-C while a row's mark is saved, before its request leaves: the row says it was not
+    sent (not UNKNOWN), and the next run uploads it, once."""
+    adapter, port = durable_book(tmp_path, files)
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        upload_documents(port, mailing, save=interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        create_lists(port, mailing, wait=FAST, save=interrupted)
+    adapter.port.save(force=True)  # as the command line's last save does
+    for sheet in ("Documents", "Address Lists"):
+        (said,) = on_disk(adapter.path, sheet, "Description")
+        assert str(said).startswith("Not sent: stopped before it was sent"), said
+    assert sandbox.state.uploads == {} and sandbox.state.address_lists == {}
+    save = lambda: adapter.port.save(force=True)  # noqa: E731
+    docs = upload_documents(port, mailing, save=save)
+    lists = create_lists(port, mailing, wait=FAST, save=save)
+    assert "good" in docs.ids and "april" in lists.ids
+    assert sandbox.state.uploads == {"Good": 1} and sandbox.state.address_lists == {"April": 1}
+
+
 @pytest.mark.parametrize("kill", ["upload", "create", "wait"])
 def test_a_process_killed_at_any_point_of_an_upload_never_sends_it_again(
     tmp_path: Path, sandbox: Sandbox, mailing: Mailing, files: Path, kill: str

@@ -16,10 +16,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
-from xl_mailer.app.documents import NOT_SIGNED_IN, Named, Save, save_now, sent_mark
-from xl_mailer.app.ports import BookPort
+from xl_mailer.app.documents import NOT_SIGNED_IN, Named, Save, save_mark, save_now, sent_mark
+from xl_mailer.app.ports import BookPort, SheetPort
 from xl_mailer.app.tablewrites import new_table, result_cells, write_cells, write_header
 from xl_mailer.click2mail.readings import AddressListStatus
 from xl_mailer.core.addresses import (
@@ -169,7 +170,7 @@ def create_lists(
             continue
         mark = sent_mark("create", UNKNOWN_THEN)
         write_cells(lists, table, plan.row, _cells(plan.count, None, mark))
-        save_now(save)
+        save_mark(save, partial(_describe, lists, table, plan.row, plan.count))
         try:
             result = maker.create_address_list(plan.name, plan.addresses)
         except AuthenticationError:  # a 401: refused, nothing made
@@ -244,6 +245,10 @@ def _wait_all(
         write_cells(lists, table, plan.row, cells)
         save_now(save)
         lists.checkpoint()
+
+
+def _describe(sheet: SheetPort, table: Table, row: int, count: int, said: str) -> None:
+    write_cells(sheet, table, row, _cells(count, None, said))
 
 
 def _empty(values: list[list[object]]) -> bool:

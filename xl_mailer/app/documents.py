@@ -17,10 +17,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from xl_mailer.app.ports import BookPort
+from xl_mailer.app.ports import BookPort, SheetPort
 from xl_mailer.app.tablewrites import new_table, result_cells, write_cells, write_header
 from xl_mailer.core.calls import UNKNOWN_PREFIX, CallOutcome, CallResult
 from xl_mailer.core.documents import (
@@ -32,7 +33,7 @@ from xl_mailer.core.documents import (
     plan_documents,
 )
 from xl_mailer.core.errors import AuthenticationError
-from xl_mailer.core.tables import find_table
+from xl_mailer.core.tables import Table, find_table
 
 UNKNOWN_THEN = (
     "Not sent again: its last upload may have reached Click2Mail. Look for it in"
@@ -52,10 +53,24 @@ def sent_mark(what: str, then: str, now: dt.datetime | None = None) -> str:
     return f"{UNKNOWN_PREFIX} {what} sent {sent:%Y-%m-%d %H:%M:%S} UTC; no answer yet. {then}."
 
 
+STOPPED = "Not sent: stopped before it was sent (nothing was sent); run again to send it"
+
+
 def save_now(save: Save | None) -> None:
     """Call ``save`` when there is one."""
     if save is not None:
         save()
+
+
+def save_mark(save: Save | None, unmark: Callable[[str], object]) -> None:
+    """Save a row's UNKNOWN mark before its request leaves. When the save is stopped (Ctrl-C,
+    a full disk) nothing was sent: ``unmark`` writes ``STOPPED`` over the mark, so the row is
+    not held back, and the error goes on."""
+    try:
+        save_now(save)
+    except BaseException:
+        unmark(STOPPED)
+        raise
 
 
 class DocumentUploader(Protocol):
@@ -190,7 +205,7 @@ def upload_documents(
             continue
         mark = sent_mark("upload", UNKNOWN_THEN)
         write_cells(sheet, table, plan.row, result_cells("Document ID", None, mark))
-        save_now(save)
+        save_mark(save, partial(_describe, sheet, table, plan.row))
         try:
             result = uploader.upload_document(
                 plan.name, plan.document_class, plan.document_format, path
@@ -223,6 +238,10 @@ def _checked(plan: DocumentPlan, folder: Path | None) -> Path | str:
         return path
     problem = file_problem(file_facts(path), plan.document_format, str(path))
     return path if problem is None else problem
+
+
+def _describe(sheet: SheetPort, table: Table, row: int, said: str) -> None:
+    write_cells(sheet, table, row, result_cells("Document ID", None, said))
 
 
 def documents_line(done: Named) -> str:
