@@ -35,6 +35,7 @@ from xl_mailer.engine.bookid import (
     identity_formula,
     parse_identity,
 )
+from xl_mailer.headless.leanbook import drop_blank_styles, lean_save
 
 SUPPORTED = (".xlsx", ".xlsm")
 SAVE_SHARE = 20
@@ -96,11 +97,13 @@ def open_workbook(path: Path, *, for_writing: bool = True) -> Workbook:
     if for_writing:
         _check_writable(path)
     try:
-        return load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", keep_links=True)
+        book = load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", keep_links=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, EOFError) as exc:
         raise WorkbookError(
             path, f"is damaged and cannot be opened ({type(exc).__name__})"
         ) from exc
+    drop_blank_styles(book)
+    return book
 
 
 def cached_values(path: Path, sheet: str) -> list[list[object]]:
@@ -133,7 +136,7 @@ def save_atomically(book: Workbook, target: Path) -> str:
     """
     mode = target.stat().st_mode & 0o777 if target.exists() else None
     content = io.BytesIO()
-    book.save(content)
+    lean_save(book, content)
     handle, temp_name = tempfile.mkstemp(prefix=".~xlm-", suffix=target.suffix, dir=target.parent)
     temp = Path(temp_name)
     try:
