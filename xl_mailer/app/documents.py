@@ -101,6 +101,11 @@ class Named:
             return self.refused[key]
         if not self.has_sheet:
             return f"the workbook has no {sheet} sheet"
+        if self.added_sheet:
+            return (
+                f"the workbook had no {sheet} sheet: one was added just now; give {name!r} a"
+                f" row there ({column}) and run again"
+            )
         return f"no row of the {sheet} sheet has {column} {name!r}"
 
     def counts(self) -> tuple[int, int, int]:

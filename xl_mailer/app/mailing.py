@@ -105,11 +105,12 @@ def prepare(
         return done
     docs = {name_key(n) for ns in needs.values() for _, k, n in ns if k == "document"}
     lists = {name_key(n) for ns in needs.values() for _, k, n in ns if k == "list"}
+    # a sheet the rows need and the workbook lacks is added, with its header row, to fill in
     if docs:
-        done.documents = upload_documents(port, uploads, only=docs, save=save)
+        done.documents = upload_documents(port, uploads, only=docs, create=True, save=save)
     if lists:
         done.lists = create_lists(
-            port, uploads, only=lists, wait=wait, progress=progress, save=save
+            port, uploads, only=lists, create=True, wait=wait, progress=progress, save=save
         )
     ids: dict[str, list[tuple[int, list[object]]]] = {"documentId": [], "addressId": []}
     for number, row_needs in needs.items():
