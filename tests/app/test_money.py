@@ -399,13 +399,15 @@ class CtrlCAtFirstSubmit:
     def __init__(self, calls: Mailing) -> None:
         self.calls = calls
         self.pressed = False
+        self.lock = threading.Lock()  # once: two workers start at the same moment
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.calls, name)
 
     def submit_job(self, job_id: int, billing_type: str) -> object:
-        if not self.pressed:
-            self.pressed = True
+        with self.lock:
+            first, self.pressed = not self.pressed, True
+        if first:
             main = threading.main_thread().ident
             assert main is not None
             signal.pthread_kill(main, signal.SIGINT)

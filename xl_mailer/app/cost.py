@@ -140,8 +140,15 @@ def in_pool(call: Callable[[T], R], items: Sequence[T], concurrency: int) -> lis
     """``call`` on each item, ``concurrency`` at a time, results in the items' order."""
     if len(items) <= 1 or concurrency <= 1:
         return [call(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
-        return list(pool.map(call, items))
+    pool = ThreadPoolExecutor(max_workers=min(concurrency, len(items)))
+    try:
+        futures = [pool.submit(call, item) for item in items]
+        return [future.result() for future in futures]
+    except BaseException:  # Ctrl-C, wherever it lands: the calls under way finish, no more start
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 def read_cost(calls: CostCalls, job_id: int) -> JobCost | str:

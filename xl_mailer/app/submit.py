@@ -77,8 +77,9 @@ MIN_AGE = dt.timedelta(minutes=5)
 YES = frozenset({"yes", "true", "y", "x"})
 NO = frozenset({"", "no", "false", "n"})
 SET_LIMIT = (
-    "set one: type an amount in dollars beside 'Spend Limit' on the Settings sheet, or give"
-    " --limit AMOUNT on the command line"
+    "set one: type an amount in dollars beside 'Spend Limit' on the Settings sheet ('Spend"
+    " Limit' in column A, the amount in column B; add a sheet named Settings if the workbook"
+    " has none), or give --limit AMOUNT on the command line"
 )
 STOPPED_UNSENT = "stopped before it was sent (nothing was sent for this job); run Submit again"
 _SENT = re.compile(r"submit sent (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC")
