@@ -135,7 +135,7 @@ def test_lists_are_created_and_waited_for_and_bad_addresses_hold_their_list_back
     addresses = [
         ADDRESS_HEADER,
         address("April"),
-        address("april ", Postalcode=2134, Address2=None),
+        address("April", Postalcode=2134, Address2=None),
         address("Broken", City=None),
         address("Abroad", Country="Canada", City=None, State=None, Postalcode=None),
         address("Dated", Address2=dt.date(2026, 5, 12)),

@@ -12,6 +12,7 @@ from xl_mailer.core.addresses import (
     ADDRESSES,
     FIELDS,
     gather,
+    place_names,
     plan_lists,
 )
 from xl_mailer.core.tables import find_table
@@ -119,6 +120,22 @@ def plans(lists: list[list[object]], *addresses: list[object]) -> list[tuple[str
             " each list its own name",
         ),
         ([["April", 1, 2004]], [address(City=None)], None),  # made already: not judged again
+        ([["april"]], [address(), address()], None),  # the rows agree: one spelling
+        (
+            [["April"]],
+            [address(), address(), address(List="april")],
+            "Not sent: the Addresses sheet spells this list's name 2 ways, one name case and"
+            " spaces aside: 'April' (rows 2, 3); 'april' (row 4); spell it the same way on"
+            " every row of the list (or give each list its own name) and send again",
+        ),
+        (
+            [["April"]],
+            [address(), address(List=" April "), address(List="Ap ril", City=None)],
+            "Not sent: the Addresses sheet spells this list's name 3 ways, one name case and"
+            " spaces aside: 'April' (row 2); ' April ' (row 3); 'Ap ril' (row 4); spell it the"
+            " same way on every row of the list (or give each list its own name) and send"
+            " again",
+        ),
     ],
 )
 def test_an_address_lists_row_gives_its_problem(
@@ -133,3 +150,36 @@ def test_refused_addresses_are_named_five_at_most() -> None:
     assert got[1] is not None
     assert "7 address(es) cannot be mailed" in got[1] and "row 6:" in got[1]
     assert "row 7:" not in got[1] and "and 2 more" in got[1]
+
+
+def test_a_spelling_names_its_first_five_rows_and_counts_the_rest() -> None:
+    rows = [address() for _ in range(7)] + [address(List="april")]
+    (got,) = plans([["April"]], *rows)
+    assert (
+        got[1] is not None and "'April' (rows 2, 3, 4, 5, 6, and 2 more); 'april' (row 9)" in got[1]
+    )
+
+
+EMPTY = [None] * 6
+
+
+@pytest.mark.parametrize(
+    ("lines", "first"),
+    [
+        ([], 2),
+        ([["April"]], 3),
+        ([["April"], EMPTY, EMPTY, EMPTY], 3),  # formatted empty rows are free
+        ([["April"], EMPTY, ["May"], EMPTY], 5),  # a gap between rows is left alone
+        ([["April"], [None, None, None, None, None, "Not sent: ..."]], 4),
+        ([["April"], [*EMPTY, None, "a note beside the table"]], 3),
+    ],
+)
+def test_new_list_rows_go_below_the_last_row_the_table_uses(
+    lines: list[list[object]], first: int
+) -> None:
+    rows = [LISTS_HEADER, *lines]
+    table = find_table(rows, ADDRESS_LISTS, sheet="Address Lists")
+    row, placed = place_names(rows, table, ["June", "July"])
+    assert row == first
+    assert [line[0] for line in placed[first - 1 : first + 1]] == ["June", "July"]
+    assert placed[: first - 1] == rows[: first - 1] and len(placed) >= len(rows)

@@ -34,6 +34,7 @@ from xl_mailer.core.addresses import (
     ListPlan,
     Recipients,
     gather,
+    place_names,
     plan_lists,
     unlisted,
 )
@@ -133,12 +134,10 @@ def create_lists(
     missing = unlisted(recipients, plan_lists(values, table, recipients))
     missing = [n for n in missing if only is None or name_key(n) in only]
     if missing:
-        column = table.columns["List"]
-        lists.write_block(len(values) + 1, column, [[name] for name in missing])
-        # as written (Excel's values are not read again: the remote engine shows the sheet
+        # values as written (Excel's are not read again: the remote engine shows the sheet
         # as it was sent)
-        added: list[list[object]] = [[*[None] * column, name] for name in missing]
-        values = [*values, *added]
+        first, values = place_names(values, table, missing)
+        lists.write_block(first, table.columns["List"], [[name] for name in missing])
     if table.added:
         write_header(lists, table)
     waiting: list[tuple[ListPlan, int]] = []

@@ -1,10 +1,11 @@
 """The Addresses and Address Lists sheets: recipients grouped into lists by name, each
 address checked before any list is sent.
 
-Addresses: one row per recipient, ``List`` (the list's name) then Click2Mail's mapping-1
-fields. Address Lists: one row per list, with what xl-mailer writes beside it (``Addresses``,
-``Address List ID``, ``HTTP Status``, ``Return Code``: the list's status code, and
-``Description``: Uploaded, Mapped, CASS Standardized or Error). Pure.
+Addresses: one row per recipient, ``List`` (the list's name, spelled the same way on each
+of the list's rows) then Click2Mail's mapping-1 fields. Address Lists: one row per list,
+with what xl-mailer writes beside it (``Addresses``, ``Address List ID``, ``HTTP Status``,
+``Return Code``: the list's status code, and ``Description``: Uploaded, Mapped, CASS
+Standardized or Error). Pure.
 
 Cells become text as the address needs it: a formula by its calculated value, a whole
 number without ".0"; a US ZIP typed as a number gets back the leading zeros Excel dropped
@@ -95,6 +96,8 @@ class Recipients:
     name: str
     addresses: list[dict[str, str]] = field(default_factory=list)
     refused: list[tuple[int, str]] = field(default_factory=list)
+    spellings: dict[str, list[int]] = field(default_factory=dict)
+    """Each way the rows spell the name, exactly as typed, with the rows that spell it so."""
 
 
 def gather(rows: Rows, table: Table) -> dict[str, Recipients]:
@@ -103,8 +106,11 @@ def gather(rows: Rows, table: Table) -> dict[str, Recipients]:
     lists: dict[str, Recipients] = {}
     for number, line in table.data_rows(rows):
         name = table.cell(line, "List")
-        text = "" if is_blank(name) else str(name).strip()
+        typed = "" if is_blank(name) else str(name)
+        text = typed.strip()
         found = lists.setdefault(name_key(text), Recipients(text))
+        if text:
+            found.spellings.setdefault(typed, []).append(number)
         address, problems = read_address(table, line)
         if not text:
             problems.insert(0, "no List")
@@ -142,17 +148,32 @@ class ListPlan:
         return self.list_id is not None and self.status not in (LIST_READY, LIST_ERROR)
 
 
+def _first_five(items: Sequence[str], sep: str) -> str:
+    """``items`` joined by ``sep``, the first five named and the rest counted."""
+    more = f"{sep}and {len(items) - 5} more" if len(items) > 5 else ""
+    return sep.join(items[:5]) + more
+
+
 def refused_rows(refused: Sequence[tuple[int, str]]) -> str:
     """Refused Addresses rows in a few words: the first five named."""
-    shown = "; ".join(f"row {row}: {why}" for row, why in refused[:5])
-    more = f"; and {len(refused) - 5} more" if len(refused) > 5 else ""
-    return f"{len(refused)} address(es) cannot be mailed ({shown}{more})"
+    shown = _first_five([f"row {row}: {why}" for row, why in refused], "; ")
+    return f"{len(refused)} address(es) cannot be mailed ({shown})"
+
+
+def spelled(spellings: dict[str, list[int]]) -> str:
+    """The ways a list's name is spelled, each with its Addresses rows (five at most)."""
+    ways = []
+    for text, rows in spellings.items():
+        numbers = _first_five([str(r) for r in rows], ", ")
+        ways.append(f"{text!r} (row{'s' if len(rows) > 1 else ''} {numbers})")
+    return _first_five(ways, "; ")
 
 
 def plan_lists(rows: Rows, table: Table, recipients: dict[str, Recipients]) -> list[ListPlan]:
     """Every Address Lists row with its addresses. A list with no address, with a refused
-    address (fix it, or delete its row, then send again), or whose name another row gives
-    too (case and spaces aside) is refused."""
+    address (fix it, or delete its row, then send again), whose name another row gives too
+    (case and spaces aside), or whose Addresses rows spell its name in more than one way
+    ("April", "april ") is refused: which list such a row means cannot be known."""
     plans: list[ListPlan] = []
     given: dict[str, list[int]] = {}
     for number, line in table.data_rows(rows):
@@ -177,6 +198,13 @@ def plan_lists(rows: Rows, table: Table, recipients: dict[str, Recipients]) -> l
                 f"Not sent: the list name {name!r} is also on row {shown} (case and spaces"
                 " aside); give each list its own name"
             )
+        elif len(found.spellings) > 1:
+            problem = (
+                f"Not sent: the {ADDRESSES_SHEET} sheet spells this list's name"
+                f" {len(found.spellings)} ways, one name case and spaces aside:"
+                f" {spelled(found.spellings)}; spell it the same way on every row of the list"
+                " (or give each list its own name) and send again"
+            )
         elif found.refused:
             problem = (
                 f"Not sent: on the {ADDRESSES_SHEET} sheet, {refused_rows(found.refused)}; fix"
@@ -200,6 +228,27 @@ def plan_lists(rows: Rows, table: Table, recipients: dict[str, Recipients]) -> l
             )
         )
     return plans
+
+
+def place_names(rows: Rows, table: Table, names: Sequence[str]) -> tuple[int, list[list[object]]]:
+    """Where new Address Lists rows named ``names`` go (the 1-based sheet row of the first),
+    and ``rows`` as they read with them written. They go right below the last row with a
+    value in one of the table's columns: rows below it that are only formatted (a template's
+    empty rows, which the Jobs sheet's Address List dropdown reads) are free."""
+    columns = set(table.columns.values())
+    last = table.header_row
+    for index in range(table.first_data_row, len(rows)):
+        line = rows[index]
+        if any(c < len(line) and line[c] not in (None, "") for c in columns):
+            last = index
+    column = table.columns["List"]
+    placed = [list(line) for line in rows]
+    for index, name in enumerate(names, start=last + 1):
+        while len(placed) <= index:
+            placed.append([])
+        placed[index].extend([None] * (column + 1 - len(placed[index])))
+        placed[index][column] = name
+    return last + 2, placed
 
 
 def unlisted(recipients: dict[str, Recipients], plans: Sequence[ListPlan]) -> list[str]:
