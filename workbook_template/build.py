@@ -65,7 +65,7 @@ OPTIONAL_COLUMNS = (
 # the whole mailing's columns, after the results of creating: what a row mails by name, its
 # approval, then what cost, submit, status and proofs write
 MAILING_INPUTS = ("Document", "Address List", "Submit")
-MAILING_OUTPUTS = ("Cost", "Submitted", "Job Status", "Tracking", "Proof")
+MAILING_OUTPUTS = ("Cost", "Submitted", "Submit Result", "Job Status", "Tracking", "Proof")
 MAILING_COLUMNS = (*MAILING_INPUTS, *MAILING_OUTPUTS)
 COLUMNS = (*REQUIRED_PARAMS, *OPTIONAL_COLUMNS, *OUTPUT_HEADERS, *MAILING_COLUMNS)
 WRITTEN = (*OUTPUT_HEADERS, *MAILING_OUTPUTS)  # the grey columns
@@ -119,6 +119,8 @@ HELP = {
     "Cost": "Written by Get Cost: what Click2Mail charges for the job, tax included.",
     "Submitted": "Written by Submit Approved Jobs: when the job was submitted. It is never"
     " submitted twice.",
+    "Submit Result": "Written by Submit Approved Jobs: Click2Mail's answer to the submit, or"
+    " why the job was not submitted.",
     "Job Status": "Written by Refresh Job Status: Editing, Awaiting Production, In Production,"
     " Mailed...",
     "Tracking": "Written by Refresh Job Status once the job is mailed: USPS scans of its pieces.",
@@ -382,7 +384,7 @@ def build_jobs(sheet: Worksheet, catalog) -> None:  # type: ignore[no-untyped-de
             width = 22
         if name in ("Sent (UTC)", "Submitted", "Job Status"):
             width = 20
-        if name in ("Tracking", "Proof"):
+        if name in ("Submit Result", "Tracking", "Proof"):
             width = 36
         sheet.column_dimensions[letter].width = min(width, 36 if name != "Description" else 60)
         for r in range(HEADER_ROW + 1, end_row + 1):

@@ -24,8 +24,9 @@ from ..remote import TEMPLATE, actions
 from .test_ribbon import FIRST, JOB_ID, TEXT, alerts, make_book, written
 
 _HEADER = [c.value for c in load_workbook(TEMPLATE)["Jobs"][FIRST - 1]]
-SUBMIT, COST, SUBMITTED = (_HEADER.index(name) + 1 for name in ("Submit", "Cost", "Submitted"))
-RESULT = len(_HEADER) + 1  # Submit Result: placed right of the template's columns
+SUBMIT, COST, SUBMITTED, RESULT = (
+    _HEADER.index(name) + 1 for name in ("Submit", "Cost", "Submitted", "Submit Result")
+)
 _SETTINGS = {row[0].value: row[0].row for row in load_workbook(TEMPLATE)["Settings"].iter_rows()}
 
 

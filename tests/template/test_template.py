@@ -158,6 +158,7 @@ def test_jobs_sheet_keeps_the_quickstart_code_name_and_has_its_columns() -> None
         "Submit",
         "Cost",
         "Submitted",
+        "Submit Result",
         "Job Status",
         "Tracking",
         "Proof",
@@ -165,7 +166,7 @@ def test_jobs_sheet_keeps_the_quickstart_code_name_and_has_its_columns() -> None
     assert jobs["A1"].value == "Click2Mail jobs"
     assert jobs["A2"].value and jobs["A3"].value
     assert jobs.freeze_panes == "B5"
-    assert jobs.tables["C2MJobs"].ref == "A4:AG204"
+    assert jobs.tables["C2MJobs"].ref == "A4:AH204"
 
 
 def named_values(book: Any, name: str) -> list[object]:
