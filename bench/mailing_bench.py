@@ -35,12 +35,12 @@ from pathlib import Path
 from typing import Any
 
 from measure import CONCURRENCY, ROW, Sample, profiled
+from sections import BENCHMARKS, MAILING, write_part
 
 from bench import child_environment, machine, markdown_table, sandbox, write_workbook
 from xl_mailer.core.models import REQUIRED_PARAMS
 
 SELF = Path(__file__).resolve()
-MARKER = "<!-- mailing: written by bench/mailing_bench.py -->"
 """Where this script's section of docs/benchmarks.md starts; it runs to the end of the file."""
 
 JOBS = 1_000
@@ -416,7 +416,7 @@ def report(
 ) -> tuple[list[str], list[str]]:
     """The section's lines, and the plain-text lines of the targets."""
     lines = [
-        MARKER,
+        MAILING,
         "",
         "## The whole mailing (issue 12)",
         "",
@@ -595,13 +595,9 @@ def report(
 
 
 def write_section(path: Path, text: str) -> None:
-    """Write ``text`` as this script's section of ``path``: from ``MARKER`` to the end,
-    keeping everything before it (bench/bench.py's part), as bench/sections.py does for
-    docs/reliability.md. The file is read right before it is written."""
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    top = old[: old.index(MARKER)] if MARKER in old else old
-    head = top.rstrip("\n") + "\n\n" if top.strip() else ""
-    path.write_text(head + text.rstrip("\n") + "\n", encoding="utf-8")
+    """Write ``text`` as this script's part of ``path`` (bench/sections.py), keeping the
+    others."""
+    write_part(path, MAILING, text, BENCHMARKS)
 
 
 # -- the command line ---------------------------------------------------------
