@@ -988,7 +988,8 @@ def attack_2(ctx: Ctx) -> list[Path]:
 
 
 def _crash_edit(ctx: Ctx, *, after_save: bool) -> list[Path]:
-    rows = 60 if after_save else 40
+    # 120 rows at 0.2 s: the first checkpoint save (10 s in) comes before the last quarter
+    rows = 120 if after_save else 40
     book = ctx.book(rows)
     ctx.witness.knobs.post_delay = 0.2 if after_save else 0.1
     runner = ctx.start("run (killed)", "run", book, "--concurrency", "1", "--timeout", TIMEOUT)
@@ -1093,7 +1094,7 @@ def attack_3a(ctx: Ctx) -> list[Path]:
 
 
 def attack_3b(ctx: Ctx) -> list[Path]:
-    """The same as 3a, but the 60-row run is killed 5 jobs after its first checkpoint save,
+    """The same as 3a, but the 120-row run is killed 5 jobs after its first checkpoint save,
     and the edited row is one whose id only the journal had."""
     return _crash_edit(ctx, after_save=True)
 
