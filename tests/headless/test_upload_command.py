@@ -101,7 +101,7 @@ def test_a_row_whose_list_cannot_be_sent_is_not_sent_and_says_why(
     assert main(["run", str(path)], out=io.StringIO()) == 1
     jobs = sheet(path, "Jobs")
     text = str(jobs[1][jobs[0].index("Description")])
-    assert text.startswith("Not sent: address list 'April': Not sent: on the Addresses sheet")
+    assert text.startswith("Not sent: address list 'April': on the Addresses sheet")
     assert "Postalcode is a formula that was never calculated" in text
     assert sandbox_env.state.address_lists == {} and sandbox_env.state.jobs == {}
     assert sandbox_env.state.uploads == {"Renewal": 1}  # the document was fine

@@ -19,7 +19,15 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
 
-from xl_mailer.app.documents import NOT_SIGNED_IN, Named, Save, save_mark, save_now, sent_mark
+from xl_mailer.app.documents import (
+    NOT_SIGNED_IN,
+    Named,
+    Save,
+    reason,
+    save_mark,
+    save_now,
+    sent_mark,
+)
 from xl_mailer.app.ports import BookPort, SheetPort
 from xl_mailer.app.tablewrites import new_table, result_cells, write_cells, write_header
 from xl_mailer.click2mail.readings import AddressListStatus
@@ -165,7 +173,9 @@ def create_lists(
             write_cells(lists, table, plan.row, _cells(plan.count, None, plan.problem))
             done.not_sent += 1
             if plan.key:
-                done.refused.setdefault(plan.key, f"address list {plan.name!r}: {plan.problem}")
+                done.refused.setdefault(
+                    plan.key, f"address list {plan.name!r}: {reason(plan.problem)}"
+                )
             continue
         mark = sent_mark("create", UNKNOWN_THEN)
         write_cells(lists, table, plan.row, _cells(plan.count, None, mark))

@@ -56,6 +56,12 @@ def sent_mark(what: str, then: str, now: dt.datetime | None = None) -> str:
 STOPPED = "Not sent: stopped before it was sent (nothing was sent); run again to send it"
 
 
+def reason(problem: str) -> str:
+    """A row's Description as the reason a Jobs row naming it gives (which starts with its
+    own "Not sent: ")."""
+    return problem.removeprefix("Not sent: ")
+
+
 def save_now(save: Save | None) -> None:
     """Call ``save`` when there is one."""
     if save is not None:
@@ -206,7 +212,7 @@ def upload_documents(
             write_cells(sheet, table, plan.row, result_cells("Document ID", None, problem))
             done.not_sent += 1
             if plan.key:
-                done.refused.setdefault(plan.key, f"document {plan.name!r}: {problem}")
+                done.refused.setdefault(plan.key, f"document {plan.name!r}: {reason(problem)}")
             continue
         mark = sent_mark("upload", UNKNOWN_THEN)
         write_cells(sheet, table, plan.row, result_cells("Document ID", None, mark))
