@@ -3,6 +3,7 @@ xlwings' remote engine, against the sandbox over HTTP (its jobs aged on a manual
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -94,7 +95,7 @@ def test_status_writes_each_jobs_state_in_words_and_tracking_once_mailed(
     assert after[1][STATUS] == "Editing" and after[1][TRACKING] in (None, "")
     assert after[2][STATUS] == "Mailed"
     assert re.match(r"\d+ of \d+ pieces scanned; latest: \w", str(after[2][TRACKING]))
-    assert str(after[2][TEXT]).startswith("Job status: Mailed (checked ")
+    assert [line[TEXT] for line in after[1:]] == ["Created", "Created"]  # create's answer
     assert run.rows == [2, 3] and [j.job_id for j in run.jobs] == [first, second]
     assert run.line().startswith("Refreshed the status of 2 job(s): 1 Editing, 1 Mailed")
 
@@ -115,17 +116,20 @@ def test_status_shows_a_job_in_production_and_refreshes_in_place(
     assert twice[1][STATUS] == "In Production"
 
 
-def test_a_job_click2mail_does_not_know_says_so_and_the_others_are_written(
+def test_a_job_click2mail_does_not_know_says_why_in_its_job_status_and_the_others_are_written(
     adapter: Adapter, mailing: Mailing
 ) -> None:
     made = made_jobs(adapter, mailing, 1)
     made.append(row())
-    made[2][JOB] = 999_999
-    run = refresh_status(adapter.open(made), mailing)
+    made[2][JOB], made[2][TEXT] = 999_999, "Created"
+    asked = dt.datetime(2026, 12, 2, 10, 5)
+    run = refresh_status(adapter.open(made), mailing, now=lambda: asked)
     after = adapter.read()
     assert after[1][STATUS] == "Editing"
-    assert after[2][STATUS] == "Not read"
-    assert "not found" in str(after[2][TEXT]).lower()
+    shown = str(after[2][STATUS])
+    assert shown.startswith("Not read: ") and shown.endswith(" (checked 2026-12-02 10:05)")
+    assert "not found" in shown.lower()
+    assert [line[TEXT] for line in after[1:]] == ["Created", "Created"]
     assert [j.problem is None for j in run.jobs] == [True, False]
 
 
@@ -157,6 +161,45 @@ def test_proofs_are_saved_beside_the_workbook_and_linked_from_their_rows(
         assert column == proof
         assert target.replace("%20", " ").endswith(f"jobs proofs/{jobs[sheet_row - 2]}.pdf")
     assert "Saved 2 proof(s)" in run.line()
+
+
+def test_a_rerun_skips_proofs_already_saved_and_remakes_one_whose_pdf_is_gone(
+    adapter: Adapter, mailing: Mailing, box: Sandbox
+) -> None:
+    made = made_jobs(adapter, mailing, 3)
+    jobs = [int(line[JOB]) for line in made[1:]]  # type: ignore[call-overload]
+    get_proofs(adapter.open(made), mailing)
+    once = adapter.read()
+    folder = adapter.folder / "jobs proofs"
+    (folder / f"{jobs[1]}.pdf").unlink()  # its link stays: the file is gone
+    asked = box.state.requests.get("proof", 0)
+
+    run = get_proofs(adapter.open(once), mailing)
+    assert box.state.requests.get("proof", 0) == asked + 1  # one new proof, for the gone PDF
+    assert [p.job_id for p in run.saved] == [jobs[1]] and not run.failed
+    assert [(p.row, p.job_id) for p in run.kept] == [(2, jobs[0]), (4, jobs[2])]
+    assert (folder / f"{jobs[1]}.pdf").read_bytes().startswith(b"%PDF-")
+    after = adapter.read()
+    proof = after[0].index("Proof")
+    assert [after[r][proof] for r in (1, 2, 3)] == [f"jobs proofs/{job}.pdf" for job in jobs]
+    assert run.line().startswith(f"Saved 1 proof(s) in {folder}; skipped 2 already saved there")
+
+
+def test_a_row_whose_cell_does_not_link_its_saved_pdf_gets_a_new_proof(
+    adapter: Adapter, mailing: Mailing, box: Sandbox
+) -> None:
+    made = made_jobs(adapter, mailing, 2)
+    jobs = [int(line[JOB]) for line in made[1:]]  # type: ignore[call-overload]
+    folder = adapter.folder / "jobs proofs"
+    folder.mkdir()
+    for job in jobs:  # PDFs there, but the rows do not show them (a save that never happened)
+        (folder / f"{job}.pdf").write_bytes(b"%PDF-1.4 old")
+    made[0].append("Proof")
+    made[1].append("No proof: Click2Mail made no proof")
+    made[2].append(None)
+    run = get_proofs(adapter.open(made), mailing)
+    assert box.state.requests.get("proof", 0) == 2 and len(run.saved) == 2 and not run.kept
+    assert "skipped" not in run.line()
 
 
 class NotAPdf:

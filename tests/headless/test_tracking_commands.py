@@ -36,6 +36,7 @@ def test_status_writes_job_status_and_says_each_jobs_state(
     status = header.index("Job Status")
     assert header[status + 1] == "Tracking"
     assert [r[status] for r in rows] == ["Editing", "Editing"]
+    assert [r[header.index("Description")] for r in rows] == ["Created", "Created"]
     text = out.getvalue()
     assert text.count(": Editing") == 2
     assert "Refreshed the status of 2 job(s): 2 Editing." in text
@@ -91,3 +92,20 @@ def test_a_job_without_a_proof_makes_the_command_fail_and_says_why(
     assert main(["proof", str(path)], out=out) == 1
     assert "job 999999: no proof: " in out.getvalue()
     assert not (tmp_path / "April proofs" / "999999.pdf").exists()
+
+
+def test_proof_run_again_skips_the_proofs_already_saved_and_says_so(
+    tmp_path: Path, sandbox_env: Sandbox
+) -> None:
+    path = made(tmp_path, 2)
+    assert main(["proof", str(path)], out=io.StringIO()) == 0
+    asked = sandbox_env.state.requests.get("proof", 0)
+    out = io.StringIO()
+    assert main(["proof", str(path)], out=out) == 0
+    assert sandbox_env.state.requests.get("proof", 0) == asked  # no second proof
+    folder = tmp_path / "April proofs"
+    assert f"Saved 0 proof(s) in {folder}; skipped 2 already saved there" in out.getvalue()
+    header, rows = jobs_sheet(path)
+    assert [r[header.index("Proof")] for r in rows] == [f"April proofs/{r[9]}.pdf" for r in rows]
+    link = load_workbook(path)["Jobs"].cell(2, header.index("Proof") + 1).hyperlink
+    assert link is not None and link.target == f"April%20proofs/{rows[0][9]}.pdf"

@@ -1,13 +1,16 @@
 """Get a proof of each job: ``POST /jobs/{id}/proof``, then its PDF, saved beside the
 workbook as ``<workbook name> proofs/<job id>.pdf`` and linked from the row's ``Proof``
-column. An answer that is not a PDF is never saved as one: the row says why instead."""
+column. An answer that is not a PDF is never saved as one: the row says why instead. A
+row whose proof is already saved (its cell shows the link this module writes and the PDF
+is there) is skipped, so a rerun makes no second proof; delete the PDF, or clear the cell,
+to get a new one."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -46,8 +49,9 @@ class Proof:
 class ProofRun:
     """What Get Proofs did."""
 
-    proofs: list[Proof]
+    proofs: list[Proof]  # the rows asked for a proof this time
     folder: Path
+    kept: list[Proof] = field(default_factory=list)  # already saved: skipped, nothing asked
 
     @property
     def saved(self) -> list[Proof]:
@@ -58,9 +62,14 @@ class ProofRun:
         return [p for p in self.proofs if p.path is None]
 
     def line(self) -> str:
-        if not self.proofs:
+        if not self.proofs and not self.kept:
             return "No row has a Job ID: no proof to get."
         text = f"Saved {len(self.saved)} proof(s) in {self.folder}"
+        if self.kept:
+            text += (
+                f"; skipped {len(self.kept)} already saved there (delete a PDF, or clear its"
+                " Proof cell, to get a new one)"
+            )
         if self.failed:
             text += f"; {len(self.failed)} job(s) got none (their Proof cell says why)"
         return text + "."
@@ -69,6 +78,22 @@ class ProofRun:
 def proofs_folder(book: Path) -> Path:
     """``<workbook name> proofs`` beside the workbook ("April.xlsm" -> "April proofs")."""
     return book.parent / f"{book.stem} proofs"
+
+
+def link_text(folder: Path, job_id: int) -> str:
+    """What a row's Proof cell shows for its saved PDF: "April proofs/245985.pdf"."""
+    return f"{folder.name}/{job_id}.pdf"
+
+
+def _already_saved(folder: Path, job_id: int, cell: object) -> bool:
+    """The row's Proof cell shows the link to its PDF, and that file is there, a PDF."""
+    if cell != link_text(folder, job_id):
+        return False
+    try:
+        with (folder / f"{job_id}.pdf").open("rb") as pdf:
+            return pdf.read(5) == b"%PDF-"
+    except OSError:  # gone (or unreadable): a new proof replaces it
+        return False
 
 
 def _save(folder: Path, job_id: int, pdf: bytes) -> Path:
@@ -107,7 +132,8 @@ def _one(maker: ProofMaker, folder: Path, row: int, job_id: int) -> Proof:
 def get_proofs(port: BookFilePort, maker: ProofMaker, *, concurrency: int = 4) -> ProofRun:
     """Make a proof of every row's job, ``concurrency`` at a time, save each PDF in the
     proofs folder beside the workbook and link it from the row's ``Proof`` cell (or say
-    there why there is none). Rows without a numeric Job ID are left alone. Raises
+    there why there is none). Rows without a numeric Job ID, and rows whose proof is
+    already saved (the link in their cell, the PDF in the folder), are left alone. Raises
     WorkbookError for a workbook never saved (there is no folder to keep proofs in),
     AuthenticationError and TransportError, SheetLayoutError."""
     book = port.book_path()
@@ -119,16 +145,21 @@ def get_proofs(port: BookFilePort, maker: ProofMaker, *, concurrency: int = 4) -
     values = port.values()
     layout = find_layout(values, sheet=port.name)
     table = find_table(values, PROOF_COLUMNS, sheet=port.name)
-    jobs = job_rows(values, layout.results["Job ID"], layout.first_data_row)
+    column = table.columns[PROOF]
+    jobs, kept = [], []
+    for row, job_id in job_rows(values, layout.results["Job ID"], layout.first_data_row):
+        if _already_saved(folder, job_id, table.cell(values[row - 1], PROOF)):
+            kept.append(Proof(row, job_id, folder / f"{job_id}.pdf"))
+        else:
+            jobs.append((row, job_id))
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         done = list(pool.map(lambda job: _one(maker, folder, *job), jobs))
     if done:
         write_added_headers(port, table)
-    column = table.columns[PROOF]
     for proof in done:
         if proof.path is not None:
-            port.write_link(proof.row, column, proof.path, f"{folder.name}/{proof.path.name}")
+            port.write_link(proof.row, column, proof.path, link_text(folder, proof.job_id))
         else:
             port.write_block(proof.row, column, [[f"No proof: {proof.problem}"]])
     port.checkpoint()
-    return ProofRun(done, folder)
+    return ProofRun(done, folder, kept)

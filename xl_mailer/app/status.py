@@ -1,6 +1,7 @@
 """Look up each job's current state at Click2Mail and show it in its row: the state in words
-in a ``Job Status`` column (and, as before, in Description), and for a mailed job the USPS
-scans in a ``Tracking`` column."""
+in a ``Job Status`` column, and for a mailed job the USPS scans in a ``Tracking`` column.
+The row's Description is left alone: it says what creating the job answered, beside that
+answer's HTTP Status and Return Code."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ STATE_WORDS = {
 }
 """Click2Mail's state names (API.md: EDITING, ... MAILED [C]) in the words a row shows."""
 MAILED = STATE_WORDS["MAILED"]
+NOT_READ = "Not read"
 
 
 def state_words(state: JobState) -> str:
@@ -68,6 +70,13 @@ class JobStatus:
     words: str
     tracking: str | None = None
     problem: str | None = None  # Click2Mail's answer could not be read
+
+    def shown(self, checked: str) -> str:
+        """The row's Job Status: the state in words ("Mailed"), or why it could not be read
+        and when that was tried ("Not read: Job ID not found (checked 2026-12-02 10:00)")."""
+        if self.problem is None:
+            return self.words
+        return f"{NOT_READ}: {self.problem} (checked {checked})"
 
 
 @dataclass(frozen=True)
@@ -116,7 +125,7 @@ def _look_up(reader: JobReader, row: int, job_id: int) -> JobStatus:
     except AuthenticationError:
         raise
     except ApiError as exc:
-        return JobStatus(row, job_id, "Not read", problem=str(exc))
+        return JobStatus(row, job_id, NOT_READ, problem=str(exc))
     return JobStatus(row, job_id, words, tracking)
 
 
@@ -128,10 +137,10 @@ def refresh_status(
     now: Callable[[], dt.datetime] = dt.datetime.now,
 ) -> StatusRun:
     """Ask for the state of every row's job (``GET /jobs/{id}``, and the IMB tracking of a
-    mailed one), ``concurrency`` at a time, and write each row's ``Job Status``,
-    ``Tracking`` and Description ("Job status: Editing (checked ...)"). Rows without a
-    numeric Job ID are left alone. A job whose answer cannot be read shows why in its row.
-    Raises AuthenticationError and TransportError (nothing written), SheetLayoutError."""
+    mailed one), ``concurrency`` at a time, and write each row's ``Job Status`` and
+    ``Tracking`` (never its Description). Rows without a numeric Job ID are left alone. A
+    job whose answer cannot be read says why, and when, in its Job Status. Raises
+    AuthenticationError and TransportError (nothing written), SheetLayoutError."""
     values = port.values()
     layout = find_layout(values, sheet=port.name)
     table = find_table(values, STATUS_COLUMNS, sheet=port.name)
@@ -142,24 +151,15 @@ def refresh_status(
         return StatusRun([])
     checked = f"{now():%Y-%m-%d %H:%M}"
     write_added_headers(port, table)
-    text_col = layout.results["Description"]
     status_col, tracking_col = table.columns[JOB_STATUS], table.columns[TRACKING]
-    cells: dict[int, list[tuple[int, list[object]]]] = {
-        text_col: [(j.row, [_description(j, checked)]) for j in done]
-    }
+    cells: dict[int, list[tuple[int, list[object]]]] = {}
     if tracking_col == status_col + 1:  # side by side, as the template has them: one block
-        cells[status_col] = [(j.row, [j.words, j.tracking]) for j in done]
+        cells[status_col] = [(j.row, [j.shown(checked), j.tracking]) for j in done]
     else:
-        cells[status_col] = [(j.row, [j.words]) for j in done]
+        cells[status_col] = [(j.row, [j.shown(checked)]) for j in done]
         cells[tracking_col] = [(j.row, [j.tracking]) for j in done]
     for column, updates in cells.items():
         for first, block in contiguous_blocks(updates):
             port.write_block(first, column, block)
     port.checkpoint()
     return StatusRun(done)
-
-
-def _description(job: JobStatus, checked: str) -> str:
-    if job.problem is not None:
-        return f"Job status not read (checked {checked}): {job.problem}"
-    return f"Job status: {job.words} (checked {checked})"
