@@ -447,6 +447,131 @@ def test_ctrl_c_while_submits_are_out_records_each_answer_and_starts_no_more(
     assert all(sandbox.state.submits[job] == 1 for job in jobs)
 
 
+class SlowDisk:
+    """A held job whose record writes call ``trap`` first (in the submit threads only,
+    unless ``main_too``): a slow disk, or one on which Ctrl-C is pressed."""
+
+    def __init__(self, job: ClaimedJob, trap: Callable[[], None], *, main_too: bool = False):
+        self.job, self.trap, self.main_too = job, trap, main_too
+
+    def __enter__(self) -> SlowDisk:
+        self.job.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.job.__exit__(*exc)
+
+    @property
+    def where(self) -> str:
+        return self.job.where
+
+    def sent_at(self) -> dt.datetime | None:
+        return self.job.sent_at()
+
+    def settle(self) -> None:
+        self.job.settle()
+
+    def mark_sent(self, when: dt.datetime) -> None:
+        if self.main_too or threading.current_thread() is not threading.main_thread():
+            self.trap()
+        self.job.mark_sent(when)
+
+
+def test_ctrl_c_pressed_again_and_again_never_calls_a_started_submit_unsent(
+    adapter: Adapter, sandbox: Sandbox, calls: Mailing
+) -> None:
+    """Ctrl-C again and again while two submit threads are still writing their records (a
+    slow disk), until the run stops: those two POSTs leave afterwards. Their rows must stay
+    UNKNOWN (never "not sent", which would let the next run submit them again); the jobs
+    whose turn never came are not submitted; the next run submits each job once."""
+    jobs = new_jobs(calls, 4)
+    rows = [HEADER, *([job, "Created", "Yes"] for job in jobs)]
+    release = threading.Event()
+    pressing = threading.Lock()
+    main = threading.main_thread().ident
+    assert main is not None
+
+    left = threading.Event()  # the run has stopped: no more presses
+
+    def press_until_it_stops() -> None:
+        for _ in range(5):
+            if left.is_set():
+                return
+            signal.pthread_kill(main, signal.SIGINT)
+            left.wait(0.15)
+
+    arrived = [0]
+
+    def trap() -> None:  # both threads hold a started job when Ctrl-C is first pressed
+        with pressing:
+            arrived[0] += 1
+            if arrived[0] == 2:
+                threading.Thread(target=press_until_it_stops).start()
+        release.wait(10)
+
+    def slow_claim(job: int) -> SlowDisk | None:
+        held = claim_job(sandbox.url, job)
+        return SlowDisk(held, trap) if held is not None else None
+
+    with pytest.raises(KeyboardInterrupt):
+        submit_approved(
+            adapter.open(rows),
+            calls,
+            options("1000", concurrency=2),
+            confirm=yes,
+            claim=slow_claim,
+        )
+    left.set()
+    release.set()
+    deadline = time.monotonic() + 10
+    while sandbox.state.requests["submit"] < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.2)
+    after = adapter.read()
+    said = {job: str(cell(after, row, RESULT)) for row, job in enumerate(jobs, start=2)}
+    posted = [job for job in jobs if sandbox.state.submits[job]]
+    assert len(posted) == 2
+    for job in jobs:
+        if job in posted:
+            assert said[job].startswith("UNKNOWN:"), said[job]
+        else:
+            assert said[job].startswith("Not submitted: stopped before it was sent"), said[job]
+    run = submit_approved(
+        adapter.open(after), calls, in_minutes(6), confirm=yes, claim=claim_at(sandbox)
+    )
+    assert not run.waiting and not run.failed
+    assert all(sandbox.state.submits[job] == 1 for job in jobs)
+
+
+def test_ctrl_c_while_the_batch_records_are_written_holds_no_job_back(
+    adapter: Adapter, sandbox: Sandbox, calls: Mailing
+) -> None:
+    """Ctrl-C while the batch's submit records are written, before any mark or POST: no
+    record is left to hold a job back 5 minutes, and the next run submits each job once."""
+    jobs = new_jobs(calls, 3)
+    rows = [HEADER, *([job, "Created", "Yes"] for job in jobs)]
+    written = [0]
+
+    def press_at_the_second() -> None:
+        written[0] += 1
+        if written[0] == 2:
+            raise KeyboardInterrupt
+
+    def claim(job: int) -> SlowDisk | None:
+        held = claim_job(sandbox.url, job)
+        return SlowDisk(held, press_at_the_second, main_too=True) if held is not None else None
+
+    with pytest.raises(KeyboardInterrupt):
+        submit_approved(adapter.open(rows), calls, options("1000"), confirm=yes, claim=claim)
+    assert sandbox.state.requests["submit"] == 0
+    assert all(record_of(sandbox, job) is None for job in jobs)
+    run = submit_approved(
+        adapter.open(adapter.read()), calls, options("1000"), confirm=yes, claim=claim_at(sandbox)
+    )
+    assert sorted(run.submitted) == [2, 3, 4] and not run.waiting
+    assert all(sandbox.state.submits[job] == 1 for job in jobs)
+
+
 def test_a_submit_record_is_kept_on_disk_per_account_and_job(sandbox: Sandbox) -> None:
     when = dt.datetime(2026, 3, 1, 12, 0, 5)
     held = claim_job(sandbox.url, 7)

@@ -38,6 +38,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
@@ -491,33 +492,40 @@ def _send(
 
     # 5. recorded, marked, saved, then sent
     sent = options.now()
-    for row in list(to_send):
-        try:
-            if (job := held[row.row]) is not None:
-                job.mark_sent(sent)
-        except WorkbookError as exc:
-            to_send.remove(row)
-            _not_sent(cells, run, row, f"{exc}; try again")
-    if not to_send:
-        cells.write(port)
-        return
-    for row in to_send:
-        cells.set(row.row, SUBMIT_RESULT, f"{UNKNOWN_PREFIX} {_stamp(sent)}; no answer yet")
-    try:
+    try:  # Ctrl-C or a failed save before any POST: nothing was sent, nothing holds them back
+        for row in list(to_send):
+            try:
+                if (job := held[row.row]) is not None:
+                    job.mark_sent(sent)
+            except WorkbookError as exc:
+                to_send.remove(row)
+                _not_sent(cells, run, row, f"{exc}; try again")
+        if not to_send:
+            cells.write(port)
+            return
+        for row in to_send:
+            cells.set(row.row, SUBMIT_RESULT, f"{UNKNOWN_PREFIX} {_stamp(sent)}; no answer yet")
         cells.write(port)
         if before_submit is not None:
             before_submit()
-    except BaseException:  # Ctrl-C or a failed save: nothing was sent
+    except BaseException:
         _unsent(cells, run, to_send, held)
         cells.write(port)
         raise
 
-    started: set[int] = set()
+    gate = threading.Lock()
+    started: set[int] = set()  # may have left: from before its record is dated
+    closed = False  # set once the batch is over or stopped: no POST starts after it
     answered: dict[int, CallResult] = {}
 
-    def post(row: JobRow) -> CallResult:
+    def post(row: JobRow) -> CallResult | None:
         """Submit one job, its record dated just before its POST leaves: a lost answer's
-        wait counts from this POST, not from the start of the batch."""
+        wait counts from this POST, not from the start of the batch. None: the batch was
+        stopped before this job's turn, and nothing was sent."""
+        with gate:
+            if closed:
+                return None
+            started.add(row.row)
         if (job := held[row.row]) is not None:
             try:
                 job.mark_sent(options.now())
@@ -526,21 +534,22 @@ def _send(
                     CallOutcome.FAILED, f"Not submitted: {exc}; try again"
                 )
                 return answered[row.row]
-        started.add(row.row)
         answered[row.row] = calls.submit_job(row.job_id or 0, options.billing_type)
         return answered[row.row]
 
     try:
         in_pool(post, to_send, options.concurrency)
     finally:
-        # on Ctrl-C the pool finishes the POSTs under way and starts no more: the answers in
-        # are recorded, a job whose POST never started is not submitted, and one whose POST
-        # started but has no answer stays UNKNOWN
+        # Stopped (Ctrl-C, however often): the gate closes first, so a job that had not
+        # started then never will, and is not submitted; one that had started and has no
+        # answer yet (its thread may still send it) stays UNKNOWN; the answers in are written.
+        with gate:
+            closed = True
+            never = [row for row in to_send if row.row not in started]
         when = options.now()
+        _unsent(cells, run, never, held)
         for row in to_send:
             if (answer := answered.get(row.row)) is None:
-                if row.row not in started:
-                    _unsent(cells, run, [row], held)
                 continue
             _record(cells, row, answer, run, when=when, sent=sent, billing=options.billing_type)
             if answer.outcome is CallOutcome.SUBMITTED and not submitted_before(answer):
