@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from xl_mailer.app import create
 from xl_mailer.core.models import REQUIRED_PARAMS, RESULT_HEADERS
 from xl_mailer.headless import xlsx
 from xl_mailer.headless.cli import main
@@ -51,3 +52,26 @@ def test_blocks_never_rewrite_rows_the_run_did_not_touch(
     column = {name: headers.index(name) + 1 for name in headers}
     assert sheet.cell(3, column["Description"]).value == '=CONCAT("Cre","ated")'  # untouched
     assert [sheet.cell(r, column["HTTP Status"]).value for r in (2, 4)] == [201, 201]
+
+
+def test_a_run_keeps_only_its_last_rows_to_bridge_and_still_writes_every_row(
+    tmp_path: Path, sandbox_env: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows a run wrote are kept (to bridge gaps between blocks) only for the last
+    ``KNOWN_ROWS``: with 10 of them, 200 rows still each get their results, in few writes."""
+    monkeypatch.setattr(create, "KNOWN_ROWS", 10)
+    calls: list[int] = []
+    original = xlsx.FileSheet.write_block
+
+    def counting(self: xlsx.FileSheet, row: int, column: int, values: list[list[object]]) -> None:
+        calls.append(len(values))
+        original(self, row, column, values)
+
+    monkeypatch.setattr(xlsx.FileSheet, "write_block", counting)
+    path = write_book(tmp_path / "jobs.xlsx", [LETTER] * 200)
+    assert main(["run", str(path), "--concurrency", "8"], out=io.StringIO()) == 0
+    sheet = load_workbook(path)["Jobs"]
+    header = [c.value for c in sheet[1]]
+    ids = [sheet.cell(r, header.index("Job ID") + 1).value for r in range(2, 202)]
+    assert all(isinstance(i, int) for i in ids) and len(set(ids)) == 200
+    assert len(calls) <= 200 / 50 + 10

@@ -25,6 +25,11 @@ from xl_mailer.core.sheet import Layout, find_layout
 from xl_mailer.engine.journal import Journal
 from xl_mailer.engine.runner import Progress, RunSummary, Send, execute
 
+KNOWN_ROWS = 1_000
+"""How many of the rows a run wrote it keeps (their cells) to bridge gaps between blocks:
+answers come back out of order only within the rows in flight, so older ones are not needed,
+and a 50,000-row run need not keep every row's cells twice."""
+
 
 @dataclass(frozen=True)
 class RunOptions:
@@ -141,10 +146,12 @@ def run_sheet(
                 outcome.writes += 1
             for offset, line in enumerate(cells):
                 written[first_row + offset] = line
+        while len(written) > KNOWN_ROWS:  # the oldest go: a gap that far back is not bridged
+            del written[next(iter(written))]
         if not in_last_quarter():
             port.checkpoint()
 
-    written: dict[int, list[object]] = {}
+    written: dict[int, list[object]] = {}  # the last KNOWN_ROWS rows written, for bridge()
     awaited = deque(sorted(p.row for p in plans if p.request is not None))
     to_send = set(awaited)
     done: set[int] = set()
