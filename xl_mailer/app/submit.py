@@ -491,28 +491,6 @@ def _send(
             to_send.append(row)
 
     # 5. recorded, marked, saved, then sent
-    sent = options.now()
-    try:  # Ctrl-C or a failed save before any POST: nothing was sent, nothing holds them back
-        for row in list(to_send):
-            try:
-                if (job := held[row.row]) is not None:
-                    job.mark_sent(sent)
-            except WorkbookError as exc:
-                to_send.remove(row)
-                _not_sent(cells, run, row, f"{exc}; try again")
-        if not to_send:
-            cells.write(port)
-            return
-        for row in to_send:
-            cells.set(row.row, SUBMIT_RESULT, f"{UNKNOWN_PREFIX} {_stamp(sent)}; no answer yet")
-        cells.write(port)
-        if before_submit is not None:
-            before_submit()
-    except BaseException:
-        _unsent(cells, run, to_send, held)
-        cells.write(port)
-        raise
-
     gate = threading.Lock()
     started: set[int] = set()  # may have left: from before its record is dated
     closed = False  # set once the batch is over or stopped: no POST starts after it
@@ -537,12 +515,28 @@ def _send(
         answered[row.row] = calls.submit_job(row.job_id or 0, options.billing_type)
         return answered[row.row]
 
+    sent = options.now()
     try:
-        in_pool(post, to_send, options.concurrency)
+        for row in list(to_send):
+            try:
+                if (job := held[row.row]) is not None:
+                    job.mark_sent(sent)
+            except WorkbookError as exc:
+                to_send.remove(row)
+                _not_sent(cells, run, row, f"{exc}; try again")
+        if to_send:
+            for row in to_send:
+                cells.set(row.row, SUBMIT_RESULT, f"{UNKNOWN_PREFIX} {_stamp(sent)}; no answer yet")
+            cells.write(port)
+            if before_submit is not None:
+                before_submit()
+            in_pool(post, to_send, options.concurrency)
     finally:
-        # Stopped (Ctrl-C, however often): the gate closes first, so a job that had not
-        # started then never will, and is not submitted; one that had started and has no
-        # answer yet (its thread may still send it) stays UNKNOWN; the answers in are written.
+        # However the batch ends (done; Ctrl-C, however often and wherever; a failed save),
+        # the gate closes first: a job that had not started then never will, and is not
+        # submitted (its record goes, so nothing holds it back); one that had started and has
+        # no answer yet (its thread may still send it) stays UNKNOWN, its record kept; the
+        # answers in are written.
         with gate:
             closed = True
             never = [row for row in to_send if row.row not in started]
