@@ -523,7 +523,9 @@ def reference_markdown(reference: Reference, concurrency: int, command: str) -> 
         " process."
         + (
             f" The memory rounds run (c), (g) and (b) in turn on {reference.memory_rows:,} rows;"
-            " the least peak of each is kept."
+            " the least peak of each is kept. (c) and (g) use openpyxl as it comes; (b) loads"
+            " and saves through `xl_mailer/headless/leanbook.py` (blank style records dropped"
+            " on load, cells ordered by their keys on save: the same file, less memory)."
             if reference.memory
             else ""
         ),
