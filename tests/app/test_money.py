@@ -87,8 +87,8 @@ def test_get_cost_writes_each_unsubmitted_jobs_cost_and_the_total(
     grid = adapter.read()
     assert grid[0][COST] == "Cost"
     assert [cell(grid, r, COST) for r in (2, 3)] == [float(price)] * 2
-    assert cell(grid, 4, COST) in (None, "")
-    assert str(cell(grid, 4, 1)).startswith("Cost not read:")
+    assert str(cell(grid, 4, COST)).startswith("Not read: ")  # why, where the cost would be
+    assert [cell(grid, r, 1) for r in (2, 3, 4)] == ["Created"] * 3  # Description left alone
     assert costed.total == 2 * price and [r for r, _ in costed.failed] == [4]
     assert costed.line().startswith(f"Cost of 2 job(s) not yet submitted: ${2 * price:,.2f}")
 

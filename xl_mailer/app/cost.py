@@ -34,7 +34,7 @@ MONEY = TableSpec(
     written=(COST, SUBMITTED, SUBMIT_RESULT),
 )
 """The Jobs table's columns the money use cases read and write."""
-COST_NOT_READ = "Cost not read:"
+COST_NOT_READ = "Not read:"
 CURRENCY_FORMAT = '"$"#,##0.00'
 """The number format adapters give ``Cost`` cells, when they can."""
 
@@ -162,14 +162,12 @@ def read_cost(calls: CostCalls, job_id: int) -> JobCost | str:
 
 
 def write_cost(cells: Cells, row: JobRow, cost: JobCost | str, *, now: dt.datetime) -> None:
-    """The Cost cell (a number), or an empty one and the reason in Description."""
+    """The Cost cell: a number, or why it could not be read (text, which a SUM skips). The
+    row's Description stays as Create Jobs wrote it."""
     if isinstance(cost, str):
-        cells.set(row.row, COST, None)
-        cells.set(row.row, DESCRIPTION, f"{COST_NOT_READ} {cost}")
+        cells.set(row.row, COST, f"{COST_NOT_READ} {cost} (checked {now:%Y-%m-%d %H:%M} UTC)")
         return
     cells.set(row.row, COST, float(cost.total))
-    if isinstance(row.description, str) and row.description.startswith(COST_NOT_READ):
-        cells.set(row.row, DESCRIPTION, f"Cost read {now:%Y-%m-%d %H:%M} UTC")
 
 
 @dataclass(frozen=True)
@@ -191,7 +189,7 @@ class Costed:
         text = f"Cost of {len(self.read)} job(s) not yet submitted: {dollars(self.total)} in all"
         if self.failed:
             rows = ", ".join(str(row) for row, _ in self.failed[:20])
-            text += f"; {len(self.failed)} could not be read (rows {rows}: see Description)"
+            text += f"; {len(self.failed)} could not be read (rows {rows}: see their Cost cell)"
         return text + "."
 
 
