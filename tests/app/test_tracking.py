@@ -122,9 +122,13 @@ def test_a_job_click2mail_does_not_know_says_why_in_its_job_status_and_the_other
     made = made_jobs(adapter, mailing, 1)
     made.append(row())
     made[2][JOB], made[2][TEXT] = 999_999, "Created"
+    made[0] += ["Job Status", "Tracking"]
+    scans = "2 of 2 pieces scanned; latest: Delivered, 2026-12-01"
+    made[2] += ["Mailed", scans]  # what an earlier refresh showed
     asked = dt.datetime(2026, 12, 2, 10, 5)
     run = refresh_status(adapter.open(made), mailing, now=lambda: asked)
     after = adapter.read()
+    assert after[2][TRACKING] == scans  # a failed read keeps the scans known before
     assert after[1][STATUS] == "Editing"
     shown = str(after[2][STATUS])
     assert shown.startswith("Not read: ") and shown.endswith(" (checked 2026-12-02 10:05)")

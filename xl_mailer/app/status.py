@@ -152,12 +152,21 @@ def refresh_status(
     checked = f"{now():%Y-%m-%d %H:%M}"
     write_added_headers(port, table)
     status_col, tracking_col = table.columns[JOB_STATUS], table.columns[TRACKING]
+
+    def tracking(job: JobStatus) -> object:
+        """The row's Tracking: the scans read now, or, when its state could not be read,
+        the scans it showed before (a failed read keeps what was known)."""
+        if job.problem is None:
+            return job.tracking
+        line = values[job.row - 1]
+        return line[tracking_col] if tracking_col < len(line) else None
+
     cells: dict[int, list[tuple[int, list[object]]]] = {}
     if tracking_col == status_col + 1:  # side by side, as the template has them: one block
-        cells[status_col] = [(j.row, [j.shown(checked), j.tracking]) for j in done]
+        cells[status_col] = [(j.row, [j.shown(checked), tracking(j)]) for j in done]
     else:
         cells[status_col] = [(j.row, [j.shown(checked)]) for j in done]
-        cells[tracking_col] = [(j.row, [j.tracking]) for j in done]
+        cells[tracking_col] = [(j.row, [tracking(j)]) for j in done]
     for column, updates in cells.items():
         for first, block in contiguous_blocks(updates):
             port.write_block(first, column, block)
