@@ -18,9 +18,8 @@ from xl_mailer.sandbox import Sandbox
 from ..conftest import LETTER, write_book
 
 
-def test_the_headless_run_writes_in_blocks_too(
-    tmp_path: Path, sandbox_env: Sandbox, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def count_block_writes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of rows of each block the headless adapter writes, as it writes them."""
     calls: list[int] = []
     original = xlsx.FileSheet.write_block
 
@@ -29,6 +28,13 @@ def test_the_headless_run_writes_in_blocks_too(
         original(self, row, column, values)
 
     monkeypatch.setattr(xlsx.FileSheet, "write_block", counting)
+    return calls
+
+
+def test_the_headless_run_writes_in_blocks_too(
+    tmp_path: Path, sandbox_env: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = count_block_writes(monkeypatch)
     path = write_book(tmp_path / "jobs.xlsx", [LETTER] * 200)
     assert main(["run", str(path), "--concurrency", "8"], out=io.StringIO()) == 0
     assert 200 + 1 <= sum(calls) <= 220  # every row (a few twice), plus the header row
@@ -60,14 +66,7 @@ def test_a_run_keeps_only_its_last_rows_to_bridge_and_still_writes_every_row(
     """The rows a run wrote are kept (to bridge gaps between blocks) only for the last
     ``KNOWN_ROWS``: with 10 of them, 200 rows still each get their results, in few writes."""
     monkeypatch.setattr(create, "KNOWN_ROWS", 10)
-    calls: list[int] = []
-    original = xlsx.FileSheet.write_block
-
-    def counting(self: xlsx.FileSheet, row: int, column: int, values: list[list[object]]) -> None:
-        calls.append(len(values))
-        original(self, row, column, values)
-
-    monkeypatch.setattr(xlsx.FileSheet, "write_block", counting)
+    calls = count_block_writes(monkeypatch)
     path = write_book(tmp_path / "jobs.xlsx", [LETTER] * 200)
     assert main(["run", str(path), "--concurrency", "8"], out=io.StringIO()) == 0
     sheet = load_workbook(path)["Jobs"]
